@@ -1,0 +1,5 @@
+/** Confirmation of a permanent delete. */
+export class DeletedLostReason {
+  id!: string;
+  deleted!: true;
+}

@@ -1,0 +1,36 @@
+import { ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
+
+/** Why a value is not text that every supported database stores and returns unchanged. */
+function storableTextProblem(value: unknown, maxLength: number): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  // PostgreSQL rejects NUL in text; rejecting it everywhere keeps the databases alike.
+  if (value.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
+  // A lone UTF-16 surrogate cannot be encoded as UTF-8: drivers would silently replace it.
+  if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
+  // Databases count characters as code points, so count them the same way
+  // (class-validator's MaxLength also discounts variation selectors, which would let
+  // an arbitrarily long string through).
+  if (value.length > maxLength && [...value].length > maxLength) {
+    return `must be at most ${maxLength} characters long`;
+  }
+  return undefined;
+}
+
+/**
+ * A string of at most `maxLength` code points that PostgreSQL, MySQL/MariaDB and SQLite all
+ * store and return byte for byte.
+ */
+export function IsStorableText(maxLength: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isStorableText',
+      constraints: [maxLength],
+      validator: {
+        validate: (value: unknown) => storableTextProblem(value, maxLength) === undefined,
+        defaultMessage: (args?: ValidationArguments) =>
+          `${args?.property} ${storableTextProblem(args?.value, maxLength)}`,
+      },
+    },
+    options,
+  );
+}

@@ -1,0 +1,26 @@
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { LIST_LIMIT_MAX } from '../lost-reason.constants';
+
+/** Query strings arrive as text: only plain decimal digits become numbers ("1e1", "0x10" stay invalid). */
+const digitsToNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+
+/** Parameters of `GET /api/crm/opportunity-lost-reason`. */
+export class ListLostReasonsDto {
+  /** Page size, 1 to `LIST_LIMIT_MAX`; defaults to `LIST_LIMIT_DEFAULT`. */
+  @IsOptional()
+  @Transform(digitsToNumber)
+  @IsInt()
+  @Min(1)
+  @Max(LIST_LIMIT_MAX)
+  limit?: number;
+
+  /** Number of objects to skip, newest first; defaults to 0. */
+  @IsOptional()
+  @Transform(digitsToNumber)
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  offset?: number;
+}

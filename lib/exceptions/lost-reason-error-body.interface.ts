@@ -1,0 +1,12 @@
+/** Stripe's error types that this module answers with. */
+export type LostReasonErrorType = 'invalid_request_error' | 'authentication_error' | 'api_error';
+
+/** The `error` member of every error response of the module: `{ "error": { ... } }`. */
+export interface LostReasonErrorBody {
+  type: LostReasonErrorType;
+  message: string;
+  /** The request parameter the error is about, when there is one. */
+  param?: string;
+  /** A short machine-readable reason, e.g. `resource_missing`. */
+  code?: string;
+}

@@ -1,0 +1,19 @@
+import { NotFoundException } from '@nestjs/common';
+import { LostReasonErrorBody } from './lost-reason-error-body.interface';
+
+/** Longest id echoed back in the message; longer ones are not repeated to the caller. */
+const MAX_ECHOED_ID_LENGTH = 100;
+
+/** No opportunity lost reason has this id (HTTP 404, code `resource_missing`). */
+export class LostReasonNotFoundException extends NotFoundException {
+  constructor(readonly id: string) {
+    const shown = id.length <= MAX_ECHOED_ID_LENGTH ? `: '${id}'` : '';
+    const body: LostReasonErrorBody = {
+      type: 'invalid_request_error',
+      message: `No such opportunity-lost-reason${shown}`,
+      param: 'id',
+      code: 'resource_missing',
+    };
+    super(body);
+  }
+}

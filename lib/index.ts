@@ -1,0 +1,15 @@
+export * from './dto';
+export * from './exceptions';
+export * from './interfaces';
+export {
+  DEFAULT_LOST_REASON_PATH,
+  LIST_LIMIT_DEFAULT,
+  LIST_LIMIT_MAX,
+  LOST_REASON_ID_PREFIX,
+  LOST_REASON_MAX_LENGTH,
+} from './lost-reason.constants';
+export { LostReason } from './lost-reason.entity';
+export { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
+export { LostReasonExceptionFilter } from './lost-reason-exception.filter';
+export { LostReasonModule } from './lost-reason.module';
+export { LostReasonService } from './lost-reason.service';

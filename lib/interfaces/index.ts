@@ -1,0 +1,1 @@
+export * from './lost-reason-module-options.interface';

@@ -1,0 +1,45 @@
+import { CanActivate, Type } from '@nestjs/common';
+import { DataSource, DataSourceOptions } from 'typeorm';
+
+/**
+ * Checks a bearer key the host does not want to list in `apiKeys` (keys in a vault or a
+ * table, say). Resolve `true` to accept the key.
+ */
+export type LostReasonApiKeyVerifier = (apiKey: string) => boolean | Promise<boolean>;
+
+/**
+ * Options of `LostReasonModule.forRoot()` and the `useFactory`/`useClass` of `forRootAsync()`.
+ *
+ * One way of authenticating is required: `apiKeys`, `verifyApiKey`, the `guards` extra, or
+ * the explicit opt-out `allowUnauthenticated: true`. Otherwise start-up fails.
+ */
+export interface LostReasonModuleOptions {
+  /** Keys accepted in `Authorization: Bearer <key>`, e.g. `['sk_test_…']`. Compared in constant time. */
+  apiKeys?: string[];
+  /** Host-supplied check of a bearer key; consulted when the key is not in `apiKeys`. */
+  verifyApiKey?: LostReasonApiKeyVerifier;
+  /** Serve the routes with no authentication at all. Default `false`; meant for tests. */
+  allowUnauthenticated?: boolean;
+}
+
+/**
+ * Options that shape the module graph, so they are given synchronously, next to
+ * `useFactory` in `forRootAsync()`, never returned by it.
+ */
+export interface LostReasonModuleExtras {
+  /** Route of the resource. Default `DEFAULT_LOST_REASON_PATH` (`api/crm/opportunity-lost-reason`). */
+  path?: string;
+  /**
+   * The host's TypeORM data source to store objects in: its name, options or instance, as
+   * `TypeOrmModule.forFeature()` takes it. Default: the default data source.
+   */
+  dataSource?: DataSource | DataSourceOptions | string;
+  /**
+   * The host's own guards, run on the module's routes instead of the API-key check (which is
+   * then disabled, so `apiKeys`/`verifyApiKey` must not be set). They are resolved in the
+   * module's context: global providers or classes without dependencies work as is.
+   */
+  guards?: Array<CanActivate | Type<CanActivate>>;
+  /** Register the module globally. Default `false`. */
+  isGlobal?: boolean;
+}

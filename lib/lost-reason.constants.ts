@@ -1,0 +1,21 @@
+/** Route the module mounts when the host does not choose one. */
+export const DEFAULT_LOST_REASON_PATH = 'api/crm/opportunity-lost-reason';
+
+/** Prefix of every object id, Stripe-style. */
+export const LOST_REASON_ID_PREFIX = 'opportunity-lost-reason_';
+
+/** Every id the module issues has this shape; anything else cannot exist. */
+export const LOST_REASON_ID_PATTERN = /^opportunity-lost-reason_[0-9a-f]{32}$/;
+
+/** Longest accepted `lost_reason`, counted in Unicode code points. */
+export const LOST_REASON_MAX_LENGTH = 500;
+
+/** Page size bounds and defaults of the list endpoint. */
+export const LIST_LIMIT_DEFAULT = 20;
+export const LIST_LIMIT_MAX = 100;
+
+/** Injection token of the validated options with defaults applied (internal). */
+export const LOST_REASON_RESOLVED_OPTIONS = Symbol('LOST_REASON_RESOLVED_OPTIONS');
+
+/** Injection token of the repository bound to the host's chosen data source (internal). */
+export const LOST_REASON_REPOSITORY = Symbol('LOST_REASON_REPOSITORY');

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { LostReasonModuleOptionsError } from './exceptions';
+import { LostReasonApiKeyVerifier, LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+
+/** The options as the module uses them: checked once, at start-up. */
+export interface ResolvedLostReasonOptions {
+  /** Route of the resource, without surrounding slashes. */
+  path: string;
+  /** False when the host's guards or `allowUnauthenticated` replace the API-key check. */
+  checkApiKey: boolean;
+  /** SHA-256 of each accepted key: equal-length buffers for a constant-time comparison. */
+  apiKeyDigests: Buffer[];
+  verifyApiKey?: LostReasonApiKeyVerifier;
+}
+
+export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
+
+/** Validates the extras, which shape the module graph; throws on the first bad one. */
+export function validateLostReasonExtras(extras: LostReasonModuleExtras): void {
+  const { path, guards } = extras;
+  if (typeof path !== 'string' || !/^[A-Za-z0-9._~\-/]+$/.test(path) || !/[^/]/.test(path)) {
+    throw new LostReasonModuleOptionsError('path', `must be a non-empty URL path such as "api/crm/opportunity-lost-reason" (got ${JSON.stringify(path)}).`);
+  }
+  if (guards !== undefined && (!Array.isArray(guards) || guards.length === 0 || guards.some((g) => !g))) {
+    throw new LostReasonModuleOptionsError('guards', 'must be a non-empty array of guard classes or instances.');
+  }
+}
+
+/** Validates the options against the extras and applies defaults; throws on the first bad one. */
+export function resolveLostReasonOptions(
+  options: LostReasonModuleOptions | undefined,
+  extras: LostReasonModuleExtras,
+): ResolvedLostReasonOptions {
+  const { apiKeys, verifyApiKey, allowUnauthenticated = false } = options ?? {};
+  if (apiKeys !== undefined && (!Array.isArray(apiKeys) || apiKeys.some((k) => typeof k !== 'string' || !/^\S+$/.test(k)))) {
+    throw new LostReasonModuleOptionsError('apiKeys', 'must be an array of non-empty strings without spaces.');
+  }
+  if (verifyApiKey !== undefined && typeof verifyApiKey !== 'function') {
+    throw new LostReasonModuleOptionsError('verifyApiKey', 'must be a function (apiKey) => boolean | Promise<boolean>.');
+  }
+  if (typeof allowUnauthenticated !== 'boolean') {
+    throw new LostReasonModuleOptionsError('allowUnauthenticated', 'must be a boolean.');
+  }
+  const hasKeyCheck = (apiKeys?.length ?? 0) > 0 || verifyApiKey !== undefined;
+  if (extras.guards && hasKeyCheck) {
+    throw new LostReasonModuleOptionsError('guards', 'replaces the API-key check: do not set "apiKeys" or "verifyApiKey" with it.');
+  }
+  if (!hasKeyCheck && !extras.guards && !allowUnauthenticated) {
+    throw new LostReasonModuleOptionsError(
+      'apiKeys',
+      'is required: set "apiKeys" or "verifyApiKey", pass your own "guards", or opt out explicitly with "allowUnauthenticated: true".',
+    );
+  }
+  return {
+    path: (extras.path ?? '').replace(/^\/+|\/+$/g, ''),
+    checkApiKey: hasKeyCheck,
+    apiKeyDigests: (apiKeys ?? []).map(digestApiKey),
+    verifyApiKey,
+  };
+}

@@ -1,0 +1,136 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { EntityManager, Repository } from 'typeorm';
+import {
+  CreateLostReasonDto,
+  DeletedLostReason,
+  ListLostReasonsDto,
+  LostReasonList,
+  LostReasonObject,
+  UpdateLostReasonDto,
+} from './dto';
+import { LostReasonNotFoundException } from './exceptions';
+import {
+  LIST_LIMIT_DEFAULT,
+  LOST_REASON_ID_PATTERN,
+  LOST_REASON_ID_PREFIX,
+  LOST_REASON_REPOSITORY,
+} from './lost-reason.constants';
+import { LostReason } from './lost-reason.entity';
+import { validateParams } from './lost-reason.validation';
+
+/** The public columns, in the order of the public object. */
+const PUBLIC_COLUMNS = ['id', 'created_at', 'updated_at', 'lost_reason'] as const;
+
+type Row = Pick<LostReason, (typeof PUBLIC_COLUMNS)[number]>;
+
+/**
+ * Create, retrieve, list, update and delete opportunity lost reasons. The HTTP routes are a
+ * thin layer over this service; hosts inject it to get the same rules and the same objects.
+ * Every method validates its input and throws the errors the API answers with.
+ */
+@Injectable()
+export class LostReasonService {
+  constructor(@Inject(LOST_REASON_REPOSITORY) protected readonly repository: Repository<LostReason>) {}
+
+  /** Creates an object with a fresh id (one INSERT). */
+  async create(params?: CreateLostReasonDto): Promise<LostReasonObject> {
+    const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
+    const now = new Date().toISOString();
+    const row: Row = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
+    await this.repository.createQueryBuilder().insert().values(row).updateEntity(false).execute();
+    return toObject(row);
+  }
+
+  /** The object with this id; `LostReasonNotFoundException` if there is none. */
+  async retrieve(id: string): Promise<LostReasonObject> {
+    return toObject(await this.findRow(this.repository.manager, id));
+  }
+
+  /**
+   * One page, newest first. The page and `total` come from one statement, so they agree even
+   * while others write; only a page past the end costs a second (COUNT) statement.
+   */
+  async list(params?: ListLostReasonsDto): Promise<LostReasonList> {
+    const { limit = LIST_LIMIT_DEFAULT, offset = 0 } = validateParams(ListLostReasonsDto, params);
+    const query = this.repository.createQueryBuilder('r').select([]);
+    for (const column of PUBLIC_COLUMNS) query.addSelect(`r.${column}`, column);
+    const rows: Array<Row & { total: string | number }> = await query
+      .addSelect((count) => count.select('COUNT(*)').from(LostReason, 'c'), 'total')
+      .orderBy('r.seq', 'DESC')
+      .limit(limit)
+      .offset(offset)
+      .getRawMany();
+    const total = rows.length > 0 ? Number(rows[0].total) : await this.repository.count();
+    return { data: rows.map(toObject), has_more: offset + rows.length < total, total };
+  }
+
+  /**
+   * Sets the parameters passed (undefined leaves a field as is, `null` clears it) and bumps
+   * `updated_at`, atomically: the answer is this update's own result even when others write
+   * the same object at the same time.
+   */
+  async update(id: string, params?: UpdateLostReasonDto): Promise<LostReasonObject> {
+    const changes = validateParams(UpdateLostReasonDto, params);
+    if (!LOST_REASON_ID_PATTERN.test(id)) throw new LostReasonNotFoundException(id);
+    const set: Partial<Row> = { updated_at: new Date().toISOString() };
+    if (changes.lost_reason !== undefined) set.lost_reason = changes.lost_reason;
+    return toObject(await this.updateRow(id, set));
+  }
+
+  /** Deletes permanently (one DELETE); of concurrent deletes of one object, exactly one succeeds. */
+  async delete(id: string): Promise<DeletedLostReason> {
+    if (!LOST_REASON_ID_PATTERN.test(id)) throw new LostReasonNotFoundException(id);
+    const { affected } = await this.repository.delete({ id });
+    if (!affected) throw new LostReasonNotFoundException(id);
+    return { id, deleted: true };
+  }
+
+  /** A new public id: the prefix and 128 bits from the CSPRNG. */
+  protected generateId(): string {
+    return LOST_REASON_ID_PREFIX + randomBytes(16).toString('hex');
+  }
+
+  /**
+   * One UPDATE … RETURNING where the database has it (PostgreSQL, SQLite); elsewhere
+   * (MariaDB/MySQL) UPDATE then SELECT in one transaction, which holds the row lock until the
+   * read. SQLite must not use a transaction here: TypeORM shares one connection between all
+   * its concurrent callers, so their statements would interleave inside it.
+   */
+  protected async updateRow(id: string, set: Partial<Row>): Promise<Row> {
+    const driver = this.repository.manager.connection.driver;
+    const build = (manager: EntityManager) =>
+      manager.createQueryBuilder().update(LostReason).set(set).where('id = :id', { id }).updateEntity(false);
+    if (driver.isReturningSqlSupported('update') || isSqlite(driver.options.type)) {
+      const [sql, parameters] = build(this.repository.manager).getQueryAndParameters();
+      const returning = PUBLIC_COLUMNS.map((column) => driver.escape(column)).join(', ');
+      const runner = this.repository.manager.connection.createQueryRunner();
+      try {
+        const { records } = await runner.query(`${sql} RETURNING ${returning}`, parameters, true);
+        if (records.length === 0) throw new LostReasonNotFoundException(id);
+        return records[0] as Row;
+      } finally {
+        await runner.release();
+      }
+    }
+    return this.repository.manager.transaction(async (manager) => {
+      await build(manager).execute();
+      return this.findRow(manager, id);
+    });
+  }
+
+  private async findRow(manager: EntityManager, id: string): Promise<Row> {
+    const row = LOST_REASON_ID_PATTERN.test(id)
+      ? await manager.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where: { id } })
+      : null;
+    if (!row) throw new LostReasonNotFoundException(id);
+    return row;
+  }
+}
+
+const isSqlite = (type: string) => type === 'better-sqlite3' || type === 'sqlite' || type === 'sqljs';
+
+/** The public object: exactly the contract's fields, in the contract's order. */
+function toObject({ id, created_at, updated_at, lost_reason }: Row): LostReasonObject {
+  return { id, created_at, updated_at, lost_reason: lost_reason ?? null };
+}

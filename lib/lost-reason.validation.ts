@@ -1,0 +1,42 @@
+import { ClassConstructor, plainToInstance } from 'class-transformer';
+import { getMetadataStorage, validateSync } from 'class-validator';
+import { InvalidRequestException } from './exceptions';
+
+const declaredKeysCache = new WeakMap<ClassConstructor<object>, Set<string>>();
+
+/** The parameters a DTO declares: the properties carrying validation decorators. */
+function declaredKeys(dto: ClassConstructor<object>): Set<string> {
+  let keys = declaredKeysCache.get(dto);
+  if (!keys) {
+    const metadata = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
+    keys = new Set(metadata.map(({ propertyName }) => propertyName));
+    declaredKeysCache.set(dto, keys);
+  }
+  return keys;
+}
+
+/**
+ * Checks request parameters (a body or a query) against a DTO and returns the typed
+ * instance, or throws a 400 naming the first offending parameter. The service calls it, so
+ * hosts that inject the service get exactly the HTTP API's rules.
+ */
+export function validateParams<T extends object>(dto: ClassConstructor<T>, params: unknown): T {
+  const input = params ?? {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidRequestException('The request parameters must be a JSON object.');
+  }
+  // Checked here rather than by `forbidNonWhitelisted`: the transform below drops keys such
+  // as "__proto__" silently, so they would never be reported.
+  const known = declaredKeys(dto);
+  const unknown = Object.keys(input).find((key) => !known.has(key));
+  if (unknown !== undefined) {
+    throw new InvalidRequestException(`Received unknown parameter: ${unknown}`, unknown);
+  }
+  const instance = plainToInstance(dto, input);
+  const [error] = validateSync(instance, { stopAtFirstError: true });
+  if (error) {
+    const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;
+    throw new InvalidRequestException(message, error.property);
+  }
+  return instance;
+}

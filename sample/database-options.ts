@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+
+/** Where the sample keeps its SQLite file when DATABASE_URL is not set. */
+export const DEFAULT_SQLITE_FILE = resolve(__dirname, '..', 'sample', 'data', 'lost-reasons.sqlite');
+
+/**
+ * TypeORM options from a DATABASE_URL: `sqlite:PATH`, `sqlite::memory:`, `postgres://…`,
+ * `mysql://…` or `mariadb://…`. Unset means an SQLite file under sample/data.
+ */
+export function databaseOptionsFromUrl(url = `sqlite:${DEFAULT_SQLITE_FILE}`): DataSourceOptions {
+  const [scheme] = url.split(':', 1);
+  switch (scheme) {
+    case 'sqlite': {
+      const database = url.slice('sqlite:'.length);
+      if (database !== ':memory:') mkdirSync(dirname(resolve(database)), { recursive: true });
+      return { type: 'better-sqlite3', database };
+    }
+    case 'postgres':
+    case 'postgresql':
+      return { type: 'postgres', url };
+    case 'mysql':
+    case 'mariadb':
+      return { type: 'mariadb', url: url.replace(/^mariadb:/, 'mysql:') };
+    default:
+      throw new Error(`DATABASE_URL must start with sqlite:, postgres://, mysql:// or mariadb:// (got "${scheme}:…")`);
+  }
+}

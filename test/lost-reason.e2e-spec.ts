@@ -1,0 +1,362 @@
+import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { LOST_REASON_MAX_LENGTH } from '../lib';
+import { testedDatabases } from './support/databases';
+import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
+
+const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const ID = /^opportunity-lost-reason_[0-9a-f]{32}$/;
+const MISSING_ID = 'opportunity-lost-reason_00000000000000000000000000000000';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(testedDatabases())('Opportunity Lost Reason API on %s', (db) => {
+  let app: INestApplication;
+  const api = () => request(app.getHttpServer());
+  const create = (body?: object) => api().post(RESOURCE).set(auth).send(body);
+  const total = async () => (await api().get(RESOURCE).set(auth).expect(200)).body.total as number;
+  const createMany = async (count: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push((await create({ lost_reason: `reason ${i}` }).expect(201)).body.id);
+    return ids;
+  };
+
+  beforeAll(async () => {
+    app = await createHostApp(db);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  beforeEach(async () => {
+    await app.get(DataSource).query('DELETE FROM opportunity_lost_reason');
+  });
+
+  describe('POST (create)', () => {
+    it('answers 201 with exactly the contract object', async () => {
+      const before = Date.now();
+      const { body } = await create({ lost_reason: 'Price too high' }).expect(201);
+      expect(Object.keys(body)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
+      expect(body.id).toMatch(ID);
+      expect(body.created_at).toMatch(ISO_UTC_MS);
+      expect(body.updated_at).toBe(body.created_at);
+      expect(Date.parse(body.created_at)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(body.created_at)).toBeLessThanOrEqual(Date.now());
+      expect(body.lost_reason).toBe('Price too high');
+    });
+
+    it('creates an object from a JSON request with no body at all', async () => {
+      const { body } = await api().post(RESOURCE).set(auth).set('Content-Type', 'application/json').expect(201);
+      expect(body).toMatchObject({ id: expect.stringMatching(ID), lost_reason: null });
+    });
+
+    it('creates an object from a request without body or content type, and from an explicit null', async () => {
+      await api().post(RESOURCE).set(auth).expect(201);
+      const { body } = await create({ lost_reason: null }).expect(201);
+      expect(body.lost_reason).toBeNull();
+      expect(await total()).toBe(2);
+    });
+
+    it('accepts form-encoded parameters, as Stripe does', async () => {
+      const { body } = await api().post(RESOURCE).set(auth).type('form').send('lost_reason=Timing').expect(201);
+      expect(body.lost_reason).toBe('Timing');
+    });
+
+    it('issues unique random ids and ignores none: a client-chosen id is rejected', async () => {
+      const ids = await createMany(5);
+      expect(new Set(ids).size).toBe(5);
+      const { body } = await create({ id: MISSING_ID, lost_reason: 'x' }).expect(400);
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'id' });
+    });
+
+    it('stores any well-formed Unicode and returns it unchanged', async () => {
+      const text = 'Zu teuer 💸 — 价格太高 · e\u0301 · \u0001\u001f tab\tnewline\n · 👩‍👩‍👧 · \u202eRTL';
+      const { body } = await create({ lost_reason: text }).expect(201);
+      expect(body.lost_reason).toBe(text);
+      const retrieved = await api().get(`${RESOURCE}/${body.id}`).set(auth).expect(200);
+      expect(retrieved.body.lost_reason).toBe(text);
+    });
+
+    it(`accepts exactly ${LOST_REASON_MAX_LENGTH} characters (code points, astral included)`, async () => {
+      for (const text of ['a'.repeat(LOST_REASON_MAX_LENGTH), '😀'.repeat(LOST_REASON_MAX_LENGTH)]) {
+        const { body } = await create({ lost_reason: text }).expect(201);
+        const retrieved = await api().get(`${RESOURCE}/${body.id}`).set(auth).expect(200);
+        expect(retrieved.body.lost_reason).toBe(text);
+      }
+    });
+  });
+
+  describe('invalid requests answer 4xx, in the error shape, and store nothing', () => {
+    const badBodies: Array<[string, string, number, string | undefined]> = [
+      ['a number', '{"lost_reason":42}', 400, 'lost_reason'],
+      ['a boolean', '{"lost_reason":true}', 400, 'lost_reason'],
+      ['an object', '{"lost_reason":{"$gt":""}}', 400, 'lost_reason'],
+      ['an array', '{"lost_reason":["a"]}', 400, 'lost_reason'],
+      ['too long', JSON.stringify({ lost_reason: 'a'.repeat(LOST_REASON_MAX_LENGTH + 1) }), 400, 'lost_reason'],
+      ['too long in astral characters', JSON.stringify({ lost_reason: '😀'.repeat(LOST_REASON_MAX_LENGTH + 1) }), 400, 'lost_reason'],
+      ['too long in variation selectors', JSON.stringify({ lost_reason: '\ufe0f'.repeat(10000) }), 400, 'lost_reason'],
+      ['a NUL character', '{"lost_reason":"a\\u0000b"}', 400, 'lost_reason'],
+      ['a lone surrogate', '{"lost_reason":"a\\ud800b"}', 400, 'lost_reason'],
+      ['an unknown field', '{"lost_reason":"a","amount":1}', 400, 'amount'],
+      ['a "__proto__" field', '{"__proto__":{"admin":true}}', 400, '__proto__'],
+      ['a JSON array', '[{"lost_reason":"a"}]', 400, undefined],
+      ['a JSON string', '"lost_reason"', 400, undefined],
+      ['a JSON number', '42', 400, undefined],
+      ['JSON null', 'null', 400, undefined],
+      ['malformed JSON', '{"lost_reason":', 400, undefined],
+      ['oversized', JSON.stringify({ lost_reason: 'a'.repeat(300_000) }), 413, undefined],
+    ];
+
+    it.each(badBodies)('POST with %s', async (_case, raw, status, param) => {
+      const { body } = await api().post(RESOURCE).set(auth).set('Content-Type', 'application/json').send(raw).expect(status);
+      expect(body.error.type).toBe('invalid_request_error');
+      expect(typeof body.error.message).toBe('string');
+      expect(body.error.param).toBe(param);
+      expect(await total()).toBe(0);
+    });
+
+    it.each(badBodies)('PATCH with %s', async (_case, raw, status, param) => {
+      const created = (await create({ lost_reason: 'kept' }).expect(201)).body;
+      const { body } = await api()
+        .patch(`${RESOURCE}/${created.id}`)
+        .set(auth)
+        .set('Content-Type', 'application/json')
+        .send(raw)
+        .expect(status);
+      expect(body.error.type).toBe('invalid_request_error');
+      expect(body.error.param).toBe(param);
+      expect((await api().get(`${RESOURCE}/${created.id}`).set(auth)).body).toEqual(created);
+    });
+
+    const strangeIds = [
+      'nope',
+      MISSING_ID,
+      'opportunity-lost-reason_' + 'f'.repeat(33),
+      'OPPORTUNITY-LOST-REASON_00000000000000000000000000000000',
+      'x'.repeat(8000), // longer than any column
+      '%00',
+      'a%00b',
+      '%F0%9F%98%80',
+      "1'%20OR%20'1'='1",
+      '%E2%80%AE',
+    ];
+
+    it.each(strangeIds.map((id) => [id.length > 60 ? `${id.slice(0, 10)}… (${id.length} chars)` : id, id]))('answers 404 resource_missing for the id %s on retrieve, update and delete', async (_label, id) => {
+      await create({ lost_reason: 'bystander' }).expect(201);
+      for (const send of [
+        () => api().get(`${RESOURCE}/${id}`),
+        () => api().patch(`${RESOURCE}/${id}`).send({ lost_reason: 'x' }),
+        () => api().delete(`${RESOURCE}/${id}`),
+      ]) {
+        const { status, body } = await send().set(auth);
+        expect(status).toBe(404);
+        expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', param: 'id' });
+      }
+      expect(await total()).toBe(1);
+    });
+
+    it('answers 400 for a path that is not valid percent-encoding', async () => {
+      const { body } = await api().get(`${RESOURCE}/%C3%28%ZZ`).set(auth).expect(400);
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/percent-encod/) });
+    });
+
+    it('answers 500 as a bare api_error, with no SQL or stack, when the database fails', async () => {
+      const dataSource = app.get(DataSource);
+      await dataSource.query('DROP TABLE opportunity_lost_reason');
+      try {
+        const { status, body, text } = await api().get(RESOURCE).set(auth);
+        expect(status).toBe(500);
+        expect(body).toEqual({ error: { type: 'api_error', message: expect.any(String) } });
+        expect(text).not.toMatch(/select|opportunity_lost_reason|at .*\.js|QueryFailed/i);
+      } finally {
+        await dataSource.synchronize();
+      }
+    });
+  });
+
+  describe('GET /{id} (retrieve)', () => {
+    it('answers the object as created', async () => {
+      const created = (await create({ lost_reason: 'Chose a competitor' }).expect(201)).body;
+      await api().get(`${RESOURCE}/${created.id}`).set(auth).expect(200, created);
+    });
+  });
+
+  describe('GET (list)', () => {
+    it('answers an empty page on an empty table', async () => {
+      await api().get(RESOURCE).set(auth).expect(200, { data: [], has_more: false, total: 0 });
+    });
+
+    it('lists newest first, exactly, even for objects created within one millisecond', async () => {
+      const ids = await createMany(30);
+      const { body } = await api().get(`${RESOURCE}?limit=100`).set(auth).expect(200);
+      expect(body.data.map((o: { id: string }) => o.id)).toEqual([...ids].reverse());
+      expect(body).toMatchObject({ has_more: false, total: 30 });
+    });
+
+    it('defaults to 20 per page and reports has_more and the exact total', async () => {
+      await createMany(21);
+      const { body } = await api().get(RESOURCE).set(auth).expect(200);
+      expect(body.data).toHaveLength(20);
+      expect(body).toMatchObject({ has_more: true, total: 21 });
+      expect(Object.keys(body)).toEqual(['data', 'has_more', 'total']);
+    });
+
+    it('visits every object exactly once when paging with offset', async () => {
+      const ids = await createMany(23);
+      const seen: string[] = [];
+      for (let offset = 0, hasMore = true; hasMore; offset += 5) {
+        const { body } = await api().get(`${RESOURCE}?limit=5&offset=${offset}`).set(auth).expect(200);
+        expect(body.total).toBe(23);
+        seen.push(...body.data.map((o: { id: string }) => o.id));
+        hasMore = body.has_more;
+        expect(hasMore).toBe(offset + 5 < 23);
+      }
+      expect(seen).toEqual([...ids].reverse());
+    });
+
+    it('has_more is false on a page that ends exactly at the last object, and past the end', async () => {
+      await createMany(4);
+      expect((await api().get(`${RESOURCE}?limit=2&offset=2`).set(auth)).body).toMatchObject({ has_more: false, total: 4 });
+      expect((await api().get(`${RESOURCE}?limit=4`).set(auth)).body).toMatchObject({ has_more: false, total: 4 });
+      expect((await api().get(`${RESOURCE}?limit=3`).set(auth)).body).toMatchObject({ has_more: true, total: 4 });
+      const past = (await api().get(`${RESOURCE}?offset=9`).set(auth).expect(200)).body;
+      expect(past).toEqual({ data: [], has_more: false, total: 4 });
+    });
+
+    it('accepts the bounds limit=1, limit=100 and offset=0', async () => {
+      await createMany(2);
+      expect((await api().get(`${RESOURCE}?limit=1&offset=0`).set(auth).expect(200)).body.data).toHaveLength(1);
+      expect((await api().get(`${RESOURCE}?limit=100`).set(auth).expect(200)).body.data).toHaveLength(2);
+    });
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=-1', 'limit'],
+      ['limit=1.5', 'limit'],
+      ['limit=abc', 'limit'],
+      ['limit=', 'limit'],
+      ['limit=1e1', 'limit'],
+      ['limit=0x10', 'limit'],
+      ['limit=%201', 'limit'],
+      ['limit=1&limit=2', 'limit'],
+      ['limit=99999999999999999999999', 'limit'],
+      ['offset=-1', 'offset'],
+      ['offset=ten', 'offset'],
+      ['offset=99999999999999999999999', 'offset'],
+      ['starting_afte=x', 'starting_afte'],
+    ])('answers 400 naming the parameter for ?%s', async (query, param) => {
+      const { body } = await api().get(`${RESOURCE}?${query}`).set(auth).expect(400);
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', param });
+    });
+  });
+
+  describe('PATCH /{id} (update)', () => {
+    it('sets what is passed, keeps created_at and bumps updated_at', async () => {
+      const created = (await create({ lost_reason: 'old' }).expect(201)).body;
+      await sleep(5);
+      const { body } = await api().patch(`${RESOURCE}/${created.id}`).set(auth).send({ lost_reason: 'new' }).expect(200);
+      expect(body).toMatchObject({ id: created.id, created_at: created.created_at, lost_reason: 'new' });
+      expect(body.updated_at).toMatch(ISO_UTC_MS);
+      expect(Date.parse(body.updated_at)).toBeGreaterThan(Date.parse(created.updated_at));
+      await api().get(`${RESOURCE}/${created.id}`).set(auth).expect(200, body);
+    });
+
+    it('clears with null and leaves fields that are not passed unchanged', async () => {
+      const created = (await create({ lost_reason: 'keep me' }).expect(201)).body;
+      const unchanged = (await api().patch(`${RESOURCE}/${created.id}`).set(auth).send({}).expect(200)).body;
+      expect(unchanged.lost_reason).toBe('keep me');
+      const cleared = (await api().patch(`${RESOURCE}/${created.id}`).set(auth).send({ lost_reason: null }).expect(200)).body;
+      expect(cleared.lost_reason).toBeNull();
+    });
+  });
+
+  describe('DELETE /{id}', () => {
+    it('deletes permanently; afterwards retrieve, update and delete answer 404', async () => {
+      const { id } = (await create({ lost_reason: 'gone' }).expect(201)).body;
+      await api().delete(`${RESOURCE}/${id}`).set(auth).expect(200, { id, deleted: true });
+      await api().get(`${RESOURCE}/${id}`).set(auth).expect(404);
+      await api().patch(`${RESOURCE}/${id}`).set(auth).send({ lost_reason: 'x' }).expect(404);
+      await api().delete(`${RESOURCE}/${id}`).set(auth).expect(404);
+      expect(await total()).toBe(0);
+    });
+  });
+
+  describe('authentication', () => {
+    const badHeaders: Array<[string, Record<string, string>]> = [
+      ['no Authorization header', {}],
+      ['an empty bearer', { Authorization: 'Bearer ' }],
+      ['another scheme', { Authorization: `Basic ${Buffer.from(`${API_KEY}:`).toString('base64')}` }],
+      ['the bare key', { Authorization: API_KEY }],
+      ['a wrong key', { Authorization: 'Bearer sk_test_wrong' }],
+      ['a prefix of the key', { Authorization: `Bearer ${API_KEY.slice(0, -1)}` }],
+      ['the key with a suffix', { Authorization: `Bearer ${API_KEY}x` }],
+      ['two keys', { Authorization: `Bearer ${API_KEY} ${API_KEY}` }],
+    ];
+
+    it.each(badHeaders)('answers 401 with %s on every endpoint, and changes nothing', async (_case, headers) => {
+      const created = (await create({ lost_reason: 'safe' }).expect(201)).body;
+      const item = `${RESOURCE}/${created.id}`;
+      for (const send of [
+        () => api().post(RESOURCE).send({ lost_reason: 'x' }),
+        () => api().get(RESOURCE),
+        () => api().get(item),
+        () => api().patch(item).send({ lost_reason: 'x' }),
+        () => api().delete(item),
+      ]) {
+        const { status, body, text } = await send().set(headers);
+        expect(status).toBe(401);
+        expect(body.error.type).toBe('authentication_error');
+        expect(text).not.toContain('sk_test');
+      }
+      await api().get(item).set(auth).expect(200, created);
+      expect(await total()).toBe(1);
+    });
+
+    it('accepts the scheme in any case', async () => {
+      await api().get(RESOURCE).set('Authorization', `bearer ${API_KEY}`).expect(200);
+    });
+  });
+
+  describe('concurrency', () => {
+    it('parallel creates all land, with unique ids', async () => {
+      const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => create({ lost_reason: `p${i}` })));
+      expect(responses.map((r) => r.status)).toEqual(Array(40).fill(201));
+      expect(new Set(responses.map((r) => r.body.id)).size).toBe(40);
+      expect(await total()).toBe(40);
+    });
+
+    it('parallel updates of one object leave it equal to one whole update, each answer its own', async () => {
+      const { id } = (await create({ lost_reason: 'start' }).expect(201)).body;
+      const values = Array.from({ length: 20 }, (_, i) => `value ${i}`);
+      const responses = await Promise.all(values.map((v) => api().patch(`${RESOURCE}/${id}`).set(auth).send({ lost_reason: v })));
+      responses.forEach((r, i) => expect(r.body.lost_reason).toBe(values[i]));
+      const final = (await api().get(`${RESOURCE}/${id}`).set(auth).expect(200)).body;
+      const winner = responses.find((r) => r.body.lost_reason === final.lost_reason);
+      expect(winner?.body).toEqual(final);
+    });
+
+    it('of parallel deletes of one object exactly one succeeds', async () => {
+      const { id } = (await create({ lost_reason: 'once' }).expect(201)).body;
+      const statuses = (await Promise.all(Array.from({ length: 10 }, () => api().delete(`${RESOURCE}/${id}`).set(auth)))).map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 404)).toHaveLength(9);
+    });
+  });
+
+  describe('time zones', () => {
+    it('writes UTC whatever the process time zone', async () => {
+      const zone = process.env.TZ;
+      process.env.TZ = 'Pacific/Kiritimati';
+      try {
+        const before = Date.now();
+        const { body } = await create({}).expect(201);
+        expect(body.created_at).toMatch(ISO_UTC_MS);
+        expect(Math.abs(Date.parse(body.created_at) - before)).toBeLessThan(5000);
+        await api().get(`${RESOURCE}/${body.id}`).set(auth).expect(200, body);
+      } finally {
+        if (zone === undefined) delete process.env.TZ;
+        else process.env.TZ = zone;
+      }
+    });
+  });
+});

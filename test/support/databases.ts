@@ -1,0 +1,37 @@
+import { DataSource, DataSourceOptions } from 'typeorm';
+
+export type DatabaseName = 'sqlite' | 'postgres' | 'mariadb';
+
+/**
+ * The databases the e2e suite runs on. Server URLs can be overridden with
+ * POSTGRES_URL / MARIADB_URL; DB=sqlite,postgres narrows the set.
+ */
+export const DATABASES: Record<DatabaseName, DataSourceOptions> = {
+  sqlite: { type: 'better-sqlite3', database: ':memory:' },
+  postgres: { type: 'postgres', url: process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  mariadb: { type: 'mariadb', url: process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test' },
+};
+
+/** Set by the global set-up: the databases that answered (or all of them, under CI). */
+export const AVAILABLE_DATABASES_ENV = 'LOST_REASON_TEST_DATABASES';
+
+export function requestedDatabases(): DatabaseName[] {
+  const requested = (process.env.DB ?? Object.keys(DATABASES).join(',')).split(',').map((name) => name.trim());
+  for (const name of requested) {
+    if (!(name in DATABASES)) throw new Error(`DB: unknown database "${name}" (use ${Object.keys(DATABASES).join(', ')})`);
+  }
+  return requested as DatabaseName[];
+}
+
+/** The databases this run tests, decided once by the global set-up. */
+export function testedDatabases(): DatabaseName[] {
+  const available = process.env[AVAILABLE_DATABASES_ENV];
+  return (available === undefined ? requestedDatabases() : available.split(',').filter(Boolean)) as DatabaseName[];
+}
+
+/** Connects and disconnects, or throws why not. */
+export async function probe(name: DatabaseName): Promise<void> {
+  const dataSource = new DataSource({ ...DATABASES[name], connectTimeoutMS: 3000 } as DataSourceOptions);
+  await dataSource.initialize();
+  await dataSource.destroy();
+}

@@ -1,0 +1,20 @@
+import { AVAILABLE_DATABASES_ENV, probe, requestedDatabases } from './databases';
+
+/**
+ * Decides which databases the e2e suite runs on. Under CI every requested database must
+ * answer; on a laptop an unreachable server is skipped with a notice.
+ */
+export default async function globalSetup(): Promise<void> {
+  const available: string[] = [];
+  for (const name of requestedDatabases()) {
+    try {
+      await probe(name);
+      available.push(name);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (process.env.CI) throw new Error(`e2e: database "${name}" is unreachable under CI: ${reason}`);
+      console.warn(`\n[e2e] SKIPPING ${name}: unreachable (${reason}). Set DB= to choose databases.\n`);
+    }
+  }
+  process.env[AVAILABLE_DATABASES_ENV] = available.join(',');
+}
