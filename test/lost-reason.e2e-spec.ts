@@ -344,18 +344,26 @@ describe.each(testedDatabases())('Opportunity Lost Reason API on %s', (db) => {
   });
 
   describe('time zones', () => {
-    it('writes UTC whatever the process time zone', async () => {
-      const zone = process.env.TZ;
-      process.env.TZ = 'Pacific/Kiritimati';
+    const inZone = async <T>(zone: string, run: () => Promise<T>): Promise<T> => {
+      const previous = process.env.TZ;
+      process.env.TZ = zone;
       try {
-        const before = Date.now();
-        const { body } = await create({}).expect(201);
-        expect(body.created_at).toMatch(ISO_UTC_MS);
-        expect(Math.abs(Date.parse(body.created_at) - before)).toBeLessThan(5000);
-        await api().get(`${RESOURCE}/${body.id}`).set(auth).expect(200, body);
+        return await run();
       } finally {
-        if (zone === undefined) delete process.env.TZ;
-        else process.env.TZ = zone;
+        if (previous === undefined) delete process.env.TZ;
+        else process.env.TZ = previous;
+      }
+    };
+
+    it('answers the same UTC timestamps whatever the process time zone at write and at read', async () => {
+      const created = await inZone('Pacific/Kiritimati', async () => (await create({}).expect(201)).body);
+      expect(created.created_at).toMatch(ISO_UTC_MS);
+      expect(Math.abs(Date.parse(created.created_at) - Date.now())).toBeLessThan(60_000);
+      for (const zone of ['UTC', 'America/St_Johns', 'Asia/Kathmandu']) {
+        const retrieved = await inZone(zone, async () => (await api().get(`${RESOURCE}/${created.id}`).set(auth).expect(200)).body);
+        expect(retrieved).toEqual(created);
+        const listed = await inZone(zone, async () => (await api().get(RESOURCE).set(auth).expect(200)).body.data[0]);
+        expect(listed).toEqual(created);
       }
     });
   });
