@@ -10,8 +10,8 @@ async function bootstrap() {
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
   const logger = new Logger('Sample');
+  if (!process.env.API_KEYS) logger.log('API_KEYS is not set: use the demo key sk_test_sample');
   logger.log(`Serving http://localhost:${port}/${DEFAULT_LOST_REASON_PATH}`);
-  if (!process.env.API_KEYS) logger.log(`API_KEYS is not set: use the demo key sk_test_sample`);
 }
 
 void bootstrap();

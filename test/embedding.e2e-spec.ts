@@ -23,6 +23,7 @@ import {
   InvalidRequestException,
   LostReason,
   LostReasonModule,
+  LostReasonModuleOptions,
   LostReasonModuleOptionsError,
   LostReasonNotFoundException,
   LostReasonService,
@@ -152,6 +153,29 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
       await request(app.getHttpServer()).get('/async/lost-reasons').set(auth).expect(401);
     } finally {
       await app.close();
+    }
+  });
+
+  it('is configured asynchronously with useClass and useExisting', async () => {
+    @Injectable()
+    class CrmOptionsFactory {
+      create(): LostReasonModuleOptions {
+        return { apiKeys: ['sk_test_from_class'] };
+      }
+    }
+    @Module({ providers: [CrmOptionsFactory], exports: [CrmOptionsFactory] })
+    class CrmOptionsModule {}
+    for (const registration of [
+      LostReasonModule.forRootAsync({ useClass: CrmOptionsFactory }),
+      LostReasonModule.forRootAsync({ imports: [CrmOptionsModule], useExisting: CrmOptionsFactory }),
+    ]) {
+      const app = await createHostApp('sqlite', [registration]);
+      try {
+        await request(app.getHttpServer()).get(RESOURCE).set('Authorization', 'Bearer sk_test_from_class').expect(200);
+        await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(401);
+      } finally {
+        await app.close();
+      }
     }
   });
 

@@ -1,0 +1,38 @@
+import { ExecutionContext } from '@nestjs/common';
+import { AuthenticationException } from './exceptions';
+import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
+import { DEFAULT_LOST_REASON_PATH } from './lost-reason.constants';
+import { resolveLostReasonOptions } from './lost-reason.options';
+
+const withHeader = (authorization?: unknown) =>
+  ({ switchToHttp: () => ({ getRequest: () => ({ headers: { authorization } }) }) }) as unknown as ExecutionContext;
+
+const guard = (options: Parameters<typeof resolveLostReasonOptions>[0]) =>
+  new LostReasonApiKeyGuard(resolveLostReasonOptions(options, { path: DEFAULT_LOST_REASON_PATH }));
+
+describe('LostReasonApiKeyGuard', () => {
+  const keys = guard({ apiKeys: ['sk_test_one', 'sk_test_two'] });
+
+  it('accepts every configured key, with the scheme in any case', async () => {
+    await expect(keys.canActivate(withHeader('Bearer sk_test_one'))).resolves.toBe(true);
+    await expect(keys.canActivate(withHeader('bearer sk_test_two'))).resolves.toBe(true);
+  });
+
+  it.each([undefined, '', 'Bearer', 'Bearer ', 'sk_test_one', 'Basic sk_test_one', 'Bearer sk_test_on', 'Bearer sk_test_one,sk_test_two', ['Bearer sk_test_one']])(
+    'rejects %p',
+    async (header) => {
+      await expect(keys.canActivate(withHeader(header))).rejects.toThrow(AuthenticationException);
+    },
+  );
+
+  it('asks the verifier for keys not in the list, and only accepts a literal true', async () => {
+    const verifier = guard({ apiKeys: ['sk_test_one'], verifyApiKey: async (key) => (key === 'sk_test_vault' ? true : ('yes' as never)) });
+    await expect(verifier.canActivate(withHeader('Bearer sk_test_one'))).resolves.toBe(true);
+    await expect(verifier.canActivate(withHeader('Bearer sk_test_vault'))).resolves.toBe(true);
+    await expect(verifier.canActivate(withHeader('Bearer sk_test_other'))).rejects.toThrow(AuthenticationException);
+  });
+
+  it('lets everything through when the host opted out', async () => {
+    await expect(guard({ allowUnauthenticated: true }).canActivate(withHeader())).resolves.toBe(true);
+  });
+});

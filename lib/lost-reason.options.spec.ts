@@ -1,0 +1,47 @@
+import { LostReasonModuleOptionsError } from './exceptions';
+import { DEFAULT_LOST_REASON_PATH } from './lost-reason.constants';
+import { resolveLostReasonOptions, validateLostReasonExtras } from './lost-reason.options';
+
+const extras = { path: DEFAULT_LOST_REASON_PATH };
+
+describe('resolveLostReasonOptions', () => {
+  it('hashes the keys and turns the key check on', () => {
+    const resolved = resolveLostReasonOptions({ apiKeys: ['sk_test_a', 'sk_test_b'] }, extras);
+    expect(resolved.checkApiKey).toBe(true);
+    expect(resolved.apiKeyDigests).toHaveLength(2);
+    expect(resolved.apiKeyDigests[0]).toHaveLength(32);
+    expect(resolved.path).toBe(DEFAULT_LOST_REASON_PATH);
+  });
+
+  it('turns the key check off for host guards and for the explicit opt-out', () => {
+    expect(resolveLostReasonOptions({}, { ...extras, guards: [{ canActivate: () => true }] }).checkApiKey).toBe(false);
+    expect(resolveLostReasonOptions({ allowUnauthenticated: true }, extras).checkApiKey).toBe(false);
+  });
+
+  it.each([
+    [{}, 'apiKeys'],
+    [undefined, 'apiKeys'],
+    [{ apiKeys: 'sk_test_a' }, 'apiKeys'],
+    [{ apiKeys: [''] }, 'apiKeys'],
+    [{ apiKeys: ['sk test'] }, 'apiKeys'],
+    [{ verifyApiKey: 'yes' }, 'verifyApiKey'],
+    [{ allowUnauthenticated: 'true' }, 'allowUnauthenticated'],
+  ])('rejects %p naming "%s"', (options, option) => {
+    expect(() => resolveLostReasonOptions(options as never, extras)).toThrow(LostReasonModuleOptionsError);
+    expect(() => resolveLostReasonOptions(options as never, extras)).toThrow(`"${option}"`);
+  });
+});
+
+describe('validateLostReasonExtras', () => {
+  it.each(['', '/', 'a b', 'a?b', 42])('rejects the path %p', (path) => {
+    expect(() => validateLostReasonExtras({ path } as never)).toThrow('"path"');
+  });
+
+  it('rejects an empty guard list', () => {
+    expect(() => validateLostReasonExtras({ ...extras, guards: [] })).toThrow('"guards"');
+  });
+
+  it('accepts nested paths with or without slashes', () => {
+    expect(() => validateLostReasonExtras({ path: '/v1/crm/lost-reasons/' })).not.toThrow();
+  });
+});

@@ -1,0 +1,85 @@
+import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from './dto';
+import { InvalidRequestException } from './exceptions';
+import { LOST_REASON_MAX_LENGTH } from './lost-reason.constants';
+import { validateParams } from './lost-reason.validation';
+
+/** The `{ param, message }` of the 400 a call throws. */
+function rejection(run: () => unknown): { param?: string; message: string } {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidRequestException);
+    const { param, message } = (error as InvalidRequestException).getResponse() as { param?: string; message: string };
+    return { param, message };
+  }
+  throw new Error('expected an InvalidRequestException');
+}
+
+describe('validateParams', () => {
+  describe('lost_reason (create and update)', () => {
+    it.each([CreateLostReasonDto, UpdateLostReasonDto])('%p accepts a string, null, or nothing', (dto) => {
+      expect(validateParams(dto, { lost_reason: 'Budget cut' }).lost_reason).toBe('Budget cut');
+      expect(validateParams(dto, { lost_reason: null }).lost_reason).toBeNull();
+      expect(validateParams(dto, {}).lost_reason).toBeUndefined();
+      expect(validateParams(dto, undefined).lost_reason).toBeUndefined();
+    });
+
+    it.each([
+      [42, /must be a string/],
+      [true, /must be a string/],
+      [['a'], /must be a string/],
+      [{ toString: 'x' }, /must be a string/],
+      ['a\u0000b', /NUL/],
+      ['\ud83d', /well-formed/],
+      ['x\udc00', /well-formed/],
+      ['a'.repeat(LOST_REASON_MAX_LENGTH + 1), /at most 500 characters/],
+      ['é'.repeat(LOST_REASON_MAX_LENGTH + 1), /at most 500 characters/],
+      ['\ufe0f'.repeat(LOST_REASON_MAX_LENGTH + 1), /at most 500 characters/],
+    ])('rejects %p naming lost_reason', (value, message) => {
+      const error = rejection(() => validateParams(CreateLostReasonDto, { lost_reason: value }));
+      expect(error.param).toBe('lost_reason');
+      expect(error.message).toMatch(message);
+    });
+
+    it('counts code points, not UTF-16 units', () => {
+      const emoji = '😀'.repeat(LOST_REASON_MAX_LENGTH);
+      expect(emoji.length).toBe(2 * LOST_REASON_MAX_LENGTH);
+      expect(validateParams(CreateLostReasonDto, { lost_reason: emoji }).lost_reason).toBe(emoji);
+    });
+
+    it.each(['id', 'created_at', 'lost_Reason', '__proto__', 'constructor'])('rejects the unknown parameter %s', (key) => {
+      const input = JSON.parse(`{"${key}": "x"}`);
+      expect(rejection(() => validateParams(UpdateLostReasonDto, input))).toEqual({
+        param: key,
+        message: `Received unknown parameter: ${key}`,
+      });
+    });
+
+    it.each([[[]], ['text'], [7], [true]])('rejects %p as the parameters themselves', (input) => {
+      expect(rejection(() => validateParams(CreateLostReasonDto, input)).param).toBeUndefined();
+    });
+  });
+
+  describe('limit and offset (list)', () => {
+    it('turns decimal strings into integers and leaves defaults to the caller', () => {
+      expect(validateParams(ListLostReasonsDto, { limit: '100', offset: '0' })).toMatchObject({ limit: 100, offset: 0 });
+      expect(validateParams(ListLostReasonsDto, { limit: 7 })).toMatchObject({ limit: 7 });
+      expect(validateParams(ListLostReasonsDto, {})).toEqual({});
+    });
+
+    it.each([
+      ['limit', '0'],
+      ['limit', '101'],
+      ['limit', 1.5],
+      ['limit', '1e1'],
+      ['limit', ' 1'],
+      ['limit', ''],
+      ['limit', ['1', '2']],
+      ['offset', '-1'],
+      ['offset', -1],
+      ['offset', '9007199254740992'],
+    ])('rejects %s=%p naming it', (param, value) => {
+      expect(rejection(() => validateParams(ListLostReasonsDto, { [param]: value })).param).toBe(param);
+    });
+  });
+});

@@ -1,0 +1,85 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+
+/** The ```bash block of a README section. */
+function bashBlockOf(section: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf(`## ${section}`);
+  const block = /```bash\n([\s\S]*?)```/.exec(readme.slice(start));
+  if (start < 0 || !block) throw new Error(`README has no bash block under "## ${section}"`);
+  return block[1];
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/** Starts the built sample and resolves once it listens. */
+function startSample(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist-sample', 'main.js')], { env: { ...process.env, ...env } });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Serving http://')) resolve({ child, output });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`the sample exited with ${code}:\n${output}`)));
+  });
+}
+
+describe('README', () => {
+  let sample: ChildProcess | undefined;
+  let port: number;
+
+  beforeAll(() => {
+    // What `npm start` builds: the package, then the sample against the package's public entry.
+    execFileSync('npm', ['run', '--silent', 'build:sample'], { cwd: ROOT, stdio: 'pipe' });
+  }, 120_000);
+  afterEach(() => {
+    sample?.kill();
+    sample = undefined;
+  });
+
+  it('"A tour with curl" works as written against the sample on SQLite, printing the demo key', async () => {
+    port = await freePort();
+    const started = await startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: '', NODE_ENV: '' });
+    sample = started.child;
+    expect(started.output).toContain('use the demo key sk_test_sample');
+    const script = bashBlockOf('A tour with curl').replaceAll('localhost:3000', `localhost:${port}`);
+    const output = execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8' });
+    expect(output).toContain('"lost_reason":"Price too high"');
+    expect(output).toContain('"lost_reason":"Went with a competitor"');
+    expect(output).toMatch(/"has_more":false,"total":2/);
+    expect(output).toMatch(/"id":"opportunity-lost-reason_[0-9a-f]{32}","deleted":true/);
+    expect(output).toContain('"param":"limit"');
+  });
+
+  it('the sample refuses to start in production without API_KEYS', async () => {
+    port = await freePort();
+    await expect(startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: '', NODE_ENV: 'production' })).rejects.toThrow(
+      /API_KEYS must be set in production/,
+    );
+  });
+
+  it('the sample takes its keys from API_KEYS and, by default, creates an SQLite file under sample/data', async () => {
+    port = await freePort();
+    const database = join(ROOT, 'sample', 'data', 'lost-reasons.sqlite');
+    rmSync(database, { force: true });
+    const env = { PORT: String(port), DATABASE_URL: undefined, API_KEYS: 'sk_test_a, sk_test_b' };
+    sample = (await startSample(env)).child;
+    expect(existsSync(database)).toBe(true);
+    const url = `http://localhost:${port}/api/crm/opportunity-lost-reason`;
+    expect((await fetch(url, { headers: { Authorization: 'Bearer sk_test_b' } })).status).toBe(200);
+    expect((await fetch(url, { headers: { Authorization: 'Bearer sk_test_sample' } })).status).toBe(401);
+  });
+});
