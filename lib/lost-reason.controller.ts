@@ -1,5 +1,4 @@
 import {
-  Body,
   CanActivate,
   Controller,
   Delete,
@@ -15,6 +14,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from './dto';
+import { LostReasonBody } from './lost-reason-body.decorator';
 import { LostReasonExceptionFilter } from './lost-reason-exception.filter';
 import { LostReasonService } from './lost-reason.service';
 
@@ -28,7 +28,7 @@ export class LostReasonControllerBase {
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
-  create(@Body() body: unknown) {
+  create(@LostReasonBody() body: unknown) {
     return this.lostReasons.create(body as CreateLostReasonDto);
   }
 
@@ -43,7 +43,7 @@ export class LostReasonControllerBase {
   }
 
   @Patch(':id')
-  update(@Param('id') id: string, @Body() body: unknown) {
+  update(@Param('id') id: string, @LostReasonBody() body: unknown) {
     return this.lostReasons.update(id, body as UpdateLostReasonDto);
   }
 

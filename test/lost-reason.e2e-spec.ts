@@ -154,6 +154,22 @@ describe.each(testedDatabases())('Opportunity Lost Reason API on %s', (db) => {
       expect(await total()).toBe(1);
     });
 
+    it('answers 415 for a body in a content type it does not read, and stores nothing', async () => {
+      for (const type of ['text/plain', 'application/xml', 'application/octet-stream']) {
+        const { body } = await api().post(RESOURCE).set(auth).set('Content-Type', type).send('lost_reason=x').expect(415);
+        expect(body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/application\/json/) });
+      }
+      expect(await total()).toBe(0);
+    });
+
+    it('answers 404 in the error shape for a method or sub-path the resource does not have', async () => {
+      for (const send of [() => api().put(RESOURCE), () => api().patch(RESOURCE), () => api().get(`${RESOURCE}/a/b`), () => api().post(`${RESOURCE}/${MISSING_ID}`)]) {
+        const { status, body } = await send().set(auth);
+        expect(status).toBe(404);
+        expect(body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/^Unrecognized request URL/) });
+      }
+    });
+
     it('answers 400 for a path that is not valid percent-encoding', async () => {
       const { body } = await api().get(`${RESOURCE}/%C3%28%ZZ`).set(auth).expect(400);
       expect(body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/percent-encod/) });
@@ -222,8 +238,9 @@ describe.each(testedDatabases())('Opportunity Lost Reason API on %s', (db) => {
       expect(past).toEqual({ data: [], has_more: false, total: 4 });
     });
 
-    it('accepts the bounds limit=1, limit=100 and offset=0', async () => {
+    it('accepts the bounds limit=1, limit=100, offset=0 and the largest safe offset', async () => {
       await createMany(2);
+      await api().get(`${RESOURCE}?offset=${Number.MAX_SAFE_INTEGER}`).set(auth).expect(200, { data: [], has_more: false, total: 2 });
       expect((await api().get(`${RESOURCE}?limit=1&offset=0`).set(auth).expect(200)).body.data).toHaveLength(1);
       expect((await api().get(`${RESOURCE}?limit=100`).set(auth).expect(200)).body.data).toHaveLength(2);
     });

@@ -1,0 +1,94 @@
+import { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import { InvalidRequestException, LostReasonNotFoundException } from './exceptions';
+import { LostReason } from './lost-reason.entity';
+import { LostReasonService } from './lost-reason.service';
+
+/** Counts the SQL statements the service sends (schema set-up excluded). */
+class StatementCounter implements TypeOrmLogger {
+  statements: string[] = [];
+  logQuery(query: string) {
+    this.statements.push(query);
+  }
+  logQueryError() {}
+  logQuerySlow() {}
+  logSchemaBuild() {}
+  logMigration() {}
+  log() {}
+}
+
+describe('LostReasonService (on an in-memory SQLite database)', () => {
+  let dataSource: DataSource;
+  let service: LostReasonService;
+  const counter = new StatementCounter();
+
+  /** Runs `operation` and answers how many statements it sent. */
+  async function statementsOf(operation: () => Promise<unknown>): Promise<number> {
+    counter.statements = [];
+    await operation().catch(() => undefined);
+    return counter.statements.length;
+  }
+
+  beforeAll(async () => {
+    dataSource = await new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      entities: [LostReason],
+      synchronize: true,
+      logging: true,
+      logger: counter,
+    }).initialize();
+    service = new LostReasonService(dataSource.getRepository(LostReason));
+  });
+  afterAll(() => dataSource.destroy());
+  beforeEach(() => dataSource.getRepository(LostReason).clear());
+
+  it('creates objects with prefixed, random, unique ids and equal timestamps', async () => {
+    const a = await service.create({ lost_reason: 'a' });
+    const b = await service.create();
+    expect(a.id).toMatch(/^opportunity-lost-reason_[0-9a-f]{32}$/);
+    expect(a.id).not.toBe(b.id);
+    expect(a.updated_at).toBe(a.created_at);
+    expect(b.lost_reason).toBeNull();
+  });
+
+  it('returns plain objects with exactly the public fields (no internal sequence)', async () => {
+    const created = await service.create({ lost_reason: 'x' });
+    for (const object of [created, await service.retrieve(created.id), (await service.list()).data[0], await service.update(created.id, {})]) {
+      expect(Object.keys(object)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
+    }
+  });
+
+  it('lists newest first with an exact total and has_more', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await service.create({ lost_reason: String(i) })).id);
+    const page = await service.list({ limit: 2, offset: 1 });
+    expect(page.data.map((o) => o.id)).toEqual([ids[3], ids[2]]);
+    expect(page).toMatchObject({ total: 5, has_more: true });
+    expect(await service.list({ offset: 5 })).toEqual({ data: [], has_more: false, total: 5 });
+  });
+
+  it('updates only what is given, clears with null, and keeps created_at', async () => {
+    const created = await service.create({ lost_reason: 'first' });
+    expect((await service.update(created.id, {})).lost_reason).toBe('first');
+    const cleared = await service.update(created.id, { lost_reason: null });
+    expect(cleared).toMatchObject({ id: created.id, created_at: created.created_at, lost_reason: null });
+  });
+
+  it('throws the API\'s errors', async () => {
+    await expect(service.update('opportunity-lost-reason_' + '0'.repeat(32), {})).rejects.toThrow(LostReasonNotFoundException);
+    await expect(service.update('nope', { lost_reason: 1 } as never)).rejects.toThrow(InvalidRequestException);
+    await expect(service.delete('nope')).rejects.toThrow(LostReasonNotFoundException);
+  });
+
+  it('sends one statement per operation, two for a list page past the end, none for an impossible id', async () => {
+    const { id } = await service.create({ lost_reason: 'count me' });
+    expect(await statementsOf(() => service.create({ lost_reason: 'x' }))).toBe(1);
+    expect(await statementsOf(() => service.retrieve(id))).toBe(1);
+    expect(await statementsOf(() => service.update(id, { lost_reason: 'y' }))).toBe(1);
+    expect(await statementsOf(() => service.list({ limit: 1 }))).toBe(1);
+    expect(await statementsOf(() => service.list({ offset: 10 }))).toBe(2);
+    expect(await statementsOf(() => service.delete(id))).toBe(1);
+    expect(await statementsOf(() => service.retrieve('nope'))).toBe(0);
+    expect(await statementsOf(() => service.update('x'.repeat(10_000), {}))).toBe(0);
+  });
+});
