@@ -1,6 +1,7 @@
 export * from './dto';
 export * from './exceptions';
 export * from './interfaces';
+export * from './migrations';
 export {
   DEFAULT_LOST_REASON_PATH,
   LIST_LIMIT_DEFAULT,

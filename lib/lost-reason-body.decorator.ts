@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext, HttpStatus } from '@nestjs/common';
 import { InvalidRequestException } from './exceptions';
+import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './lost-reason-exception.filter';
 
 /**
  * The parsed request body. A body the adapter did not parse (a content type other than JSON
@@ -7,13 +8,14 @@ import { InvalidRequestException } from './exceptions';
  */
 export const LostReasonBody = createParamDecorator((_: unknown, context: ExecutionContext): unknown => {
   const request = context.switchToHttp().getRequest();
-  const sentBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-  if (request.body === undefined && sentBody) {
-    throw new InvalidRequestException(
-      'Send parameters as application/json or application/x-www-form-urlencoded.',
-      undefined,
-      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-    );
+  const { body, headers } = request;
+  const sentBody = Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
+  const json = /^application\/json\b/i.test(String(headers['content-type'] ?? ''));
+  // Express leaves such a body unparsed; Fastify reads text/plain as a string. (A string
+  // under application/json is a JSON string: the service rejects it as not an object.)
+  const unparsed = body === undefined ? sentBody : (typeof body === 'string' || Buffer.isBuffer(body)) && !json;
+  if (unparsed) {
+    throw new InvalidRequestException(UNSUPPORTED_MEDIA_TYPE_MESSAGE, undefined, HttpStatus.UNSUPPORTED_MEDIA_TYPE);
   }
-  return request.body;
+  return body;
 });

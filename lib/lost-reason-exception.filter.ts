@@ -18,10 +18,15 @@ function statusOf(exception: unknown): number | undefined {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : undefined;
 }
 
+/** Why a body was refused for its content type. */
+export const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'Send parameters as application/json or application/x-www-form-urlencoded.';
+
 /** Client-facing text of a 4xx that the module did not raise itself (body parser, host guard…). */
 function clientMessage(exception: unknown, status: number): string {
+  const code = (exception as { code?: unknown } | null)?.code;
   if (status === HttpStatus.PAYLOAD_TOO_LARGE) return 'The request body is too large.';
-  if (exception instanceof SyntaxError) return 'The request body is not valid JSON.';
+  if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return UNSUPPORTED_MEDIA_TYPE_MESSAGE;
+  if (exception instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'The request body is not valid JSON.';
   if (exception instanceof URIError) return 'The request path is not valid percent-encoding.';
   if (status === HttpStatus.UNAUTHORIZED) return 'Invalid API key provided.';
   const response = exception instanceof HttpException ? exception.getResponse() : undefined;

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
-import { LostReasonExpressFallback } from './lost-reason-express-fallback';
+import { LostReasonRouteFallback } from './lost-reason-route-fallback';
 import { createLostReasonController } from './lost-reason.controller';
 import { DEFAULT_LOST_REASON_PATH, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { LostReason } from './lost-reason.entity';
@@ -52,7 +52,7 @@ export class LostReasonModule extends ConfigurableLostReasonModule {
         },
         { provide: LOST_REASON_REPOSITORY, useExisting: getRepositoryToken(LostReason, extras.dataSource) },
         LostReasonService,
-        LostReasonExpressFallback,
+        LostReasonRouteFallback,
       ],
       exports: [...(definition.exports ?? []), LostReasonService],
     };

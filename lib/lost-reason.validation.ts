@@ -21,8 +21,8 @@ function declaredKeys(dto: ClassConstructor<object>): Set<string> {
  * hosts that inject the service get exactly the HTTP API's rules.
  */
 export function validateParams<T extends object>(dto: ClassConstructor<T>, params: unknown): T {
-  const input = params ?? {};
-  if (typeof input !== 'object' || Array.isArray(input)) {
+  const input = params === undefined ? {} : params;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidRequestException('The request parameters must be a JSON object.');
   }
   // Checked here rather than by `forbidNonWhitelisted`: the transform below drops keys such

@@ -1,19 +1,24 @@
 import {
   ArgumentsHost,
   Body,
+  CallHandler,
   CanActivate,
   Catch,
+  ClassSerializerInterceptor,
   Controller,
   ExceptionFilter,
   ExecutionContext,
   Get,
+  HttpServer,
   Injectable,
   Module,
+  NestInterceptor,
   Post,
   UnauthorizedException,
   ValidationPipe,
+  VersioningType,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { IsString } from 'class-validator';
@@ -28,6 +33,7 @@ import {
   LostReasonNotFoundException,
   LostReasonService,
 } from '../lib';
+import { testedAdapters } from './support/adapters';
 import { testedDatabases } from './support/databases';
 import { API_KEY, auth, createHostApp, hostDatabase, RESOURCE } from './support/host-app';
 
@@ -53,9 +59,19 @@ class HostController {
 /** The host's own error format: the module must neither replace it nor be replaced by it. */
 @Catch()
 class HostFilter implements ExceptionFilter {
-  catch(exception: { getStatus?: () => number }, host: ArgumentsHost) {
-    const status = exception.getStatus?.() ?? 500;
-    host.switchToHttp().getResponse().status(status).json({ host_error: true, status });
+  constructor(private readonly adapter: HttpServer) {}
+  catch(exception: { getStatus?: () => number; statusCode?: number }, host: ArgumentsHost) {
+    const status = exception.getStatus?.() ?? exception.statusCode ?? 500;
+    this.adapter.reply(host.switchToHttp().getResponse(), { host_error: true, status }, status);
+  }
+}
+
+/** A host-wide interceptor that tags every response it sees. */
+class HostTaggingInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler) {
+    const response = context.switchToHttp().getResponse();
+    (response.header ?? response.setHeader).call(response, 'x-host-interceptor', 'ran');
+    return next.handle();
   }
 }
 
@@ -80,21 +96,19 @@ class HostSessionGuard implements CanActivate {
 @Module({ controllers: [HostController] })
 class HostFeatureModule {}
 
-describe('LostReasonModule inside a host app (sqlite)', () => {
-  describe('next to the host\'s own routes, global pipe, guard and filter', () => {
+describe.each(testedAdapters())('LostReasonModule next to a host\'s own routes, global pipe, guard, interceptors and filter (sqlite, %s)', (adapter) => {
     let app: Awaited<ReturnType<typeof createHostApp>>;
     beforeAll(async () => {
       app = await createHostApp(
         'sqlite',
-        [
-          HostFeatureModule,
-          LostReasonModule.forRoot({ apiKeys: [API_KEY] }),
-        ],
+        [HostFeatureModule, LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
         (nest) => {
           nest.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-          nest.useGlobalFilters(new HostFilter());
+          nest.useGlobalFilters(new HostFilter(nest.getHttpAdapter()));
           nest.useGlobalGuards(new HostMarkingGuard());
+          nest.useGlobalInterceptors(new HostTaggingInterceptor(), new ClassSerializerInterceptor(nest.get(Reflector)));
         },
+        adapter,
       );
     });
     afterAll(() => app.close());
@@ -106,6 +120,9 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
       await api().post('/host/echo').send({ name: 1 }).expect(400, { host_error: true, status: 400 });
       await api().post('/host/echo').set('Content-Type', 'application/json').send('{"name":').expect(400, { host_error: true, status: 400 });
       await api().get('/host/missing').expect(404, { host_error: true, status: 404 });
+      await api().put('/host/ping').expect(404, { host_error: true, status: 404 });
+      const tagged = await api().get('/host/ping');
+      expect(tagged.headers['x-host-interceptor']).toBe('ran');
     });
 
     it('keeps its own rules and error shape under the host\'s global pipe and filter', async () => {
@@ -118,9 +135,16 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
       const unauthenticated = await api().get(RESOURCE).expect(401);
       expect(unauthenticated.body.error.type).toBe('authentication_error');
       const list = await api().get(`${RESOURCE}?limit=5`).set(auth).expect(200);
-      expect(list.body.total).toBe(1);
+      expect(list.body).toEqual({ data: [created.body], has_more: false, total: 1 });
+      expect(list.headers['x-host-interceptor']).toBe('ran');
+      const empty = await api().post(RESOURCE).set(auth).set('Content-Type', 'application/json').expect(201);
+      expect(empty.body.lost_reason).toBeNull();
+      const missing = await api().put(RESOURCE).set(auth).expect(404);
+      expect(missing.body.error.message).toMatch(/^Unrecognized request URL/);
     });
-  });
+});
+
+describe('LostReasonModule inside a host app (sqlite)', () => {
 
   it('mounts under a custom path and the host\'s global prefix', async () => {
     const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ apiKeys: [API_KEY], path: 'crm/lost-reasons' })], (nest) =>
@@ -132,6 +156,24 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
       const malformed = await request(app.getHttpServer()).post('/v2/crm/lost-reasons').set(auth).set('Content-Type', 'application/json').send('[').expect(400);
       expect(malformed.body.error.type).toBe('invalid_request_error');
       await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each(testedAdapters())('honours the host\'s URI versioning (%s)', async (adapter) => {
+    const app = await createHostApp(
+      'sqlite',
+      undefined,
+      (nest) => nest.setGlobalPrefix('api/internal').enableVersioning({ type: VersioningType.URI, defaultVersion: '1' }),
+      adapter,
+    );
+    try {
+      const path = `/api/internal/v1${RESOURCE}`;
+      const { body } = await request(app.getHttpServer()).post(path).set(auth).send({ lost_reason: 'versioned' }).expect(201);
+      await request(app.getHttpServer()).get(`${path}/${body.id}`).set(auth).expect(200, body);
+      const malformed = await request(app.getHttpServer()).post(path).set(auth).set('Content-Type', 'application/json').send('{').expect(400);
+      expect(malformed.body.error.type).toBe('invalid_request_error');
     } finally {
       await app.close();
     }

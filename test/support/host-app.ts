@@ -1,17 +1,36 @@
 import { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { LostReason, LostReasonModule } from '../../lib';
+import { LOST_REASON_MIGRATIONS, LostReason, LostReasonModule } from '../../lib';
 import { DATABASES, DatabaseName } from './databases';
+import { AdapterName, createAdapter } from './adapters';
 
 export const API_KEY = 'sk_test_e2e_4eC39HqLyjWDarjtT1zdp7dc';
 export const RESOURCE = '/api/crm/opportunity-lost-reason';
 export const auth = { Authorization: `Bearer ${API_KEY}` };
 
+/**
+ * `LOST_REASON_SCHEMA=migrations` (set by the e2e-migrations jest project) builds the schema the
+ * way production hosts do: the shipped migrations, no synchronize.
+ */
+export const usesMigrations = (): boolean => process.env.LOST_REASON_SCHEMA === 'migrations';
+
 /** TypeORM options of a host app on one of the test databases. */
 export function hostDatabase(db: DatabaseName, extra: Partial<DataSourceOptions> = {}): DataSourceOptions {
-  return { ...DATABASES[db], entities: [LostReason], synchronize: true, ...extra } as DataSourceOptions;
+  const schema = usesMigrations()
+    ? { synchronize: false, migrationsRun: true, migrations: LOST_REASON_MIGRATIONS }
+    : { synchronize: true };
+  return { ...DATABASES[db], entities: [LostReason], ...schema, ...extra } as DataSourceOptions;
+}
+
+/** Rebuilds the module's table after a test dropped it, the way the schema was built. */
+export async function restoreSchema(dataSource: DataSource): Promise<void> {
+  if (!usesMigrations()) return dataSource.synchronize();
+  // The migration is recorded as applied: revert it (its `down` tolerates the missing table), re-apply.
+  await dataSource.undoLastMigration();
+  await dataSource.runMigrations();
 }
 
 /**
@@ -22,13 +41,15 @@ export async function createHostApp(
   db: DatabaseName,
   imports: ModuleMetadata['imports'] = [LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
   configure?: (app: INestApplication) => void,
+  adapter: AdapterName = 'express',
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [TypeOrmModule.forRoot({ ...hostDatabase(db), retryAttempts: 0 }), ...imports],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication(createAdapter(adapter), { logger: false });
   configure?.(app);
   await app.init();
+  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   await app.get(DataSource).getRepository(LostReason).clear();
   return app;
 }

@@ -1,0 +1,14 @@
+import { MigrationInterface } from 'typeorm';
+import { CreateOpportunityLostReason1764115200000 } from './1764115200000-create-opportunity-lost-reason';
+
+export { CreateOpportunityLostReason1764115200000 };
+
+/**
+ * The module's TypeORM migrations, oldest first. Add them to your data source's `migrations`
+ * (next to your own) and run them with `migrationsRun: true` or the TypeORM CLI: they create
+ * and evolve the table `opportunity_lost_reason` when `synchronize` is off.
+ *
+ * @example
+ * new DataSource({ ...options, synchronize: false, migrations: [...LOST_REASON_MIGRATIONS, ...ownMigrations] });
+ */
+export const LOST_REASON_MIGRATIONS: Array<new () => MigrationInterface> = [CreateOpportunityLostReason1764115200000];

@@ -1,0 +1,59 @@
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { LOST_REASON_MIGRATIONS, LostReason } from '../lib';
+import { DATABASES, testedDatabases } from './support/databases';
+
+const TABLE = 'opportunity_lost_reason';
+
+/**
+ * The shipped migrations against the entity: on an empty database they must build exactly
+ * the schema `LostReason` describes, so a host with `synchronize: false` gets what the
+ * module's queries expect. Any drift (a length, a nullability, the unique index) shows up as
+ * pending schema-builder queries.
+ */
+describe.each(testedDatabases())('LOST_REASON_MIGRATIONS on %s', (db) => {
+  let dataSource: DataSource;
+  const hasTable = async () => {
+    const queryRunner = dataSource.createQueryRunner();
+    try {
+      return await queryRunner.hasTable(TABLE);
+    } finally {
+      await queryRunner.release();
+    }
+  };
+
+  beforeAll(async () => {
+    // Start from an empty database: nothing left by other suites can mask a missing piece.
+    const wipe = new DataSource({ ...DATABASES[db], dropSchema: true } as DataSourceOptions);
+    await wipe.initialize();
+    await wipe.destroy();
+    dataSource = new DataSource({
+      ...DATABASES[db],
+      entities: [LostReason],
+      synchronize: false,
+      migrations: LOST_REASON_MIGRATIONS,
+    } as DataSourceOptions);
+    await dataSource.initialize();
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  it('builds exactly the schema the entity expects: TypeORM has nothing left to change', async () => {
+    expect(await dataSource.showMigrations()).toBe(true);
+    const executed = await dataSource.runMigrations();
+    expect(executed.map((migration) => migration.name)).toEqual(['CreateOpportunityLostReason1764115200000']);
+    expect(await dataSource.showMigrations()).toBe(false);
+    // The queries themselves, not just a count, so a failure says what drifted.
+    const pending = await dataSource.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+  });
+
+  it('reverts: undoing the migration removes the table, and it applies again afterwards', async () => {
+    await dataSource.undoLastMigration();
+    expect(await hasTable()).toBe(false);
+    expect(await dataSource.showMigrations()).toBe(true);
+    await dataSource.runMigrations();
+    expect(await hasTable()).toBe(true);
+    expect((await dataSource.driver.createSchemaBuilder().log()).upQueries.map((query) => query.query)).toEqual([]);
+  });
+});
