@@ -1,11 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
+import { BEARER_HEADER_PATTERN, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { AuthenticationException } from './exceptions';
 import { digestApiKey, ResolvedLostReasonOptions } from './lost-reason.options';
-
-/** `Bearer <token>` with RFC 6750's token characters; anything else is malformed. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /** Accepts a request whose `Authorization: Bearer <key>` holds a key the options allow. */
 @Injectable()
@@ -13,11 +10,17 @@ export class LostReasonApiKeyGuard implements CanActivate {
   constructor(@Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (!this.options.checkApiKey) return true;
-    const header: unknown = context.switchToHttp().getRequest().headers?.authorization;
-    const key = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    if (key === undefined || !(await this.isAccepted(key))) throw new AuthenticationException();
+    if (!(await this.isAuthenticated(context.switchToHttp().getRequest().headers?.authorization))) {
+      throw new AuthenticationException();
+    }
     return true;
+  }
+
+  /** Whether an `Authorization` header value passes the module's key check (true when it is off). */
+  async isAuthenticated(header: unknown): Promise<boolean> {
+    if (!this.options.checkApiKey) return true;
+    const key = typeof header === 'string' ? BEARER_HEADER_PATTERN.exec(header)?.[1] : undefined;
+    return key !== undefined && this.isAccepted(key);
   }
 
   protected async isAccepted(key: string): Promise<boolean> {

@@ -1,6 +1,7 @@
-import { HttpStatus, Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { InvalidRequestException } from './exceptions';
+import { HttpStatus, Inject, Injectable, OnModuleInit, VersioningType } from '@nestjs/common';
+import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import { AuthenticationException, invalidRequestWithStatus } from './exceptions';
+import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
 import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { toLostReasonErrorResponse } from './lost-reason-exception.filter';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
@@ -9,10 +10,11 @@ interface IncomingRequest {
   method: string;
   url: string;
   headers: Record<string, string | string[] | undefined>;
+  [OWN_ERROR]?: unknown;
 }
 type Next = (error?: unknown) => void;
 
-/** The few Fastify instance methods used here (fastify is the host's dependency, not ours). */
+/** The few Fastify methods used here (fastify is the host's dependency, not the module's). */
 interface FastifyLike {
   addHook(name: string, hook: (...args: any[]) => unknown): unknown;
 }
@@ -24,56 +26,75 @@ interface FastifyReplyLike {
 
 const OWN_ERROR = Symbol('lostReasonError');
 const pathOf = (url: string) => url.split('?', 1)[0];
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Gives the module's error shape, on its own paths only, to what the HTTP adapter handles
  * outside the module's controller: body-parser failures (malformed JSON, oversized body,
  * unsupported media type) and methods or sub-paths that match no route. Adapters deal with
  * these before or after the route, so the controller's filter never sees them and, left
- * alone, they would reach the host's global filters. Everything on the host's own paths is
- * passed through untouched.
+ * alone, they would reach the host's global filters. The API key is checked first, as the
+ * routes do, so a request without valid credentials always learns only that (401).
+ * Everything on the host's own paths passes through untouched.
  */
 @Injectable()
 export class LostReasonRouteFallback implements OnModuleInit {
-  /** The resource's paths, under any global prefix or version segment. */
-  private readonly ownPath: RegExp;
+  private ownPath = /$^/;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(LOST_REASON_RESOLVED_OPTIONS) options: ResolvedLostReasonOptions,
-  ) {
-    const escaped = options.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    this.ownPath = new RegExp(`/${escaped}(?:/.*)?$`);
-  }
+    private readonly applicationConfig: ApplicationConfig,
+    private readonly apiKeyGuard: LostReasonApiKeyGuard,
+    @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions,
+  ) {}
 
   onModuleInit(): void {
+    this.ownPath = this.buildOwnPath();
     const adapter = this.adapterHost.httpAdapter;
     if (adapter?.getType() === 'express') this.onExpress();
     if (adapter?.getType() === 'fastify') this.onFastify(adapter.getInstance<FastifyLike>());
+  }
+
+  /** `/<global prefix>/<URI version>/<path>` and anything below it, anchored at both ends. */
+  private buildOwnPath(): RegExp {
+    const prefix = this.applicationConfig.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
+    const versioning = this.applicationConfig.getVersioning();
+    const versionPrefix = versioning?.type === VersioningType.URI ? (versioning.prefix === false ? '' : (versioning.prefix ?? 'v')) : undefined;
+    const version = versionPrefix === undefined ? '' : `(?:/${escapeRegExp(versionPrefix)}[^/]+)?`;
+    // The prefix is optional: the host may exclude routes from it.
+    const prefixed = prefix ? `(?:/${escapeRegExp(prefix)})?` : '';
+    return new RegExp(`^${prefixed}${version}/${escapeRegExp(this.options.path)}(?:/.*)?$`);
   }
 
   private isOwn(request: IncomingRequest): boolean {
     return this.ownPath.test(pathOf(request.url));
   }
 
+  /** The error to answer with: the credentials' problem first, else `error`. */
+  private async errorFor(request: IncomingRequest, error: unknown): Promise<unknown> {
+    const authenticated = await this.apiKeyGuard.isAuthenticated(request.headers.authorization);
+    return authenticated ? error : new AuthenticationException();
+  }
+
   private unrecognized(request: IncomingRequest) {
-    const message = `Unrecognized request URL (${request.method}: ${pathOf(request.url)}).`;
-    return new InvalidRequestException(message, undefined, HttpStatus.NOT_FOUND);
+    return invalidRequestWithStatus(HttpStatus.NOT_FOUND, `Unrecognized request URL (${request.method}: ${pathOf(request.url)}).`);
   }
 
   /** Registered after the routes: the first runs when no route matched, the second on errors. */
   private onExpress(): void {
     const adapter = this.adapterHost.httpAdapter;
-    const reply = (response: unknown, error: unknown) => {
-      const { status, body } = toLostReasonErrorResponse(error);
+    const reply = async (request: IncomingRequest, response: unknown, error: unknown) => {
+      const { status, body } = toLostReasonErrorResponse(await this.errorFor(request, error));
       adapter.reply(response, body, status);
     };
-    adapter.use((request: IncomingRequest, response: unknown, next: Next) =>
-      this.isOwn(request) ? reply(response, this.unrecognized(request)) : next(),
-    );
-    adapter.use((error: unknown, request: IncomingRequest, response: unknown, next: Next) =>
-      this.isOwn(request) ? reply(response, error) : next(error),
-    );
+    adapter.use((request: IncomingRequest, response: unknown, next: Next) => {
+      if (!this.isOwn(request)) return next();
+      reply(request, response, this.unrecognized(request)).catch(next);
+    });
+    adapter.use((error: unknown, request: IncomingRequest, response: unknown, next: Next) => {
+      if (!this.isOwn(request)) return next(error);
+      reply(request, response, error).catch(next);
+    });
   }
 
   /**
@@ -90,14 +111,15 @@ export class LostReasonRouteFallback implements OnModuleInit {
       if (this.isOwn(request) && empty) delete headers['content-type'];
       return payload;
     });
-    fastify.addHook('onError', async (request: IncomingRequest & { [OWN_ERROR]?: unknown }, _reply: unknown, error: unknown) => {
+    fastify.addHook('onError', async (request: IncomingRequest, _reply: unknown, error: unknown) => {
       if (this.isOwn(request)) request[OWN_ERROR] = error;
     });
-    fastify.addHook('onSend', async (request: IncomingRequest & { [OWN_ERROR]?: unknown }, reply: FastifyReplyLike, payload: unknown) => {
+    fastify.addHook('onSend', async (request: IncomingRequest, reply: FastifyReplyLike, payload: unknown) => {
       if (!this.isOwn(request) || reply.statusCode < 400) return payload;
       if (typeof payload === 'string' && payload.startsWith('{"error":{')) return payload;
-      const cause = request[OWN_ERROR] ?? (reply.statusCode === HttpStatus.NOT_FOUND ? this.unrecognized(request) : { statusCode: reply.statusCode });
-      const { status, body } = toLostReasonErrorResponse(cause);
+      const cause =
+        request[OWN_ERROR] ?? (reply.statusCode === HttpStatus.NOT_FOUND ? this.unrecognized(request) : { statusCode: reply.statusCode });
+      const { status, body } = toLostReasonErrorResponse(await this.errorFor(request, cause));
       reply.code(status);
       reply.header('content-type', 'application/json; charset=utf-8');
       return JSON.stringify(body);

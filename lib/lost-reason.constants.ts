@@ -7,6 +7,12 @@ export const LOST_REASON_ID_PREFIX = 'opportunity-lost-reason_';
 /** Every id the module issues has this shape; anything else cannot exist. */
 export const LOST_REASON_ID_PATTERN = /^opportunity-lost-reason_[0-9a-f]{32}$/;
 
+/** RFC 6750's bearer token characters: what an API key may be made of. */
+const BEARER_TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
+export const API_KEY_PATTERN = new RegExp(`^${BEARER_TOKEN}$`);
+/** An `Authorization` header carrying a bearer token (the scheme in any case). */
+export const BEARER_HEADER_PATTERN = new RegExp(`^Bearer +(${BEARER_TOKEN}) *$`, 'i');
+
 /** Longest accepted `lost_reason`, counted in Unicode code points. */
 export const LOST_REASON_MAX_LENGTH = 500;
 

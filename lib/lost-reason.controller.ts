@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   CanActivate,
   Controller,
   Delete,
@@ -13,41 +14,116 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from './dto';
+import {
+  CreateLostReasonDto,
+  DeletedLostReason,
+  ListLostReasonsDto,
+  LostReasonError,
+  LostReasonList,
+  LostReasonObject,
+  UpdateLostReasonDto,
+} from './dto';
 import { LostReasonBody } from './lost-reason-body.decorator';
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from './lost-reason.constants';
 import { LostReasonExceptionFilter } from './lost-reason-exception.filter';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+  LOST_REASON_OPENAPI_ENABLED,
+} from './lost-reason.openapi';
 import { LostReasonService } from './lost-reason.service';
+
+/** When each error status of the module happens. */
+const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
+  [HttpStatus.BAD_REQUEST]: 'Invalid parameters or malformed JSON (`invalid_request_error`; `param` names the culprit).',
+  [HttpStatus.UNAUTHORIZED]: 'Missing or invalid API key (`authentication_error`).',
+  [HttpStatus.NOT_FOUND]: 'No object has this id (`invalid_request_error`, code `resource_missing`).',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'The request body is too large (`invalid_request_error`).',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'The body is neither JSON nor form-encoded (`invalid_request_error`).',
+  [HttpStatus.INTERNAL_SERVER_ERROR]: 'Unexpected error (`api_error`); the cause is logged, never returned.',
+};
+
+/** Documents error responses of a route, all with the module's `{ "error": { ... } }` body. */
+function ApiErrors(...statuses: HttpStatus[]): MethodDecorator {
+  // Without @nestjs/swagger there is nothing to record: skip building the decorators.
+  if (!LOST_REASON_OPENAPI_ENABLED) return () => undefined;
+  const all = [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR].sort((a, b) => a - b);
+  return applyDecorators(...all.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError })));
+}
+
+/** The id path parameter of the routes on one object. */
+const ApiIdParam = () =>
+  ApiParam({ name: 'id', type: String, description: 'Id of the object.', example: `${LOST_REASON_ID_PREFIX}3f0c9a1e5b7d4c2a8e6f1b3d5a7c9e0f` });
 
 /**
  * The five routes. Bodies and queries are typed `unknown` on purpose: a host-wide
  * `ValidationPipe` skips such parameters, so the host's pipe options cannot change this API;
- * the service validates them instead.
+ * the service validates them instead, and the OpenAPI decorators describe them.
  */
+@ApiTags('Opportunity Lost Reasons')
+@ApiBearerAuth()
 export class LostReasonControllerBase {
   constructor(protected readonly lostReasons: LostReasonService) {}
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ operationId: 'createLostReason', summary: 'Create an opportunity lost reason' })
+  @ApiBody({ type: CreateLostReasonDto, required: false })
+  @ApiResponse({ status: HttpStatus.CREATED, description: 'The new object.', type: LostReasonObject })
+  @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
   create(@LostReasonBody() body: unknown) {
     return this.lostReasons.create(body as CreateLostReasonDto);
   }
 
   @Get()
+  @ApiOperation({ operationId: 'listLostReasons', summary: 'List opportunity lost reasons, newest first' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
+    description: 'Page size.',
+  })
+  @ApiQuery({
+    name: 'offset',
+    required: false,
+    schema: { type: 'integer', minimum: 0, default: 0 },
+    description: 'Number of objects to skip, newest first.',
+  })
+  @ApiResponse({ status: HttpStatus.OK, description: 'One page and the total count.', type: LostReasonList })
+  @ApiErrors(HttpStatus.BAD_REQUEST)
   list(@Query() query: unknown) {
     return this.lostReasons.list(query as ListLostReasonsDto);
   }
 
   @Get(':id')
+  @ApiOperation({ operationId: 'retrieveLostReason', summary: 'Retrieve an opportunity lost reason' })
+  @ApiIdParam()
+  @ApiResponse({ status: HttpStatus.OK, description: 'The object.', type: LostReasonObject })
+  @ApiErrors(HttpStatus.NOT_FOUND)
   retrieve(@Param('id') id: string) {
     return this.lostReasons.retrieve(id);
   }
 
   @Patch(':id')
+  @ApiOperation({ operationId: 'updateLostReason', summary: 'Update an opportunity lost reason; only the fields passed change' })
+  @ApiIdParam()
+  @ApiBody({ type: UpdateLostReasonDto, required: false })
+  @ApiResponse({ status: HttpStatus.OK, description: 'The updated object.', type: LostReasonObject })
+  @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.NOT_FOUND, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
   update(@Param('id') id: string, @LostReasonBody() body: unknown) {
     return this.lostReasons.update(id, body as UpdateLostReasonDto);
   }
 
   @Delete(':id')
+  @ApiOperation({ operationId: 'deleteLostReason', summary: 'Delete an opportunity lost reason permanently' })
+  @ApiIdParam()
+  @ApiResponse({ status: HttpStatus.OK, description: 'Confirmation of the delete.', type: DeletedLostReason })
+  @ApiErrors(HttpStatus.NOT_FOUND)
   delete(@Param('id') id: string) {
     return this.lostReasons.delete(id);
   }

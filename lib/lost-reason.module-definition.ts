@@ -10,6 +10,7 @@ const DEFAULT_EXTRAS: LostReasonModuleExtras = {
   path: DEFAULT_LOST_REASON_PATH,
   dataSource: undefined,
   guards: undefined,
+  mountRoutes: true,
   isGlobal: false,
 };
 

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
+import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
 import { LostReasonRouteFallback } from './lost-reason-route-fallback';
 import { createLostReasonController } from './lost-reason.controller';
 import { DEFAULT_LOST_REASON_PATH, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
@@ -36,13 +37,13 @@ export class LostReasonModule extends ConfigurableLostReasonModule {
 
   /** Adds what the builder cannot: the entity on the chosen data source, the routes, the checks. */
   private static withResource(definition: DynamicModule, given: LostReasonModuleExtras): DynamicModule {
-    const { path = DEFAULT_LOST_REASON_PATH, dataSource, guards, isGlobal } = given;
-    const extras: LostReasonModuleExtras = { path, dataSource, guards, isGlobal };
+    const { path = DEFAULT_LOST_REASON_PATH, dataSource, guards, mountRoutes = true, isGlobal } = given;
+    const extras: LostReasonModuleExtras = { path, dataSource, guards, mountRoutes, isGlobal };
     validateLostReasonExtras(extras);
     return {
       ...definition,
       imports: [...(definition.imports ?? []), TypeOrmModule.forFeature([LostReason], extras.dataSource)],
-      controllers: [createLostReasonController(path, extras.guards ?? [LostReasonApiKeyGuard])],
+      controllers: mountRoutes ? [createLostReasonController(path, guards ?? [LostReasonApiKeyGuard])] : [],
       providers: [
         ...(definition.providers ?? []),
         {
@@ -52,7 +53,8 @@ export class LostReasonModule extends ConfigurableLostReasonModule {
         },
         { provide: LOST_REASON_REPOSITORY, useExisting: getRepositoryToken(LostReason, extras.dataSource) },
         LostReasonService,
-        LostReasonRouteFallback,
+        LostReasonHooksDispatcher,
+        ...(mountRoutes ? [LostReasonApiKeyGuard, LostReasonRouteFallback] : []),
       ],
       exports: [...(definition.exports ?? []), LostReasonService],
     };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LostReasonModuleOptionsError } from './exceptions';
-import { LostReasonApiKeyVerifier, LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+import { API_KEY_PATTERN } from './lost-reason.constants';
+import { LostReasonApiKeyVerifier, LostReasonHooks, LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
 
 /** The options as the module uses them: checked once, at start-up. */
 export interface ResolvedLostReasonOptions {
@@ -11,13 +12,17 @@ export interface ResolvedLostReasonOptions {
   /** SHA-256 of each accepted key: equal-length buffers for a constant-time comparison. */
   apiKeyDigests: Buffer[];
   verifyApiKey?: LostReasonApiKeyVerifier;
+  hooks?: LostReasonHooks;
 }
 
 export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
 
 /** Validates the extras, which shape the module graph; throws on the first bad one. */
 export function validateLostReasonExtras(extras: LostReasonModuleExtras): void {
-  const { path, guards } = extras;
+  const { path, guards, mountRoutes } = extras;
+  if (mountRoutes !== undefined && typeof mountRoutes !== 'boolean') {
+    throw new LostReasonModuleOptionsError('mountRoutes', 'must be a boolean.');
+  }
   if (typeof path !== 'string' || !/^[A-Za-z0-9._~\-/]+$/.test(path) || !/[^/]/.test(path)) {
     throw new LostReasonModuleOptionsError('path', `must be a non-empty URL path such as "api/crm/opportunity-lost-reason" (got ${JSON.stringify(path)}).`);
   }
@@ -31,9 +36,9 @@ export function resolveLostReasonOptions(
   options: LostReasonModuleOptions | undefined,
   extras: LostReasonModuleExtras,
 ): ResolvedLostReasonOptions {
-  const { apiKeys, verifyApiKey, allowUnauthenticated = false } = options ?? {};
-  if (apiKeys !== undefined && (!Array.isArray(apiKeys) || apiKeys.some((k) => typeof k !== 'string' || !/^\S+$/.test(k)))) {
-    throw new LostReasonModuleOptionsError('apiKeys', 'must be an array of non-empty strings without spaces.');
+  const { apiKeys, verifyApiKey, allowUnauthenticated = false, hooks } = options ?? {};
+  if (apiKeys !== undefined && (!Array.isArray(apiKeys) || apiKeys.some((k) => typeof k !== 'string' || !API_KEY_PATTERN.test(k)))) {
+    throw new LostReasonModuleOptionsError('apiKeys', 'must be an array of keys made of letters, digits and - . _ ~ + / (then = padding), as a Bearer token allows.');
   }
   if (verifyApiKey !== undefined && typeof verifyApiKey !== 'function') {
     throw new LostReasonModuleOptionsError('verifyApiKey', 'must be a function (apiKey) => boolean | Promise<boolean>.');
@@ -41,11 +46,15 @@ export function resolveLostReasonOptions(
   if (typeof allowUnauthenticated !== 'boolean') {
     throw new LostReasonModuleOptionsError('allowUnauthenticated', 'must be a boolean.');
   }
+  const hookNames = ['created', 'updated', 'deleted'] as const;
+  if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null || hookNames.some((name) => hooks[name] !== undefined && typeof hooks[name] !== 'function'))) {
+    throw new LostReasonModuleOptionsError('hooks', 'must be an object of functions: { created?, updated?, deleted? }.');
+  }
   const hasKeyCheck = (apiKeys?.length ?? 0) > 0 || verifyApiKey !== undefined;
   if (extras.guards && hasKeyCheck) {
     throw new LostReasonModuleOptionsError('guards', 'replaces the API-key check: do not set "apiKeys" or "verifyApiKey" with it.');
   }
-  if (!hasKeyCheck && !extras.guards && !allowUnauthenticated) {
+  if (!hasKeyCheck && !extras.guards && !allowUnauthenticated && extras.mountRoutes !== false) {
     throw new LostReasonModuleOptionsError(
       'apiKeys',
       'is required: set "apiKeys" or "verifyApiKey", pass your own "guards", or opt out explicitly with "allowUnauthenticated: true".',
@@ -56,5 +65,6 @@ export function resolveLostReasonOptions(
     checkApiKey: hasKeyCheck,
     apiKeyDigests: (apiKeys ?? []).map(digestApiKey),
     verifyApiKey,
+    hooks,
   };
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { EntityManager, Repository } from 'typeorm';
 import {
@@ -17,6 +17,7 @@ import {
   LOST_REASON_REPOSITORY,
 } from './lost-reason.constants';
 import { LostReason } from './lost-reason.entity';
+import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
 import { validateParams } from './lost-reason.validation';
 
 /** The public columns, in the order of the public object. */
@@ -31,7 +32,27 @@ type Row = Pick<LostReason, (typeof PUBLIC_COLUMNS)[number]>;
  */
 @Injectable()
 export class LostReasonService {
-  constructor(@Inject(LOST_REASON_REPOSITORY) protected readonly repository: Repository<LostReason>) {}
+  constructor(
+    @Inject(LOST_REASON_REPOSITORY) protected readonly repository: Repository<LostReason>,
+    @Optional() protected readonly hooks?: LostReasonHooksDispatcher,
+  ) {}
+
+  /**
+   * This service working through `manager`, typically the host's transaction:
+   *
+   * ```ts
+   * await dataSource.transaction(async (manager) => {
+   *   await lostReasons.withManager(manager).create({ lost_reason: 'Budget cut' });
+   *   await manager.save(opportunity); // if this throws, the lost reason is rolled back too
+   * });
+   * ```
+   * Hooks of writes made this way run once that transaction commits.
+   */
+  withManager(manager: EntityManager): this {
+    const bound = Object.create(this) as this;
+    Object.defineProperty(bound, 'repository', { value: manager.getRepository(LostReason) });
+    return bound;
+  }
 
   /** Creates an object with a fresh id (one INSERT). */
   async create(params?: CreateLostReasonDto): Promise<LostReasonObject> {
@@ -39,7 +60,9 @@ export class LostReasonService {
     const now = new Date().toISOString();
     const row: Row = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
     await this.repository.createQueryBuilder().insert().values(row).updateEntity(false).execute();
-    return toObject(row);
+    const created = toObject(row);
+    await this.hooks?.afterCommit(this.repository.manager, 'created', created);
+    return created;
   }
 
   /** The object with this id; `LostReasonNotFoundException` if there is none. */
@@ -75,7 +98,9 @@ export class LostReasonService {
     if (!LOST_REASON_ID_PATTERN.test(id)) throw new LostReasonNotFoundException(id);
     const set: Partial<Row> = { updated_at: new Date().toISOString() };
     if (changes.lost_reason !== undefined) set.lost_reason = changes.lost_reason;
-    return toObject(await this.updateRow(id, set));
+    const updated = toObject(await this.updateRow(id, set));
+    await this.hooks?.afterCommit(this.repository.manager, 'updated', updated);
+    return updated;
   }
 
   /** Deletes permanently (one DELETE); of concurrent deletes of one object, exactly one succeeds. */
@@ -83,7 +108,9 @@ export class LostReasonService {
     if (!LOST_REASON_ID_PATTERN.test(id)) throw new LostReasonNotFoundException(id);
     const { affected } = await this.repository.delete({ id });
     if (!affected) throw new LostReasonNotFoundException(id);
-    return { id, deleted: true };
+    const deleted: DeletedLostReason = { id, deleted: true };
+    await this.hooks?.afterCommit(this.repository.manager, 'deleted', deleted);
+    return deleted;
   }
 
   /** A new public id: the prefix and 128 bits from the CSPRNG. */
@@ -98,24 +125,26 @@ export class LostReasonService {
    * its concurrent callers, so their statements would interleave inside it.
    */
   protected async updateRow(id: string, set: Partial<Row>): Promise<Row> {
-    const driver = this.repository.manager.connection.driver;
-    const build = (manager: EntityManager) =>
-      manager.createQueryBuilder().update(LostReason).set(set).where('id = :id', { id }).updateEntity(false);
+    const { manager } = this.repository;
+    const driver = manager.connection.driver;
+    const build = (on: EntityManager) =>
+      on.createQueryBuilder().update(LostReason).set(set).where('id = :id', { id }).updateEntity(false);
     if (driver.isReturningSqlSupported('update') || isSqlite(driver.options.type)) {
-      const [sql, parameters] = build(this.repository.manager).getQueryAndParameters();
+      const [sql, parameters] = build(manager).getQueryAndParameters();
       const returning = PUBLIC_COLUMNS.map((column) => driver.escape(column)).join(', ');
-      const runner = this.repository.manager.connection.createQueryRunner();
+      // Inside the host's transaction (withManager), use its connection.
+      const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
       try {
         const { records } = await runner.query(`${sql} RETURNING ${returning}`, parameters, true);
         if (records.length === 0) throw new LostReasonNotFoundException(id);
         return records[0] as Row;
       } finally {
-        await runner.release();
+        if (!manager.queryRunner) await runner.release();
       }
     }
-    return this.repository.manager.transaction(async (manager) => {
-      await build(manager).execute();
-      return this.findRow(manager, id);
+    return manager.transaction(async (transaction) => {
+      await build(transaction).execute();
+      return this.findRow(transaction, id);
     });
   }
 

@@ -43,6 +43,15 @@ class HostEchoDto {
   name!: string;
 }
 
+/** A host route whose path ends like the module's: the module must leave it alone. */
+@Controller('admin/api/crm/opportunity-lost-reason')
+class HostLookalikeController {
+  @Post()
+  create(@Body() body: HostEchoDto) {
+    return body;
+  }
+}
+
 @Controller('host')
 class HostController {
   @Get('ping')
@@ -93,7 +102,7 @@ class HostSessionGuard implements CanActivate {
   }
 }
 
-@Module({ controllers: [HostController] })
+@Module({ controllers: [HostController, HostLookalikeController] })
 class HostFeatureModule {}
 
 describe.each(testedAdapters())('LostReasonModule next to a host\'s own routes, global pipe, guard, interceptors and filter (sqlite, %s)', (adapter) => {
@@ -121,6 +130,10 @@ describe.each(testedAdapters())('LostReasonModule next to a host\'s own routes, 
       await api().post('/host/echo').set('Content-Type', 'application/json').send('{"name":').expect(400, { host_error: true, status: 400 });
       await api().get('/host/missing').expect(404, { host_error: true, status: 404 });
       await api().put('/host/ping').expect(404, { host_error: true, status: 404 });
+      const lookalike = '/admin/api/crm/opportunity-lost-reason';
+      await api().post(lookalike).set('Content-Type', 'application/json').send('{').expect(400, { host_error: true, status: 400 });
+      await api().put(lookalike).expect(404, { host_error: true, status: 404 });
+      await api().get(`${lookalike}/x`).expect(404, { host_error: true, status: 404 });
       const tagged = await api().get('/host/ping');
       expect(tagged.headers['x-host-interceptor']).toBe('ran');
     });

@@ -59,9 +59,12 @@ describe.each(matrix)('Opportunity Lost Reason API on %s with %s', (db, adapter)
       expect(await total()).toBe(2);
     });
 
-    it('accepts form-encoded parameters, as Stripe does', async () => {
-      const { body } = await api().post(RESOURCE).set(auth).type('form').send('lost_reason=Timing').expect(201);
-      expect(body.lost_reason).toBe('Timing');
+    it('takes JSON only: form-encoded parameters answer 415, with prototype keys or not', async () => {
+      for (const form of ['lost_reason=Timing', '__proto__[admin]=1', 'lost_reason=ok&__proto__[x]=1']) {
+        const { body } = await api().post(RESOURCE).set(auth).type('form').send(form).expect(415);
+        expect(body.error.type).toBe('invalid_request_error');
+      }
+      expect(await total()).toBe(0);
     });
 
     it('issues unique random ids and ignores none: a client-chosen id is rejected', async () => {
@@ -342,6 +345,22 @@ describe.each(matrix)('Opportunity Lost Reason API on %s with %s', (db, adapter)
       }
       await api().get(item).set(auth).expect(200, created);
       expect(await total()).toBe(1);
+    });
+
+    it('answers 401 before looking at a bad body, a bad media type or an unknown route', async () => {
+      for (const send of [
+        () => api().post(RESOURCE).set('Content-Type', 'application/json').send('{'),
+        () => api().post(RESOURCE).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
+        () => api().post(RESOURCE).set('Content-Type', 'application/json; charset=utf-16').send('{}'),
+        () => api().post(RESOURCE).type('form').send('lost_reason=x'),
+        () => api().put(RESOURCE),
+        () => api().get(`${RESOURCE}/a/b`),
+      ]) {
+        const { status, body } = await send().set('Authorization', 'Bearer sk_test_wrong');
+        expect(status).toBe(401);
+        expect(body.error.type).toBe('authentication_error');
+      }
+      expect(await total()).toBe(0);
     });
 
     it('accepts the scheme in any case', async () => {

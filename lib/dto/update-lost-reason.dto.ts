@@ -1,5 +1,6 @@
 import { IsOptional } from 'class-validator';
 import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
+import { ApiProperty } from '../lost-reason.openapi';
 import { IsStorableText } from './is-storable-text.decorator';
 
 /**
@@ -8,6 +9,14 @@ import { IsStorableText } from './is-storable-text.decorator';
  */
 export class UpdateLostReasonDto {
   /** New reason, or `null` to clear it; at most `LOST_REASON_MAX_LENGTH` characters. */
+  @ApiProperty({
+    required: false,
+    type: String,
+    nullable: true,
+    maxLength: LOST_REASON_MAX_LENGTH,
+    description: `New reason, or null to clear it. Omit it to leave it unchanged. At most ${LOST_REASON_MAX_LENGTH} Unicode code points.`,
+    example: 'Price too high',
+  })
   @IsOptional()
   @IsStorableText(LOST_REASON_MAX_LENGTH)
   lost_reason?: string | null;

@@ -1,15 +1,18 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { BadRequestException, HttpException } from '@nestjs/common';
 import { LostReasonErrorBody } from './lost-reason-error-body.interface';
 
-/** A request parameter is missing, malformed or not allowed (HTTP 400 unless said otherwise). */
-export class InvalidRequestException extends HttpException {
+/** A request parameter is missing, malformed or not allowed (HTTP 400). */
+export class InvalidRequestException extends BadRequestException {
   constructor(
     message: string,
     /** The offending parameter, e.g. `lost_reason` or `limit`. */
     readonly param?: string,
-    status: number = HttpStatus.BAD_REQUEST,
   ) {
     const body: LostReasonErrorBody = { type: 'invalid_request_error', message, param };
-    super(body, status);
+    super(body);
   }
 }
+
+/** An `invalid_request_error` with another status than 400 (an unknown route: 404; a media type: 415). */
+export const invalidRequestWithStatus = (status: number, message: string): HttpException =>
+  new HttpException({ type: 'invalid_request_error', message } satisfies LostReasonErrorBody, status);

@@ -1,11 +1,23 @@
 import { CanActivate, Type } from '@nestjs/common';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import type { DeletedLostReason, LostReasonObject } from '../dto';
 
 /**
  * Checks a bearer key the host does not want to list in `apiKeys` (keys in a vault or a
  * table, say). Resolve `true` to accept the key.
  */
 export type LostReasonApiKeyVerifier = (apiKey: string) => boolean | Promise<boolean>;
+
+/**
+ * The host's reactions to writes, called after the write is committed (after the host's own
+ * transaction commits when the service was bound to it with `withManager`). A hook that
+ * throws is logged; the write and its answer stand.
+ */
+export interface LostReasonHooks {
+  created?(object: LostReasonObject): void | Promise<void>;
+  updated?(object: LostReasonObject): void | Promise<void>;
+  deleted?(confirmation: DeletedLostReason): void | Promise<void>;
+}
 
 /**
  * Options of `LostReasonModule.forRoot()` and the `useFactory`/`useClass` of `forRootAsync()`.
@@ -20,6 +32,8 @@ export interface LostReasonModuleOptions {
   verifyApiKey?: LostReasonApiKeyVerifier;
   /** Serve the routes with no authentication at all. Default `false`; meant for tests. */
   allowUnauthenticated?: boolean;
+  /** Called after each committed create, update and delete (HTTP or injected service). */
+  hooks?: LostReasonHooks;
 }
 
 /**
@@ -40,6 +54,11 @@ export interface LostReasonModuleExtras {
    * module's context: global providers or classes without dependencies work as is.
    */
   guards?: Array<CanActivate | Type<CanActivate>>;
+  /**
+   * Mount the HTTP routes. Default `true`; `false` gives the host only the injectable
+   * `LostReasonService` (and needs no authentication options).
+   */
+  mountRoutes?: boolean;
   /** Register the module globally. Default `false`. */
   isGlobal?: boolean;
 }

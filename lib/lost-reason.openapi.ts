@@ -1,0 +1,56 @@
+/**
+ * `@nestjs/swagger` is an optional peer dependency: the module describes its API to it when the
+ * host has installed it, and must load and serve without it. So it is never imported statically
+ * (an `import` would fail at load time where it is missing); it is required once, here, and every
+ * decorator falls back to a no-op.
+ *
+ * The option types are deliberately loose and local: a type imported from `@nestjs/swagger` would
+ * make these declarations depend on a package the host may not have.
+ */
+type Options = Record<string, unknown>;
+type AnyDecorator = ClassDecorator & MethodDecorator & PropertyDecorator;
+
+/** The few `@nestjs/swagger` decorators the module uses. */
+interface SwaggerDecorators {
+  ApiBearerAuth(name?: string): ClassDecorator & MethodDecorator;
+  ApiBody(options: Options): MethodDecorator;
+  ApiOperation(options: Options): MethodDecorator;
+  ApiParam(options: Options): MethodDecorator;
+  ApiProperty(options?: Options): PropertyDecorator;
+  ApiQuery(options: Options): MethodDecorator;
+  ApiResponse(options: Options): ClassDecorator & MethodDecorator;
+  ApiTags(...tags: string[]): ClassDecorator & MethodDecorator;
+}
+
+function loadSwagger(): SwaggerDecorators | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('@nestjs/swagger') as SwaggerDecorators;
+  } catch {
+    // Not installed (or not loadable): the module works the same, only undocumented.
+    return undefined;
+  }
+}
+
+const swagger = loadSwagger();
+const noop = (): AnyDecorator => () => undefined;
+
+/** True when `@nestjs/swagger` was found, i.e. when the decorators below record metadata. */
+export const LOST_REASON_OPENAPI_ENABLED = swagger !== undefined;
+
+/** `@ApiBearerAuth()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiBearerAuth: SwaggerDecorators['ApiBearerAuth'] = swagger?.ApiBearerAuth ?? noop;
+/** `@ApiBody()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiBody: SwaggerDecorators['ApiBody'] = swagger?.ApiBody ?? noop;
+/** `@ApiOperation()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiOperation: SwaggerDecorators['ApiOperation'] = swagger?.ApiOperation ?? noop;
+/** `@ApiParam()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiParam: SwaggerDecorators['ApiParam'] = swagger?.ApiParam ?? noop;
+/** `@ApiProperty()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiProperty: SwaggerDecorators['ApiProperty'] = swagger?.ApiProperty ?? noop;
+/** `@ApiQuery()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiQuery: SwaggerDecorators['ApiQuery'] = swagger?.ApiQuery ?? noop;
+/** `@ApiResponse()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiResponse: SwaggerDecorators['ApiResponse'] = swagger?.ApiResponse ?? noop;
+/** `@ApiTags()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiTags: SwaggerDecorators['ApiTags'] = swagger?.ApiTags ?? noop;

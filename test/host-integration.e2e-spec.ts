@@ -1,0 +1,150 @@
+import { Injectable, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { DeletedLostReason, LostReason, LostReasonHooks, LostReasonModule, LostReasonObject, LostReasonService } from '../lib';
+import { testedDatabases } from './support/databases';
+import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
+
+/** A host provider that records what the hooks report. */
+@Injectable()
+class AuditLog implements LostReasonHooks {
+  readonly events: Array<[string, string]> = [];
+  failNext = false;
+  created(object: LostReasonObject) {
+    this.record('created', object.id);
+  }
+  updated(object: LostReasonObject) {
+    this.record('updated', object.id);
+  }
+  deleted({ id }: DeletedLostReason) {
+    this.record('deleted', id);
+  }
+  private record(event: string, id: string) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('audit store is down');
+    }
+    this.events.push([event, id]);
+  }
+}
+
+@Module({ providers: [AuditLog], exports: [AuditLog] })
+class AuditModule {}
+
+class Rollback extends Error {}
+
+describe.each(testedDatabases())('LostReasonModule working with the host (%s)', (db) => {
+  let app: Awaited<ReturnType<typeof createHostApp>>;
+  let service: LostReasonService;
+  let dataSource: DataSource;
+  let audit: AuditLog;
+  const count = () => dataSource.getRepository(LostReason).count();
+
+  beforeAll(async () => {
+    app = await createHostApp(db, [
+      AuditModule,
+      LostReasonModule.forRootAsync({
+        imports: [AuditModule],
+        inject: [AuditLog],
+        useFactory: (hooks: AuditLog) => ({ apiKeys: [API_KEY], hooks }),
+      }),
+    ]);
+    service = app.get(LostReasonService);
+    dataSource = app.get(DataSource);
+    audit = app.get(AuditLog);
+  });
+  afterAll(() => app.close());
+  beforeEach(async () => {
+    await dataSource.getRepository(LostReason).clear();
+    audit.events.length = 0;
+  });
+
+  describe('inside the host\'s transaction (withManager)', () => {
+    it('a rollback of the host\'s transaction rolls back create, update and delete, and fires no hook', async () => {
+      const kept = await service.create({ lost_reason: 'kept' });
+      audit.events.length = 0;
+      await expect(
+        dataSource.transaction(async (manager) => {
+          const inTransaction = service.withManager(manager);
+          await inTransaction.create({ lost_reason: 'never' });
+          await inTransaction.update(kept.id, { lost_reason: 'changed' });
+          await inTransaction.delete((await inTransaction.create({ lost_reason: 'gone' })).id);
+          expect(await manager.getRepository(LostReason).count()).toBe(2);
+          throw new Rollback();
+        }),
+      ).rejects.toThrow(Rollback);
+      expect(await count()).toBe(1);
+      expect(await service.retrieve(kept.id)).toEqual(kept);
+      expect(audit.events).toEqual([]);
+    });
+
+    it('a commit keeps the writes, and the hooks fire only after it', async () => {
+      let created: LostReasonObject | undefined;
+      await dataSource.transaction(async (manager) => {
+        created = await service.withManager(manager).create({ lost_reason: 'in tx' });
+        await service.withManager(manager).update(created.id, { lost_reason: 'in tx, updated' });
+        expect(audit.events).toEqual([]);
+      });
+      expect(audit.events).toEqual([
+        ['created', created!.id],
+        ['updated', created!.id],
+      ]);
+      expect((await service.retrieve(created!.id)).lost_reason).toBe('in tx, updated');
+    });
+  });
+
+  describe('hooks', () => {
+    it('fire after each write through HTTP', async () => {
+      const server = app.getHttpServer();
+      const { body } = await request(server).post(RESOURCE).set(auth).send({ lost_reason: 'a' }).expect(201);
+      await request(server).patch(`${RESOURCE}/${body.id}`).set(auth).send({ lost_reason: 'b' }).expect(200);
+      await request(server).delete(`${RESOURCE}/${body.id}`).set(auth).expect(200);
+      await request(server).delete(`${RESOURCE}/${body.id}`).set(auth).expect(404);
+      expect(audit.events).toEqual([
+        ['created', body.id],
+        ['updated', body.id],
+        ['deleted', body.id],
+      ]);
+    });
+
+    it('a failing hook is logged, and the committed write still answers success', async () => {
+      audit.failNext = true;
+      const { body } = await request(app.getHttpServer()).post(RESOURCE).set(auth).send({ lost_reason: 'a' }).expect(201);
+      await request(app.getHttpServer()).get(`${RESOURCE}/${body.id}`).set(auth).expect(200, body);
+    });
+  });
+});
+
+describe('LostReasonModule without routes (sqlite)', () => {
+  it('gives the host the service only, with no authentication options needed', async () => {
+    const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ mountRoutes: false })]);
+    try {
+      const created = await app.get(LostReasonService).create({ lost_reason: 'service only' });
+      expect(created.lost_reason).toBe('service only');
+      await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(404);
+      await request(app.getHttpServer()).get(`${RESOURCE}/${created.id}`).set(auth).expect(404);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('LostReasonModule configured from @nestjs/config (sqlite)', () => {
+  it('reads its keys through ConfigService in forRootAsync', async () => {
+    const app = await createHostApp('sqlite', [
+      ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ CRM_API_KEYS: 'sk_test_cfg_1,sk_test_cfg_2' })] }),
+      LostReasonModule.forRootAsync({
+        imports: [ConfigModule],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService) => ({ apiKeys: config.getOrThrow<string>('CRM_API_KEYS').split(',') }),
+      }),
+    ]);
+    try {
+      await request(app.getHttpServer()).get(RESOURCE).set('Authorization', 'Bearer sk_test_cfg_2').expect(200);
+      await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
