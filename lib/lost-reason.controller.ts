@@ -44,7 +44,7 @@ const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.UNAUTHORIZED]: 'Missing or invalid API key (`authentication_error`).',
   [HttpStatus.NOT_FOUND]: 'No object has this id (`invalid_request_error`, code `resource_missing`).',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'The request body is too large (`invalid_request_error`).',
-  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'The body is neither JSON nor form-encoded (`invalid_request_error`).',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'A body sent with a Content-Type other than `application/json` (`invalid_request_error`).',
   [HttpStatus.INTERNAL_SERVER_ERROR]: 'Unexpected error (`api_error`); the cause is logged, never returned.',
 };
 

@@ -8,10 +8,12 @@ import { LOST_REASON_MAX_LENGTH } from './lost-reason.constants';
  * `autoLoadEntities: true`).
  */
 @Entity({ name: 'opportunity_lost_reason' })
+@Index('IDX_opportunity_lost_reason_created_at_seq', ['created_at', 'seq'])
 export class LostReason {
   /**
-   * Internal insertion sequence. It orders the list exactly ("newest first", even within
-   * one millisecond) on every database; a random public id cannot. Never exposed.
+   * Internal insertion sequence: it breaks ties between objects created in the same
+   * millisecond, so the list order ("newest first", by `created_at` then `seq`, served by the
+   * index above) is exact on every database. Never exposed.
    */
   @PrimaryGeneratedColumn({ name: 'seq' })
   seq!: number;

@@ -74,6 +74,22 @@ describe('LostReasonService (on an in-memory SQLite database)', () => {
     expect(cleared).toMatchObject({ id: created.id, created_at: created.created_at, lost_reason: null });
   });
 
+  it('moves updated_at strictly forward, even within one millisecond', async () => {
+    for (let i = 0; i < 50; i++) {
+      const created = await service.create({ lost_reason: 'x' });
+      const first = await service.update(created.id, {});
+      const second = await service.update(created.id, { lost_reason: 'y' });
+      expect(first.updated_at > created.updated_at && second.updated_at > first.updated_at).toBe(true);
+    }
+  });
+
+  it('answers 404, not a TypeError, for ids that are not strings (plain JavaScript callers)', async () => {
+    for (const id of [null, undefined, 42, {}]) {
+      await expect(service.retrieve(id as never)).rejects.toThrow(LostReasonNotFoundException);
+      await expect(service.delete(id as never)).rejects.toThrow(LostReasonNotFoundException);
+    }
+  });
+
   it('throws the API\'s errors', async () => {
     await expect(service.update('opportunity-lost-reason_' + '0'.repeat(32), {})).rejects.toThrow(LostReasonNotFoundException);
     await expect(service.update('nope', { lost_reason: 1 } as never)).rejects.toThrow(InvalidRequestException);
@@ -84,7 +100,10 @@ describe('LostReasonService (on an in-memory SQLite database)', () => {
     const { id } = await service.create({ lost_reason: 'count me' });
     expect(await statementsOf(() => service.create({ lost_reason: 'x' }))).toBe(1);
     expect(await statementsOf(() => service.retrieve(id))).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 2)); // past the create's millisecond
     expect(await statementsOf(() => service.update(id, { lost_reason: 'y' }))).toBe(1);
+    // Within the same millisecond as the last write: read it, then compare-and-set past it.
+    expect(await statementsOf(() => service.update(id, { lost_reason: 'z' }))).toBeLessThanOrEqual(3);
     expect(await statementsOf(() => service.list({ limit: 1 }))).toBe(1);
     expect(await statementsOf(() => service.list({ offset: 10 }))).toBe(2);
     expect(await statementsOf(() => service.delete(id))).toBe(1);

@@ -1,6 +1,6 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import {
   CreateLostReasonDto,
   DeletedLostReason,
@@ -9,7 +9,7 @@ import {
   LostReasonObject,
   UpdateLostReasonDto,
 } from './dto';
-import { LostReasonNotFoundException } from './exceptions';
+import { InvalidRequestException, LostReasonNotFoundException } from './exceptions';
 import {
   LIST_LIMIT_DEFAULT,
   LOST_REASON_ID_PATTERN,
@@ -59,7 +59,7 @@ export class LostReasonService {
     const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
     const now = new Date().toISOString();
     const row: Row = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
-    await this.repository.createQueryBuilder().insert().values(row).updateEntity(false).execute();
+    await this.repository.createQueryBuilder().insert().values(row).updateEntity(false).execute().catch(rethrowUnstorable);
     const created = toObject(row);
     await this.hooks?.afterCommit(this.repository.manager, 'created', created);
     return created;
@@ -80,7 +80,9 @@ export class LostReasonService {
     for (const column of PUBLIC_COLUMNS) query.addSelect(`r.${column}`, column);
     const rows: Array<Row & { total: string | number }> = await query
       .addSelect((count) => count.select('COUNT(*)').from(LostReason, 'c'), 'total')
-      .orderBy('r.seq', 'DESC')
+      // Newest first by the time clients see; `seq` (insertion order) breaks ties within a millisecond.
+      .orderBy('r.created_at', 'DESC')
+      .addOrderBy('r.seq', 'DESC')
       .limit(limit)
       .offset(offset)
       .getRawMany();
@@ -89,23 +91,24 @@ export class LostReasonService {
   }
 
   /**
-   * Sets the parameters passed (undefined leaves a field as is, `null` clears it) and bumps
-   * `updated_at`, atomically: the answer is this update's own result even when others write
-   * the same object at the same time.
+   * Sets the parameters passed (undefined leaves a field as is, `null` clears it) and moves
+   * `updated_at` forward, strictly: past the previous value even within one millisecond.
+   * Atomic: the answer is this update's own result even when others write the object at the
+   * same time.
    */
   async update(id: string, params?: UpdateLostReasonDto): Promise<LostReasonObject> {
     const changes = validateParams(UpdateLostReasonDto, params);
-    if (!LOST_REASON_ID_PATTERN.test(id)) throw new LostReasonNotFoundException(id);
-    const set: Partial<Row> = { updated_at: new Date().toISOString() };
+    if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
+    const set: Partial<Row> = {};
     if (changes.lost_reason !== undefined) set.lost_reason = changes.lost_reason;
-    const updated = toObject(await this.updateRow(id, set));
+    const updated = toObject(await this.updateRow(id, set).catch(rethrowUnstorable));
     await this.hooks?.afterCommit(this.repository.manager, 'updated', updated);
     return updated;
   }
 
   /** Deletes permanently (one DELETE); of concurrent deletes of one object, exactly one succeeds. */
   async delete(id: string): Promise<DeletedLostReason> {
-    if (!LOST_REASON_ID_PATTERN.test(id)) throw new LostReasonNotFoundException(id);
+    if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
     const { affected } = await this.repository.delete({ id });
     if (!affected) throw new LostReasonNotFoundException(id);
     const deleted: DeletedLostReason = { id, deleted: true };
@@ -119,42 +122,89 @@ export class LostReasonService {
   }
 
   /**
-   * One UPDATE … RETURNING where the database has it (PostgreSQL, SQLite); elsewhere
-   * (MariaDB/MySQL) UPDATE then SELECT in one transaction, which holds the row lock until the
-   * read. SQLite must not use a transaction here: TypeORM shares one connection between all
-   * its concurrent callers, so their statements would interleave inside it.
+   * PostgreSQL and SQLite: `UPDATE … WHERE updated_at < now RETURNING …`, one statement
+   * unless the object was written in this very millisecond; then it steps past the stored
+   * `updated_at` with a compare-and-set, retried if another update wins the race. (SQLite must
+   * not use a transaction here: TypeORM shares one connection between all its concurrent
+   * callers, so their statements would interleave inside it.)
+   * MySQL/MariaDB, without UPDATE … RETURNING: `SELECT … FOR UPDATE` then `UPDATE` in one
+   * transaction.
    */
   protected async updateRow(id: string, set: Partial<Row>): Promise<Row> {
     const { manager } = this.repository;
     const driver = manager.connection.driver;
-    const build = (on: EntityManager) =>
-      on.createQueryBuilder().update(LostReason).set(set).where('id = :id', { id }).updateEntity(false);
     if (driver.isReturningSqlSupported('update') || isSqlite(driver.options.type)) {
-      const [sql, parameters] = build(manager).getQueryAndParameters();
-      const returning = PUBLIC_COLUMNS.map((column) => driver.escape(column)).join(', ');
-      // Inside the host's transaction (withManager), use its connection.
-      const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
-      try {
-        const { records } = await runner.query(`${sql} RETURNING ${returning}`, parameters, true);
-        if (records.length === 0) throw new LostReasonNotFoundException(id);
-        return records[0] as Row;
-      } finally {
-        if (!manager.queryRunner) await runner.release();
+      const now = new Date().toISOString();
+      let row = await this.updateReturning(id, { ...set, updated_at: now }, 'updated_at < :now', { now });
+      for (let attempt = 0; row === undefined && attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+        const { updated_at: previous } = await this.findRow(manager, id);
+        const next = { ...set, updated_at: laterThan(previous) };
+        row = await this.updateReturning(id, next, 'updated_at = :previous', { previous });
       }
+      if (row === undefined) throw new ConflictException('The object is being updated by other requests; retry.');
+      return row;
     }
     return manager.transaction(async (transaction) => {
-      await build(transaction).execute();
-      return this.findRow(transaction, id);
+      const current = await transaction.findOne(LostReason, {
+        select: [...PUBLIC_COLUMNS],
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!current) throw new LostReasonNotFoundException(id);
+      const next = { ...set, updated_at: laterThan(current.updated_at) };
+      await transaction.update(LostReason, { id }, next);
+      return { ...current, ...next };
     });
   }
 
+  /** One UPDATE … RETURNING (PostgreSQL, SQLite); `undefined` when no row matched. */
+  private async updateReturning(id: string, set: Partial<Row>, condition: string, parameters: object): Promise<Row | undefined> {
+    const { manager } = this.repository;
+    const driver = manager.connection.driver;
+    const [sql, values] = manager
+      .createQueryBuilder()
+      .update(LostReason)
+      .set(set)
+      .where('id = :id', { id })
+      .andWhere(condition, parameters)
+      .updateEntity(false)
+      .getQueryAndParameters();
+    const returning = PUBLIC_COLUMNS.map((column) => driver.escape(column)).join(', ');
+    // Inside the host's transaction (withManager), use its connection.
+    const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+    try {
+      const { records } = await runner.query(`${sql} RETURNING ${returning}`, values, true);
+      return records[0] as Row | undefined;
+    } finally {
+      if (!manager.queryRunner) await runner.release();
+    }
+  }
+
   private async findRow(manager: EntityManager, id: string): Promise<Row> {
-    const row = LOST_REASON_ID_PATTERN.test(id)
-      ? await manager.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where: { id } })
-      : null;
+    const row = isPossibleId(id) ? await manager.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where: { id } }) : null;
     if (!row) throw new LostReasonNotFoundException(id);
     return row;
   }
+}
+
+/** Compare-and-set attempts of one update before answering 409 (only under heavy contention). */
+const MAX_UPDATE_ATTEMPTS = 50;
+
+/** Only ids of the module's own shape can exist: anything else is answered without a query. */
+const isPossibleId = (id: unknown): id is string => typeof id === 'string' && LOST_REASON_ID_PATTERN.test(id);
+
+/** Now, or one millisecond past `previous` when the clock has not moved past it yet. */
+const laterThan = (previous: string): string => new Date(Math.max(Date.now(), Date.parse(previous) + 1)).toISOString();
+
+/**
+ * A database whose character set cannot hold some characters (a latin1 MySQL table, a
+ * non-UTF-8 PostgreSQL database) rejects them on write: that is the client's 400, not a 500.
+ */
+function rethrowUnstorable(error: unknown): never {
+  const driverError = (error instanceof QueryFailedError ? error.driverError : undefined) as { code?: string; errno?: number } | undefined;
+  const unstorable = driverError?.errno === 1366 || driverError?.code === '22021' || driverError?.code === '22P05';
+  if (unstorable) throw new InvalidRequestException("lost_reason contains characters this database's character set cannot store", 'lost_reason');
+  throw error;
 }
 
 const isSqlite = (type: string) => type === 'better-sqlite3' || type === 'sqlite' || type === 'sqljs';

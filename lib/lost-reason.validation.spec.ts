@@ -68,18 +68,21 @@ describe('validateParams', () => {
     });
 
     it.each([
-      ['limit', '0'],
-      ['limit', '101'],
-      ['limit', 1.5],
-      ['limit', '1e1'],
-      ['limit', ' 1'],
-      ['limit', ''],
-      ['limit', ['1', '2']],
-      ['offset', '-1'],
-      ['offset', -1],
-      ['offset', '9007199254740992'],
-    ])('rejects %s=%p naming it', (param, value) => {
-      expect(rejection(() => validateParams(ListLostReasonsDto, { [param]: value })).param).toBe(param);
+      ['limit', '0', 'limit must not be less than 1'],
+      ['limit', '101', 'limit must not be greater than 100'],
+      ['limit', '-1', 'limit must be an integer number'],
+      ['limit', 1.5, 'limit must be an integer number'],
+      ['limit', 'abc', 'limit must be an integer number'],
+      ['limit', '1e1', 'limit must be an integer number'],
+      ['limit', ' 1', 'limit must be an integer number'],
+      ['limit', '', 'limit must be an integer number'],
+      ['limit', ['1', '2'], 'limit must be an integer number'],
+      ['offset', '-1', 'offset must be an integer number'],
+      ['offset', -1, 'offset must not be less than 0'],
+      ['offset', 'x', 'offset must be an integer number'],
+      ['offset', '9007199254740992', 'offset must not be greater than 9007199254740991'],
+    ])('rejects %s=%p naming it: %s', (param, value, message) => {
+      expect(rejection(() => validateParams(ListLostReasonsDto, { [param]: value }))).toEqual({ param, message });
     });
   });
 });

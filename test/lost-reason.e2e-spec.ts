@@ -226,6 +226,14 @@ describe.each(matrix)('Opportunity Lost Reason API on %s with %s', (db, adapter)
       expect(body).toMatchObject({ has_more: false, total: 30 });
     });
 
+    it('lists objects created concurrently in created_at order, newest first', async () => {
+      await Promise.all(Array.from({ length: 60 }, (_, i) => create({ lost_reason: `c${i}` }).expect(201)));
+      const { data } = (await api().get(`${RESOURCE}?limit=100`).set(auth).expect(200)).body;
+      const stamps: string[] = data.map((o: { created_at: string }) => o.created_at);
+      expect(stamps).toHaveLength(60);
+      expect(stamps).toEqual([...stamps].sort().reverse());
+    });
+
     it('defaults to 20 per page and reports has_more and the exact total', async () => {
       await createMany(21);
       const { body } = await api().get(RESOURCE).set(auth).expect(200);
@@ -294,6 +302,17 @@ describe.each(matrix)('Opportunity Lost Reason API on %s with %s', (db, adapter)
       expect(body.updated_at).toMatch(ISO_UTC_MS);
       expect(Date.parse(body.updated_at)).toBeGreaterThan(Date.parse(created.updated_at));
       await api().get(`${RESOURCE}/${created.id}`).set(auth).expect(200, body);
+    });
+
+    it('moves updated_at strictly forward even when writes fall in the same millisecond', async () => {
+      for (let i = 0; i < 10; i++) {
+        const created = (await create({ lost_reason: 'fast' }).expect(201)).body;
+        const first = (await api().patch(`${RESOURCE}/${created.id}`).set(auth).send({}).expect(200)).body;
+        const second = (await api().patch(`${RESOURCE}/${created.id}`).set(auth).send({ lost_reason: 'faster' }).expect(200)).body;
+        expect(first.updated_at > created.updated_at).toBe(true);
+        expect(second.updated_at > first.updated_at).toBe(true);
+        expect(second.created_at).toBe(created.created_at);
+      }
     });
 
     it('clears with null and leaves fields that are not passed unchanged', async () => {

@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import request from 'supertest';
 import { LostReasonModule } from '../lib';
+import { setupOpenApi } from '../sample/openapi';
 import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
 
 type Schema = Record<string, any>;
@@ -216,6 +217,22 @@ describe('OpenAPI document of a module on a custom path', () => {
       const doc = buildDocument(app);
       expect(Object.keys(doc.paths).sort()).toEqual(['/v2/lost-reasons', '/v2/lost-reasons/{id}']);
       expect(Object.keys(doc.paths['/v2/lost-reasons/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("the sample's documentation routes", () => {
+  it('serve the document at /docs-json and Swagger UI at /docs', async () => {
+    const app = await createHostApp('sqlite', undefined, setupOpenApi);
+    try {
+      const { body: doc } = await request(app.getHttpServer()).get('/docs-json').expect(200);
+      expect(Object.keys(doc.paths).sort()).toEqual([RESOURCE, ITEM]);
+      expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(doc.paths[RESOURCE].get.security).toEqual([{ bearer: [] }]);
+      const ui = await request(app.getHttpServer()).get('/docs').redirects(1).expect(200);
+      expect(ui.text).toContain('swagger-ui');
     } finally {
       await app.close();
     }

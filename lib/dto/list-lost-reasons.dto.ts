@@ -11,16 +11,16 @@ export class ListLostReasonsDto {
   /** Page size, 1 to `LIST_LIMIT_MAX`; defaults to `LIST_LIMIT_DEFAULT`. */
   @IsOptional()
   @Transform(digitsToNumber)
-  @IsInt()
   @Min(1)
   @Max(LIST_LIMIT_MAX)
+  @IsInt() // last, so it is checked first: "must be an integer" before any bound
   limit?: number;
 
   /** Number of objects to skip, newest first; defaults to 0. */
   @IsOptional()
   @Transform(digitsToNumber)
-  @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
+  @IsInt() // last, so it is checked first
   offset?: number;
 }

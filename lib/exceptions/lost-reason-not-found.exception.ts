@@ -7,7 +7,7 @@ const MAX_ECHOED_ID_LENGTH = 100;
 /** No opportunity lost reason has this id (HTTP 404, code `resource_missing`). */
 export class LostReasonNotFoundException extends NotFoundException {
   constructor(readonly id: string) {
-    const shown = id.length <= MAX_ECHOED_ID_LENGTH ? `: '${id}'` : '';
+    const shown = typeof id === 'string' && id.length <= MAX_ECHOED_ID_LENGTH ? `: '${id}'` : '';
     const body: LostReasonErrorBody = {
       type: 'invalid_request_error',
       message: `No such opportunity-lost-reason${shown}`,

@@ -23,7 +23,10 @@ export class CreateOpportunityLostReason1764115200000 implements MigrationInterf
           { name: 'updated_at', type: 'varchar', length: '24' },
           { name: 'lost_reason', type: 'varchar', length: '500', isNullable: true },
         ],
-        indices: [{ name: 'UQ_opportunity_lost_reason_id', columnNames: ['id'], isUnique: true }],
+        indices: [
+          { name: 'UQ_opportunity_lost_reason_id', columnNames: ['id'], isUnique: true },
+          { name: 'IDX_opportunity_lost_reason_created_at_seq', columnNames: ['created_at', 'seq'] },
+        ],
       }),
     );
   }
