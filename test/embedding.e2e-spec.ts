@@ -34,7 +34,7 @@ import {
   LostReasonService,
 } from '../lib';
 import { testedAdapters } from './support/adapters';
-import { testedDatabases } from './support/databases';
+import { describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, createHostApp, hostDatabase, RESOURCE } from './support/host-app';
 
 /** A host-side DTO, validated by the host's own global ValidationPipe. */
@@ -314,7 +314,7 @@ class HostAudit {
   id!: number;
 }
 
-describe.each(testedDatabases())('LostReasonModule on a named data source (%s)', (db) => {
+describeEach(testedDatabases())('LostReasonModule on a named data source', (db) => {
   it('stores its objects on the named data source, not on the host\'s default one', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [

@@ -3,7 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { DeletedLostReason, LostReason, LostReasonHooks, LostReasonModule, LostReasonObject, LostReasonService } from '../lib';
-import { testedDatabases } from './support/databases';
+import { describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
 
 /** A host provider that records what the hooks report. */
@@ -34,7 +34,7 @@ class AuditModule {}
 
 class Rollback extends Error {}
 
-describe.each(testedDatabases())('LostReasonModule working with the host (%s)', (db) => {
+describeEach(testedDatabases())('LostReasonModule working with the host', (db) => {
   let app: Awaited<ReturnType<typeof createHostApp>>;
   let service: LostReasonService;
   let dataSource: DataSource;

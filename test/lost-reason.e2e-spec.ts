@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { LOST_REASON_MAX_LENGTH } from '../lib';
 import { testedAdapters } from './support/adapters';
-import { testedDatabases } from './support/databases';
+import { describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, createHostApp, RESOURCE, restoreSchema } from './support/host-app';
 
 const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -13,7 +13,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const matrix = testedDatabases().flatMap((db) => testedAdapters().map((adapter) => [db, adapter] as const));
 
-describe.each(matrix)('Opportunity Lost Reason API on %s with %s', (db, adapter) => {
+describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
   let app: INestApplication;
   const api = () => request(app.getHttpServer());
   const create = (body?: object) => api().post(RESOURCE).set(auth).send(body);

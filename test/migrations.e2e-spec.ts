@@ -1,6 +1,6 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { LOST_REASON_MIGRATIONS, LostReason } from '../lib';
-import { DATABASES, testedDatabases } from './support/databases';
+import { DATABASES, describeEach, testedDatabases } from './support/databases';
 
 const TABLE = 'opportunity_lost_reason';
 
@@ -10,7 +10,7 @@ const TABLE = 'opportunity_lost_reason';
  * module's queries expect. Any drift (a length, a nullability, the unique index) shows up as
  * pending schema-builder queries.
  */
-describe.each(testedDatabases())('LOST_REASON_MIGRATIONS on %s', (db) => {
+describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
   let dataSource: DataSource;
   const hasTable = async () => {
     const queryRunner = dataSource.createQueryRunner();

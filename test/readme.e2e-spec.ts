@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -45,9 +45,16 @@ describe('README', () => {
     // What `npm start` builds: the package, then the sample against the package's public entry.
     execFileSync('npm', ['run', '--silent', 'build:sample'], { cwd: ROOT, stdio: 'pipe' });
   }, 120_000);
-  afterEach(() => {
-    sample?.kill();
+  let restoreSampleData: (() => void) | undefined;
+  afterEach(async () => {
+    if (sample) {
+      const exited = new Promise((resolve) => sample!.once('exit', resolve));
+      sample.kill();
+      await exited;
+    }
     sample = undefined;
+    restoreSampleData?.();
+    restoreSampleData = undefined;
   });
 
   it('"A tour with curl" works as written against the sample on SQLite, printing the demo key', async () => {
@@ -73,8 +80,14 @@ describe('README', () => {
 
   it('the sample takes its keys from API_KEYS and, by default, creates an SQLite file under sample/data', async () => {
     port = await freePort();
+    // The developer's own sample data is moved aside for the test and put back afterwards.
     const database = join(ROOT, 'sample', 'data', 'lost-reasons.sqlite');
-    rmSync(database, { force: true });
+    const parked = `${database}.parked-by-test`;
+    if (existsSync(database)) renameSync(database, parked);
+    restoreSampleData = () => {
+      rmSync(database, { force: true });
+      if (existsSync(parked)) renameSync(parked, database);
+    };
     const env = { PORT: String(port), DATABASE_URL: undefined, API_KEYS: 'sk_test_a, sk_test_b' };
     sample = (await startSample(env)).child;
     expect(existsSync(database)).toBe(true);

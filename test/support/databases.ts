@@ -29,6 +29,19 @@ export function testedDatabases(): DatabaseName[] {
   return (available === undefined ? requestedDatabases() : available.split(',').filter(Boolean)) as DatabaseName[];
 }
 
+/**
+ * `describe.each(cases)`, or a skipped block when a run leaves no case (e.g. `DB=postgres` with
+ * PostgreSQL unreachable on a laptop): Jest fails a file on `describe.each([])`.
+ */
+export function describeEach<T>(cases: readonly T[]): (title: string, body: (value: T) => void) => void {
+  if (cases.length === 0) return (title) => describe.skip(title, () => it.todo('no database to test'));
+  const label = (value: T) => (Array.isArray(value) ? value.join(' / ') : String(value));
+  return (title, body) => describe.each(cases.map((value) => [label(value), value]))(`${title} (%s)`, (_label, value) => body(value as T));
+}
+
+/** Whether this run is CI's (CI=true or CI=1), where an unreachable database is a failure. */
+export const isCi = (): boolean => /^(true|1)$/i.test(process.env.CI ?? '');
+
 /** Connects and disconnects, or throws why not. */
 export async function probe(name: DatabaseName): Promise<void> {
   const dataSource = new DataSource({ ...DATABASES[name], connectTimeoutMS: 3000 } as DataSourceOptions);

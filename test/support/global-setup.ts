@@ -1,4 +1,4 @@
-import { AVAILABLE_DATABASES_ENV, probe, requestedDatabases } from './databases';
+import { AVAILABLE_DATABASES_ENV, isCi, probe, requestedDatabases } from './databases';
 
 /**
  * Decides which databases the e2e suite runs on. Under CI every requested database must
@@ -12,7 +12,7 @@ export default async function globalSetup(): Promise<void> {
       available.push(name);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      if (process.env.CI) throw new Error(`e2e: database "${name}" is unreachable under CI: ${reason}`);
+      if (isCi()) throw new Error(`e2e: database "${name}" is unreachable under CI: ${reason}`);
       console.warn(`\n[e2e] SKIPPING ${name}: unreachable (${reason}). Set DB= to choose databases.\n`);
     }
   }

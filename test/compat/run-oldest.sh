@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs the e2e suites against the OLDEST versions the peerDependencies ranges in package.json
+# claim (NestJS 10, @nestjs/typeorm 10, the oldest supported TypeORM 0.3.x), in a temporary
+# copy of the repo with its own fresh install. The main `npm test` covers the newest versions.
+#
+# Inherits the environment: CI=true makes every database mandatory, DB= / ADAPTER= narrow
+# the run, POSTGRES_URL / MARIADB_URL point it at other databases (see test/support/databases.ts).
+# COMPAT_TYPEORM=0.3.x tries another TypeORM version; COMPAT_KEEP=1 keeps the temporary copy.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+
+# Keep these in step with "peerDependencies" in package.json: their lower ends are what this tests.
+NEST_VERSION='^10.4.9'            # latest 10.x
+NEST_TYPEORM_VERSION='^10.0.2'    # peers: @nestjs/common|core ^8 || ^9 || ^10, typeorm ^0.3.0
+NEST_SWAGGER_VERSION='^7.4.2'     # the last major with @nestjs/common|core ^9 || ^10 peers
+NEST_CONFIG_VERSION='^3.2.3'      # peers: @nestjs/common ^8 || ^9 || ^10
+TYPEORM_VERSION="${COMPAT_TYPEORM:-0.3.26}" # exact: the oldest 0.3.x the library supports (first with better-sqlite3 12 peers)
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/lost-reason-compat.XXXXXX")"
+cleanup() {
+  if [[ "${COMPAT_KEEP:-}" == 1 ]]; then echo "compat: kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+echo "compat: copying $ROOT to $WORK"
+# The working tree as git sees it (tracked and new files, .gitignore honoured), without installs or builds.
+rsync -a --filter=':- .gitignore' --exclude='/.git' --exclude='node_modules' \
+  --exclude='/dist*/' --exclude='/coverage/' "$ROOT/" "$WORK/"
+rm -f "$WORK/package-lock.json"
+
+cd "$WORK"
+NEST_VERSION="$NEST_VERSION" NEST_TYPEORM_VERSION="$NEST_TYPEORM_VERSION" \
+NEST_SWAGGER_VERSION="$NEST_SWAGGER_VERSION" NEST_CONFIG_VERSION="$NEST_CONFIG_VERSION" \
+TYPEORM_VERSION="$TYPEORM_VERSION" node -e '
+  const fs = require("node:fs");
+  const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
+  const env = process.env;
+  const pins = {
+    "@nestjs/common": env.NEST_VERSION,
+    "@nestjs/core": env.NEST_VERSION,
+    "@nestjs/platform-express": env.NEST_VERSION,
+    "@nestjs/platform-fastify": env.NEST_VERSION,
+    "@nestjs/testing": env.NEST_VERSION,
+    "@nestjs/typeorm": env.NEST_TYPEORM_VERSION,
+    "@nestjs/swagger": env.NEST_SWAGGER_VERSION,
+    "@nestjs/config": env.NEST_CONFIG_VERSION,
+    typeorm: env.TYPEORM_VERSION,
+  };
+  for (const [name, version] of Object.entries(pins)) {
+    if (!(name in pkg.devDependencies)) throw new Error(`compat: ${name} is not a devDependency any more`);
+    pkg.devDependencies[name] = version;
+  }
+  fs.writeFileSync("package.json", JSON.stringify(pkg, null, 2) + "\n");
+'
+
+echo "compat: npm install (oldest supported versions)"
+npm install --no-audit --no-fund
+npm ls @nestjs/common @nestjs/core @nestjs/typeorm @nestjs/testing typeorm --depth=0
+
+# The e2e projects (both schema modes), without the specs that build/pack the repo itself:
+# the README spec builds and runs the sample, and a package/tarball spec would test the packing,
+# neither of which depends on the framework versions.
+echo "compat: e2e suites on NestJS 10 / TypeORM $TYPEORM_VERSION"
+npx jest --runInBand --selectProjects e2e e2e-migrations \
+  --testPathPatterns '^(?!(.*/)?test/(readme|package|pack|tarball)[^/]*\.e2e-spec\.ts$)'
