@@ -29,6 +29,7 @@ import {
   LostReason,
   LostReasonModule,
   LostReasonModuleOptions,
+  LostReasonModuleOptionsFactory,
   LostReasonModuleOptionsError,
   LostReasonNotFoundException,
   LostReasonService,
@@ -213,7 +214,7 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
 
   it('is configured asynchronously with useClass and useExisting', async () => {
     @Injectable()
-    class CrmOptionsFactory {
+    class CrmOptionsFactory implements LostReasonModuleOptionsFactory {
       create(): LostReasonModuleOptions {
         return { apiKeys: ['sk_test_from_class'] };
       }

@@ -36,6 +36,11 @@ export interface LostReasonModuleOptions {
   hooks?: LostReasonHooks;
 }
 
+/** A provider class for `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */
+export interface LostReasonModuleOptionsFactory {
+  create(): LostReasonModuleOptions | Promise<LostReasonModuleOptions>;
+}
+
 /**
  * Options that shape the module graph, so they are given synchronously, next to
  * `useFactory` in `forRootAsync()`, never returned by it.
