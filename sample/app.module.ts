@@ -3,12 +3,15 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LostReasonModule } from 'nestjs-lost-reason';
 import { databaseOptionsFromUrl } from './database-options';
 
-/** Keys from API_KEYS (comma-separated); outside production a demo key when unset. */
+/** The key the sample accepts when API_KEYS names none (never in production). */
+export const DEMO_API_KEY = 'sk_test_sample';
+
+/** Keys from API_KEYS (comma-separated); outside production the demo key when it names none. */
 export function apiKeysFromEnv(env = process.env): string[] {
   const keys = (env.API_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean);
   if (keys.length > 0) return keys;
   if (env.NODE_ENV === 'production') throw new Error('API_KEYS must be set in production.');
-  return ['sk_test_sample'];
+  return [DEMO_API_KEY];
 }
 
 @Module({

@@ -2,16 +2,22 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DEFAULT_LOST_REASON_PATH } from 'nestjs-lost-reason';
-import { apiKeysFromEnv, AppModule } from './app.module';
+import { DataSource } from 'typeorm';
+import { apiKeysFromEnv, AppModule, DEMO_API_KEY } from './app.module';
+import { DOCS_PATH, setupOpenApi } from './openapi';
 
 async function bootstrap() {
   const app = await NestFactory.create(AppModule);
   app.enableShutdownHooks();
+  setupOpenApi(app);
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
   const logger = new Logger('Sample');
-  if (!process.env.API_KEYS) logger.log('API_KEYS is not set: use the demo key sk_test_sample');
+  const { options } = app.get(DataSource);
+  logger.log(`Database: ${options.type} ${options.database ?? ''}`.trimEnd());
+  if (apiKeysFromEnv().includes(DEMO_API_KEY)) logger.log(`API_KEYS names no key: use the demo key ${DEMO_API_KEY}`);
   logger.log(`Serving http://localhost:${port}/${DEFAULT_LOST_REASON_PATH}`);
+  logger.log(`API docs at http://localhost:${port}/${DOCS_PATH} (JSON: /${DOCS_PATH}-json)`);
 }
 
 void bootstrap();

@@ -62,6 +62,7 @@ describe('README', () => {
     const started = await startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: '', NODE_ENV: '' });
     sample = started.child;
     expect(started.output).toContain('use the demo key sk_test_sample');
+    expect(started.output).toContain('Database: better-sqlite3 :memory:');
     const script = bashBlockOf('A tour with curl').replaceAll('localhost:3000', `localhost:${port}`);
     const output = execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8' });
     expect(output).toContain('"lost_reason":"Price too high"');
@@ -69,6 +70,13 @@ describe('README', () => {
     expect(output).toMatch(/"has_more":false,"total":2/);
     expect(output).toMatch(/"id":"opportunity-lost-reason_[0-9a-f]{32}","deleted":true/);
     expect(output).toContain('"param":"limit"');
+  });
+
+  it('the sample says it uses the demo key whenever API_KEYS names none', async () => {
+    port = await freePort();
+    const started = await startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: ' , ', NODE_ENV: '' });
+    sample = started.child;
+    expect(started.output).toContain('use the demo key sk_test_sample');
   });
 
   it('the sample refuses to start in production without API_KEYS', async () => {
