@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { Brackets, EntityManager, QueryFailedError, Repository, SelectQueryBuilder } from 'typeorm';
 import {
   CreateLostReasonDto,
   DeletedLostReason,
@@ -9,7 +9,7 @@ import {
   LostReasonObject,
   UpdateLostReasonDto,
 } from './dto';
-import { InvalidRequestException, LostReasonNotFoundException } from './exceptions';
+import { InvalidRequestException, LostReasonNotFoundException, noSuchLostReasonMessage } from './exceptions';
 import {
   LIST_LIMIT_DEFAULT,
   LOST_REASON_ID_PATTERN,
@@ -71,16 +71,30 @@ export class LostReasonService {
   }
 
   /**
-   * One page, newest first. The page and `total` come from one statement, so they agree even
-   * while others write; only a page past the end costs a second (COUNT) statement.
+   * One page, newest first (by `created_at`, then insertion order).
+   *
+   * With `offset`, the page and `total` come from one statement, so they agree even while
+   * others write; a page past the end costs a second (COUNT) statement. With a cursor
+   * (`starting_after` / `ending_before`, an object id), the page is the objects right after or
+   * before that object's position: concurrent inserts and deletes elsewhere never make a walk
+   * repeat or skip an object. An unknown cursor id is a 400 naming the parameter.
    */
   async list(params?: ListLostReasonsDto): Promise<LostReasonList> {
-    const { limit = LIST_LIMIT_DEFAULT, offset = 0 } = validateParams(ListLostReasonsDto, params);
-    const query = this.repository.createQueryBuilder('r').select([]);
-    for (const column of PUBLIC_COLUMNS) query.addSelect(`r.${column}`, column);
-    const rows: Array<Row & { total: string | number }> = await query
+    const { limit = LIST_LIMIT_DEFAULT, offset, starting_after, ending_before } = validateParams(ListLostReasonsDto, params);
+    if (starting_after !== undefined && ending_before !== undefined) {
+      throw new InvalidRequestException('Pass only one of starting_after and ending_before.', 'ending_before');
+    }
+    const cursor = starting_after ?? ending_before;
+    if (cursor === undefined) return this.listByOffset(limit, offset ?? 0);
+    if (offset !== undefined) {
+      throw new InvalidRequestException('offset cannot be combined with starting_after or ending_before.', 'offset');
+    }
+    return this.listByCursor(limit, cursor, starting_after !== undefined ? 'starting_after' : 'ending_before');
+  }
+
+  private async listByOffset(limit: number, offset: number): Promise<LostReasonList> {
+    const rows: Array<Row & { total: string | number }> = await this.selectPublic()
       .addSelect((count) => count.select('COUNT(*)').from(LostReason, 'c'), 'total')
-      // Newest first by the time clients see; `seq` (insertion order) breaks ties within a millisecond.
       .orderBy('r.created_at', 'DESC')
       .addOrderBy('r.seq', 'DESC')
       .limit(limit)
@@ -88,6 +102,45 @@ export class LostReasonService {
       .getRawMany();
     const total = rows.length > 0 ? Number(rows[0].total) : await this.repository.count();
     return { data: rows.map(toObject), has_more: offset + rows.length < total, total };
+  }
+
+  /** Two statements: the cursor's position (with the total), then the page (one row extra for `has_more`). */
+  private async listByCursor(limit: number, cursor: string, param: 'starting_after' | 'ending_before'): Promise<LostReasonList> {
+    const position: { created_at: string; seq: number; total: string | number } | undefined = isPossibleId(cursor)
+      ? await this.repository
+          .createQueryBuilder('r')
+          .select('r.created_at', 'created_at')
+          .addSelect('r.seq', 'seq')
+          .addSelect((count) => count.select('COUNT(*)').from(LostReason, 'c'), 'total')
+          .where('r.id = :cursor', { cursor })
+          .getRawOne()
+      : undefined;
+    if (!position) throw new InvalidRequestException(noSuchLostReasonMessage(cursor), param, 'resource_missing');
+    // Older than the cursor for starting_after, newer for ending_before (read nearest first).
+    const after = param === 'starting_after';
+    const [compare, direction] = after ? (['<', 'DESC'] as const) : (['>', 'ASC'] as const);
+    const rows: Row[] = await this.selectPublic()
+      .where(
+        new Brackets((where) =>
+          where
+            .where(`r.created_at ${compare} :createdAt`)
+            .orWhere(`(r.created_at = :createdAt AND r.seq ${compare} :seq)`),
+        ),
+        { createdAt: position.created_at, seq: position.seq },
+      )
+      .orderBy('r.created_at', direction)
+      .addOrderBy('r.seq', direction)
+      .limit(limit + 1)
+      .getRawMany();
+    const page = rows.slice(0, limit);
+    return { data: (after ? page : page.reverse()).map(toObject), has_more: rows.length > limit, total: Number(position.total) };
+  }
+
+  /** A query of the public columns, under their own names. */
+  private selectPublic(): SelectQueryBuilder<LostReason> {
+    const query = this.repository.createQueryBuilder('r').select([]);
+    for (const column of PUBLIC_COLUMNS) query.addSelect(`r.${column}`, column);
+    return query;
   }
 
   /**

@@ -271,6 +271,83 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       expect((await api().get(`${RESOURCE}?limit=100`).set(auth).expect(200)).body.data).toHaveLength(2);
     });
 
+    describe('cursors (starting_after, ending_before)', () => {
+      const ids = (body: { data: Array<{ id: string }> }) => body.data.map((o) => o.id);
+
+      it('walks forward with starting_after and back with ending_before, each object once, in order', async () => {
+        const created = await createMany(23);
+        const newestFirst = [...created].reverse();
+        const forward: string[] = [];
+        let page = (await api().get(`${RESOURCE}?limit=5`).set(auth).expect(200)).body;
+        forward.push(...ids(page));
+        while (page.has_more) {
+          page = (await api().get(`${RESOURCE}?limit=5&starting_after=${forward.at(-1)}`).set(auth).expect(200)).body;
+          expect(page.total).toBe(23);
+          forward.push(...ids(page));
+        }
+        expect(forward).toEqual(newestFirst);
+
+        const backward: string[][] = [];
+        let before = newestFirst.at(-1)!;
+        for (let hasMore = true; hasMore; ) {
+          page = (await api().get(`${RESOURCE}?limit=5&ending_before=${before}`).set(auth).expect(200)).body;
+          backward.unshift(ids(page));
+          hasMore = page.has_more;
+          if (page.data.length > 0) before = page.data[0].id;
+        }
+        expect(backward.flat()).toEqual(newestFirst.slice(0, -1));
+      });
+
+      it('answers an empty last page past the oldest, and before the newest', async () => {
+        const [oldest, newest] = [...(await createMany(2))];
+        expect((await api().get(`${RESOURCE}?starting_after=${oldest}`).set(auth).expect(200)).body).toEqual({ data: [], has_more: false, total: 2 });
+        expect((await api().get(`${RESOURCE}?ending_before=${newest}`).set(auth).expect(200)).body).toEqual({ data: [], has_more: false, total: 2 });
+        expect(ids((await api().get(`${RESOURCE}?starting_after=${newest}`).set(auth).expect(200)).body)).toEqual([oldest]);
+      });
+
+      it('rejects combined or unknown cursors with a 400 naming the parameter', async () => {
+        const [id] = await createMany(1);
+        for (const [query, param, code] of [
+          [`starting_after=${id}&offset=0`, 'offset', undefined],
+          [`ending_before=${id}&offset=5`, 'offset', undefined],
+          [`starting_after=${id}&ending_before=${id}`, 'ending_before', undefined],
+          [`starting_after=${MISSING_ID}`, 'starting_after', 'resource_missing'],
+          [`ending_before=nope`, 'ending_before', 'resource_missing'],
+          [`starting_after=${id}&starting_after=${id}`, 'starting_after', undefined],
+        ]) {
+          const { body } = await api().get(`${RESOURCE}?${query}`).set(auth).expect(400);
+          expect(body.error).toMatchObject({ type: 'invalid_request_error', param });
+          expect(body.error.code).toBe(code);
+        }
+      });
+
+      it('never repeats or skips an object that existed for the whole walk, while others insert and delete', async () => {
+        const existing = await createMany(40);
+        const doomedAtStart = new Set(existing.filter((_, i) => i % 7 === 3)); // deleted during the walk
+        const doomed = new Set(doomedAtStart);
+        const seen: string[] = [];
+        let page = (await api().get(`${RESOURCE}?limit=6`).set(auth).expect(200)).body;
+        seen.push(...ids(page));
+        let round = 0;
+        while (page.has_more) {
+          // Writers between every page: new objects at the head, deletions anywhere except the cursor.
+          const cursor = seen.at(-1)!;
+          const victims = [...doomed].filter((id) => id !== cursor).slice(0, 2);
+          victims.forEach((id) => doomed.delete(id));
+          await Promise.all([
+            ...Array.from({ length: 3 }, (_, i) => create({ lost_reason: `during ${round}.${i}` }).expect(201)),
+            ...victims.map((id) => api().delete(`${RESOURCE}/${id}`).set(auth).expect(200)),
+          ]);
+          page = (await api().get(`${RESOURCE}?limit=6&starting_after=${cursor}`).set(auth).expect(200)).body;
+          seen.push(...ids(page));
+          round++;
+        }
+        expect(new Set(seen).size).toBe(seen.length);
+        const survivors = existing.filter((id) => !doomedAtStart.has(id));
+        expect(seen.filter((id) => survivors.includes(id))).toEqual([...survivors].reverse());
+      });
+    });
+
     it.each([
       ['limit=0', 'limit'],
       ['limit=101', 'limit'],

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { LIST_LIMIT_MAX } from '../lost-reason.constants';
 
 /** Query strings arrive as text: only plain decimal digits become numbers ("1e1", "0x10" stay invalid). */
@@ -16,11 +16,24 @@ export class ListLostReasonsDto {
   @IsInt() // last, so it is checked first: "must be an integer" before any bound
   limit?: number;
 
-  /** Number of objects to skip, newest first; defaults to 0. */
+  /**
+   * Number of objects to skip, newest first; defaults to 0. Not with `starting_after` or
+   * `ending_before`.
+   */
   @IsOptional()
   @Transform(digitsToNumber)
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   @IsInt() // last, so it is checked first
   offset?: number;
+
+  /** Cursor: the page of objects listed right after (older than) this object id. */
+  @IsOptional()
+  @IsString()
+  starting_after?: string;
+
+  /** Cursor: the page of objects listed right before (newer than) this object id. */
+  @IsOptional()
+  @IsString()
+  ending_before?: string;
 }

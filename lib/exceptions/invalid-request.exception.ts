@@ -7,8 +7,10 @@ export class InvalidRequestException extends BadRequestException {
     message: string,
     /** The offending parameter, e.g. `lost_reason` or `limit`. */
     readonly param?: string,
+    /** A short machine-readable reason, e.g. `resource_missing` for an unknown cursor id. */
+    readonly code?: string,
   ) {
-    const body: LostReasonErrorBody = { type: 'invalid_request_error', message, param };
+    const body: LostReasonErrorBody = { type: 'invalid_request_error', message, param, code };
     super(body);
   }
 }
