@@ -187,9 +187,10 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
         expect(huge.status).toBe(404);
         expect(huge.body.error.code).toBe('resource_missing');
       } else {
-        // Fastify answers URL errors itself, before any route or hook: 400 and 414 (maxParamLength).
+        // Fastify answers URL errors itself, before any route or hook: 400, and 414 for a
+        // parameter over maxParamLength (Fastify 5; Fastify 4 answers 404).
         expect(undecodable.status).toBe(400);
-        expect(huge.status).toBe(414);
+        expect([404, 414]).toContain(huge.status);
       }
     });
 

@@ -15,7 +15,10 @@ NEST_VERSION='^10.4.9'            # latest 10.x
 NEST_TYPEORM_VERSION='^10.0.2'    # peers: @nestjs/common|core ^8 || ^9 || ^10, typeorm ^0.3.0
 NEST_SWAGGER_VERSION='^7.4.2'     # the last major with @nestjs/common|core ^9 || ^10 peers
 NEST_CONFIG_VERSION='^3.2.3'      # peers: @nestjs/common ^8 || ^9 || ^10
-TYPEORM_VERSION="${COMPAT_TYPEORM:-0.3.26}" # exact: the oldest 0.3.x the library supports (first with better-sqlite3 12 peers)
+# Exact, the lower end of the typeorm peer range: 0.3.26 is the first 0.3.x whose peer range
+# admits better-sqlite3 12 (older ones stop at ^11, which npm refuses next to ^12; 13 does not
+# run on Node 20). The library's own TypeORM calls work back to 0.3.0 (tried with forced peers).
+TYPEORM_VERSION="${COMPAT_TYPEORM:-0.3.26}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/lost-reason-compat.XXXXXX")"
 cleanup() {
