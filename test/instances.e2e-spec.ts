@@ -1,0 +1,277 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { DATABASES, testedDatabases } from './support/databases';
+
+/**
+ * Many instances: the module keeps no per-process state that matters for correctness. Two
+ * processes of the built sample share one PostgreSQL database and take concurrent writes; both
+ * must then tell the same story (unique ids, exact totals, one consistent order, latest updates).
+ */
+const ROOT = join(__dirname, '..');
+const API_KEY = 'sk_test_instances';
+const PATH = '/api/crm/opportunity-lost-reason';
+const ID = /^opportunity-lost-reason_[0-9a-f]{32}$/;
+
+const CREATES = 200;
+const CREATE_BATCH = 25;
+const PATCHED = 40; // objects 0..39 are patched concurrently from both processes
+const PATCHES_PER_PROCESS = 3; // per object, from each process
+const DELETED = { from: 20, to: 80 }; // objects 20..79 are deleted (20..39 were also patched)
+const DELETES_PER_PROCESS = 2; // per object, from each process
+
+interface LostReasonObject {
+  id: string;
+  created_at: string;
+  updated_at: string;
+  lost_reason: string | null;
+}
+interface LostReasonList {
+  data: LostReasonObject[];
+  has_more: boolean;
+  total: number;
+}
+interface Reply<T = unknown> {
+  status: number;
+  body: T;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+interface Sample {
+  name: string;
+  child: ChildProcess;
+  base: string;
+  output: () => string;
+}
+
+/** Starts the built sample and resolves once it listens (as test/readme.e2e-spec.ts does). */
+function startSample(name: string, env: NodeJS.ProcessEnv): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist-sample', 'main.js')], { env: { ...process.env, ...env } });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Serving http://')) resolve({ name, child, base: `http://127.0.0.1:${env.PORT}${PATH}`, output: () => output });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`sample ${name} exited with ${code}:\n${output}`)));
+  });
+}
+
+async function stopSample(sample: Sample | undefined): Promise<void> {
+  if (!sample || sample.child.exitCode !== null || sample.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => sample.child.once('exit', resolve));
+  sample.child.kill('SIGTERM');
+  await exited;
+}
+
+async function call<T>(sample: Sample, method: string, path = '', body?: unknown): Promise<Reply<T>> {
+  const response = await fetch(sample.base + path, {
+    method,
+    headers: { Authorization: `Bearer ${API_KEY}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** The whole list, page by page with limit=100 and offset, through one process. */
+async function walk(sample: Sample): Promise<{ ids: string[]; objects: LostReasonObject[]; totals: number[] }> {
+  const objects: LostReasonObject[] = [];
+  const totals: number[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const { status, body } = await call<LostReasonList>(sample, 'GET', `?limit=100&offset=${offset}`);
+    expect(status).toBe(200);
+    objects.push(...body.data);
+    totals.push(body.total);
+    expect(body.has_more).toBe(offset + body.data.length < body.total);
+    if (!body.has_more) break;
+    if (offset > 10 * CREATES) throw new Error('the list never ends');
+  }
+  return { ids: objects.map((object) => object.id), objects, totals };
+}
+
+const describeOnPostgres = testedDatabases().includes('postgres') ? describe : describe.skip;
+
+describeOnPostgres('Many instances: two sample processes on one PostgreSQL database', () => {
+  let a: Sample | undefined;
+  let b: Sample | undefined;
+  let dataSource: DataSource | undefined;
+  const samples = () => [a!, b!] as const;
+  /** The other process than the one at index i (alternating A, B, A, B…). */
+  const via = (i: number) => samples()[i % 2];
+  const other = (i: number) => samples()[(i + 1) % 2];
+
+  const created: LostReasonObject[] = [];
+  /** The answer every object should now give: its latest state. */
+  const latest = new Map<string, LostReasonObject>();
+  const deleted = new Set<string>();
+
+  beforeAll(async () => {
+    try {
+      execFileSync('npm', ['run', '--silent', 'build:sample'], { cwd: ROOT, stdio: 'pipe' });
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+      throw new Error(`npm run build:sample failed:\n${stdout ?? ''}${stderr ?? ''}`);
+    }
+    const url = (DATABASES.postgres as { url: string }).url;
+    const portA = await freePort();
+    let portB = await freePort();
+    while (portB === portA) portB = await freePort();
+    const env = { DATABASE_URL: url, API_KEYS: API_KEY, NODE_ENV: '' };
+    // One after the other: the first creates the table (synchronize), the second finds it.
+    a = await startSample('A', { ...env, PORT: String(portA) });
+    b = await startSample('B', { ...env, PORT: String(portB) });
+    dataSource = await new DataSource({ ...DATABASES.postgres, connectTimeoutMS: 3000 } as DataSourceOptions).initialize();
+    await dataSource.query('DELETE FROM opportunity_lost_reason');
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([stopSample(a), stopSample(b)]);
+    await dataSource?.destroy();
+  }, 20_000);
+
+  it(`creates ${CREATES} objects in parallel batches through both processes, with unique ids`, async () => {
+    for (let start = 0; start < CREATES; start += CREATE_BATCH) {
+      const batch = Array.from({ length: Math.min(CREATE_BATCH, CREATES - start) }, (_, k) => start + k);
+      const replies = await Promise.all(batch.map((i) => call<LostReasonObject>(via(i), 'POST', '', { lost_reason: `created ${i} via ${via(i).name}` })));
+      replies.forEach(({ status, body }, k) => {
+        expect({ status, i: batch[k] }).toEqual({ status: 201, i: batch[k] });
+        expect(body.id).toMatch(ID);
+        expect(body.updated_at).toBe(body.created_at);
+        created[batch[k]] = body;
+      });
+    }
+    const ids = created.map((object) => object.id);
+    expect(ids).toHaveLength(CREATES);
+    expect(new Set(ids).size).toBe(CREATES);
+    for (const object of created) latest.set(object.id, object);
+
+    // Each process sees every object the other created, exactly as created.
+    const seen = await Promise.all(created.map((object, i) => call<LostReasonObject>(other(i), 'GET', `/${object.id}`)));
+    seen.forEach((reply, i) => expect(reply).toEqual({ status: 200, body: created[i] }));
+
+    const [total] = await dataSource!.query('SELECT COUNT(*)::int AS n FROM opportunity_lost_reason');
+    expect(total.n).toBe(CREATES);
+  });
+
+  it('applies concurrent PATCHes of the same objects from both processes atomically; the latest wins everywhere', async () => {
+    const patches: Array<{ id: string; i: number; k: number; sample: Sample }> = [];
+    for (let i = 0; i < PATCHED; i++) {
+      for (let k = 0; k < 2 * PATCHES_PER_PROCESS; k++) patches.push({ id: created[i].id, i, k, sample: via(k) });
+    }
+    const replies = await Promise.all(
+      patches.map(({ id, i, k, sample }) => call<LostReasonObject>(sample, 'PATCH', `/${id}`, { lost_reason: `patch ${k} of ${i} via ${sample.name}` })),
+    );
+    const byObject = new Map<string, LostReasonObject[]>();
+    replies.forEach(({ status, body }, n) => {
+      const { id, i, k, sample } = patches[n];
+      expect({ n, status }).toEqual({ n, status: 200 });
+      // Each update answers its own result: its own text, the original created_at.
+      expect(body).toMatchObject({ id, created_at: created[i].created_at, lost_reason: `patch ${k} of ${i} via ${sample.name}` });
+      expect(body.updated_at > body.created_at).toBe(true);
+      byObject.set(id, [...(byObject.get(id) ?? []), body]);
+    });
+    for (const [id, updates] of byObject) {
+      // updated_at moves strictly forward: no two updates of one object share a value.
+      const stamps = updates.map((update) => update.updated_at);
+      expect(new Set(stamps).size).toBe(stamps.length);
+      const last = updates.reduce((x, y) => (y.updated_at > x.updated_at ? y : x));
+      latest.set(id, last);
+    }
+    // Both processes answer the latest update, whichever process made it.
+    for (const sample of samples()) {
+      const now = await Promise.all(created.slice(0, PATCHED).map((object) => call<LostReasonObject>(sample, 'GET', `/${object.id}`)));
+      now.forEach((reply, i) => expect({ via: sample.name, ...reply }).toEqual({ via: sample.name, status: 200, body: latest.get(created[i].id) }));
+    }
+
+    // Then, in turn: an update through one process is what the other one retrieves right after.
+    for (let i = 0; i < 10; i++) {
+      for (const [writer, reader] of [samples(), [...samples()].reverse()]) {
+        const updated = await call<LostReasonObject>(writer, 'PATCH', `/${created[i].id}`, { lost_reason: `then via ${writer.name}` });
+        expect(updated.status).toBe(200);
+        expect(updated.body.updated_at > latest.get(created[i].id)!.updated_at).toBe(true);
+        latest.set(created[i].id, updated.body);
+        expect(await call(reader, 'GET', `/${created[i].id}`)).toEqual({ status: 200, body: updated.body });
+      }
+    }
+  });
+
+  it('of concurrent DELETEs of one object from both processes, exactly one succeeds; the rest are 404', async () => {
+    const deletes: Array<{ id: string; sample: Sample }> = [];
+    for (let i = DELETED.from; i < DELETED.to; i++) {
+      for (let k = 0; k < 2 * DELETES_PER_PROCESS; k++) deletes.push({ id: created[i].id, sample: via(k + i) });
+    }
+    // Recorded first, so the next test still checks the list if this one fails.
+    for (let i = DELETED.from; i < DELETED.to; i++) {
+      deleted.add(created[i].id);
+      latest.delete(created[i].id);
+    }
+    const replies = await Promise.all(deletes.map(({ id, sample }) => call<unknown>(sample, 'DELETE', `/${id}`)));
+    const successes = new Map<string, number>();
+    replies.forEach(({ status, body }, n) => {
+      const { id } = deletes[n];
+      if (status === 200) {
+        expect(body).toEqual({ id, deleted: true });
+        successes.set(id, (successes.get(id) ?? 0) + 1);
+      } else {
+        expect({ n, status, body }).toMatchObject({ n, status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing' } } });
+      }
+    });
+    for (let i = DELETED.from; i < DELETED.to; i++) {
+      expect({ i, successes: successes.get(created[i].id) }).toEqual({ i, successes: 1 });
+    }
+    // Gone for both processes.
+    for (const sample of samples()) {
+      const gone = await Promise.all([...deleted].map((id) => call(sample, 'GET', `/${id}`)));
+      gone.forEach((reply) => expect(reply.status).toBe(404));
+    }
+  });
+
+  it('both processes report the same exact total and list one consistent order, newest first', async () => {
+    const survivors = created.filter((object) => !deleted.has(object.id));
+    expect(survivors.length).toBe(CREATES - (DELETED.to - DELETED.from));
+
+    const firstPages = await Promise.all(samples().map((sample) => call<LostReasonList>(sample, 'GET', '?limit=1')));
+    for (const page of firstPages) expect(page.body.total).toBe(survivors.length);
+
+    const [walkA, walkB] = [await walk(a!), await walk(b!)];
+    expect(walkA.totals.every((total) => total === survivors.length)).toBe(true);
+    expect(walkB.totals.every((total) => total === survivors.length)).toBe(true);
+    // Same objects, same order, through either process.
+    expect(walkB.objects).toEqual(walkA.objects);
+
+    // Every surviving id exactly once, and nothing else.
+    expect(walkA.ids).toHaveLength(survivors.length);
+    expect(new Set(walkA.ids).size).toBe(walkA.ids.length);
+    expect([...walkA.ids].sort()).toEqual(survivors.map((object) => object.id).sort());
+
+    // Newest first: created_at never increases down the list.
+    for (let n = 1; n < walkA.objects.length; n++) {
+      expect({ n, inOrder: walkA.objects[n - 1].created_at >= walkA.objects[n].created_at }).toEqual({ n, inOrder: true });
+    }
+    // The same order the database itself gives (created_at, then insertion order).
+    const rows: Array<{ id: string }> = await dataSource!.query('SELECT id FROM opportunity_lost_reason ORDER BY created_at DESC, seq DESC');
+    expect(walkA.ids).toEqual(rows.map((row) => row.id));
+
+    // Listed objects are their latest state; updated ones have updated_at > created_at.
+    for (const object of walkA.objects) {
+      expect(object).toEqual(latest.get(object.id));
+      const wasPatched = created.findIndex((c) => c.id === object.id) < PATCHED;
+      if (wasPatched) expect(object.updated_at > object.created_at).toBe(true);
+      else expect(object.updated_at).toBe(object.created_at);
+    }
+  });
+
+  it('no process logged an error', () => {
+    for (const sample of samples()) expect({ sample: sample.name, errors: sample.output().match(/.*ERROR.*/g) ?? [] }).toEqual({ sample: sample.name, errors: [] });
+  });
+});
