@@ -12,5 +12,6 @@ export {
 export { LostReason } from './lost-reason.entity';
 export { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
 export { LostReasonExceptionFilter } from './lost-reason-exception.filter';
+export { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './lost-reason-request-id';
 export { LostReasonModule } from './lost-reason.module';
 export { LostReasonService } from './lost-reason.service';

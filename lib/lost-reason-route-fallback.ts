@@ -1,9 +1,10 @@
-import { HttpStatus, Inject, Injectable, OnModuleInit, VersioningType } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger, OnModuleInit, VersioningType } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { AuthenticationException, invalidRequestWithStatus } from './exceptions';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
 import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { toLostReasonErrorResponse } from './lost-reason-exception.filter';
+import { LostReasonErrorResponse, lostReasonErrorLogLine, toLostReasonErrorResponse } from './lost-reason-exception.filter';
+import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 
 interface IncomingRequest {
@@ -39,6 +40,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  */
 @Injectable()
 export class LostReasonRouteFallback implements OnModuleInit {
+  private readonly logger = new Logger('LostReasonModule');
   private ownPath = /$^/;
 
   constructor(
@@ -76,6 +78,24 @@ export class LostReasonRouteFallback implements OnModuleInit {
     return authenticated ? error : new AuthenticationException();
   }
 
+  /**
+   * The module's answer to `error` on its path, with the request's id. A failing key check
+   * (a host verifier that throws) is answered and logged here as a 500, like on the routes,
+   * rather than handed to the host with a message that might hold the key.
+   */
+  private async answer(request: IncomingRequest, error: unknown): Promise<LostReasonErrorResponse & { requestId: string }> {
+    const requestId = requestIdOf(request);
+    let cause: unknown;
+    try {
+      cause = await this.errorFor(request, error);
+    } catch (failure) {
+      cause = failure;
+    }
+    const response = toLostReasonErrorResponse(cause, requestId, request.headers.authorization);
+    if (response.status >= 500) this.logger.error(lostReasonErrorLogLine(request, requestId, cause));
+    return { ...response, requestId };
+  }
+
   private unrecognized(request: IncomingRequest) {
     return invalidRequestWithStatus(HttpStatus.NOT_FOUND, `Unrecognized request URL (${request.method}: ${pathOf(request.url)}).`);
   }
@@ -84,7 +104,8 @@ export class LostReasonRouteFallback implements OnModuleInit {
   private onExpress(): void {
     const adapter = this.adapterHost.httpAdapter;
     const reply = async (request: IncomingRequest, response: unknown, error: unknown) => {
-      const { status, body } = toLostReasonErrorResponse(await this.errorFor(request, error));
+      const { status, body, requestId } = await this.answer(request, error);
+      adapter.setHeader(response, REQUEST_ID_HEADER, requestId);
       adapter.reply(response, body, status);
     };
     adapter.use((request: IncomingRequest, response: unknown, next: Next) => {
@@ -115,11 +136,14 @@ export class LostReasonRouteFallback implements OnModuleInit {
       if (this.isOwn(request)) request[OWN_ERROR] = error;
     });
     fastify.addHook('onSend', async (request: IncomingRequest, reply: FastifyReplyLike, payload: unknown) => {
-      if (!this.isOwn(request) || reply.statusCode < 400) return payload;
+      if (!this.isOwn(request)) return payload;
+      // Every answer on the module's paths, whoever produced it, carries the request's id.
+      reply.header(REQUEST_ID_HEADER, requestIdOf(request));
+      if (reply.statusCode < 400) return payload;
       if (typeof payload === 'string' && payload.startsWith('{"error":{')) return payload;
       const cause =
         request[OWN_ERROR] ?? (reply.statusCode === HttpStatus.NOT_FOUND ? this.unrecognized(request) : { statusCode: reply.statusCode });
-      const { status, body } = toLostReasonErrorResponse(await this.errorFor(request, cause));
+      const { status, body } = await this.answer(request, cause);
       reply.code(status);
       reply.header('content-type', 'application/json; charset=utf-8');
       return JSON.stringify(body);

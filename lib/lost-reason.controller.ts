@@ -13,6 +13,7 @@ import {
   Type,
   UseFilters,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import {
   CreateLostReasonDto,
@@ -26,6 +27,7 @@ import {
 import { LostReasonBody } from './lost-reason-body.decorator';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from './lost-reason.constants';
 import { LostReasonExceptionFilter } from './lost-reason-exception.filter';
+import { LostReasonRequestIdInterceptor, REQUEST_ID_HEADER } from './lost-reason-request-id';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -48,12 +50,20 @@ const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.INTERNAL_SERVER_ERROR]: 'Unexpected error (`api_error`); the cause is logged, never returned.',
 };
 
+/** The `Request-Id` header of every response, as documented on each of them. */
+const REQUEST_ID_HEADERS = {
+  [REQUEST_ID_HEADER]: {
+    description: 'Id of the request (`req_…`), also in error bodies and in the module\'s log lines about it.',
+    schema: { type: 'string', example: 'req_8UVbsdl3TxVRXnQ2c0Fa' },
+  },
+};
+
 /** Documents error responses of a route, all with the module's `{ "error": { ... } }` body. */
 function ApiErrors(...statuses: HttpStatus[]): MethodDecorator {
   // Without @nestjs/swagger there is nothing to record: skip building the decorators.
   if (!LOST_REASON_OPENAPI_ENABLED) return () => undefined;
   const all = [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR].sort((a, b) => a - b);
-  return applyDecorators(...all.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError })));
+  return applyDecorators(...all.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError, headers: REQUEST_ID_HEADERS })));
 }
 
 /** The id path parameter of the routes on one object. */
@@ -74,7 +84,7 @@ export class LostReasonControllerBase {
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ operationId: 'createLostReason', summary: 'Create an opportunity lost reason' })
   @ApiBody({ type: CreateLostReasonDto, required: false })
-  @ApiResponse({ status: HttpStatus.CREATED, description: 'The new object.', type: LostReasonObject })
+  @ApiResponse({ status: HttpStatus.CREATED, description: 'The new object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
   create(@LostReasonBody() body: unknown) {
     return this.lostReasons.create(body as CreateLostReasonDto);
@@ -92,9 +102,21 @@ export class LostReasonControllerBase {
     name: 'offset',
     required: false,
     schema: { type: 'integer', minimum: 0, default: 0 },
-    description: 'Number of objects to skip, newest first.',
+    description: 'Number of objects to skip, newest first. Not with a cursor.',
   })
-  @ApiResponse({ status: HttpStatus.OK, description: 'One page and the total count.', type: LostReasonList })
+  @ApiQuery({
+    name: 'starting_after',
+    required: false,
+    schema: { type: 'string' },
+    description: 'Cursor: the page right after (older than) this object id.',
+  })
+  @ApiQuery({
+    name: 'ending_before',
+    required: false,
+    schema: { type: 'string' },
+    description: 'Cursor: the page right before (newer than) this object id.',
+  })
+  @ApiResponse({ status: HttpStatus.OK, description: 'One page and the total count.', type: LostReasonList, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.BAD_REQUEST)
   list(@Query() query: unknown) {
     return this.lostReasons.list(query as ListLostReasonsDto);
@@ -103,7 +125,7 @@ export class LostReasonControllerBase {
   @Get(':id')
   @ApiOperation({ operationId: 'retrieveLostReason', summary: 'Retrieve an opportunity lost reason' })
   @ApiIdParam()
-  @ApiResponse({ status: HttpStatus.OK, description: 'The object.', type: LostReasonObject })
+  @ApiResponse({ status: HttpStatus.OK, description: 'The object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.NOT_FOUND)
   retrieve(@Param('id') id: string) {
     return this.lostReasons.retrieve(id);
@@ -113,7 +135,7 @@ export class LostReasonControllerBase {
   @ApiOperation({ operationId: 'updateLostReason', summary: 'Update an opportunity lost reason; only the fields passed change' })
   @ApiIdParam()
   @ApiBody({ type: UpdateLostReasonDto, required: false })
-  @ApiResponse({ status: HttpStatus.OK, description: 'The updated object.', type: LostReasonObject })
+  @ApiResponse({ status: HttpStatus.OK, description: 'The updated object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.NOT_FOUND, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
   update(@Param('id') id: string, @LostReasonBody() body: unknown) {
     return this.lostReasons.update(id, body as UpdateLostReasonDto);
@@ -122,7 +144,7 @@ export class LostReasonControllerBase {
   @Delete(':id')
   @ApiOperation({ operationId: 'deleteLostReason', summary: 'Delete an opportunity lost reason permanently' })
   @ApiIdParam()
-  @ApiResponse({ status: HttpStatus.OK, description: 'Confirmation of the delete.', type: DeletedLostReason })
+  @ApiResponse({ status: HttpStatus.OK, description: 'Confirmation of the delete.', type: DeletedLostReason, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.NOT_FOUND)
   delete(@Param('id') id: string) {
     return this.lostReasons.delete(id);
@@ -140,6 +162,7 @@ export function createLostReasonController(
   @Controller(path)
   @UseGuards(...guards)
   @UseFilters(LostReasonExceptionFilter)
+  @UseInterceptors(LostReasonRequestIdInterceptor)
   class LostReasonController extends LostReasonControllerBase {
     constructor(lostReasons: LostReasonService) {
       super(lostReasons);

@@ -200,7 +200,7 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       try {
         const { status, body, text } = await api().get(RESOURCE).set(auth);
         expect(status).toBe(500);
-        expect(body).toEqual({ error: { type: 'api_error', message: expect.any(String) } });
+        expect(body).toEqual({ error: { type: 'api_error', message: expect.any(String), request_id: expect.stringMatching(/^req_/) } });
         expect(text).not.toMatch(/select|opportunity_lost_reason|at .*\.js|QueryFailed/i);
       } finally {
         await restoreSchema(dataSource);

@@ -86,14 +86,17 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     expect(ids.sort()).toEqual(['createLostReason', 'deleteLostReason', 'listLostReasons', 'retrieveLostReason', 'updateLostReason']);
   });
 
-  it('describes limit and offset of the list with their bounds and defaults', () => {
+  it('describes limit, offset and the cursors of the list, with bounds and defaults', () => {
     const params = operation(RESOURCE, 'get').parameters as Schema[];
-    expect(params).toHaveLength(2);
+    expect(params).toHaveLength(4);
     const byName = Object.fromEntries(params.map((param) => [param.name, param]));
     expect(byName.limit).toMatchObject({ in: 'query', required: false });
     expect(byName.limit.schema).toEqual({ type: 'integer', minimum: 1, maximum: 100, default: 20 });
     expect(byName.offset).toMatchObject({ in: 'query', required: false });
     expect(byName.offset.schema).toEqual({ type: 'integer', minimum: 0, default: 0 });
+    for (const cursor of ['starting_after', 'ending_before']) {
+      expect(byName[cursor]).toMatchObject({ in: 'query', required: false, schema: { type: 'string' } });
+    }
     expect(operation(RESOURCE, 'post').parameters).toEqual([]);
   });
 
@@ -161,18 +164,18 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     }
   });
 
-  it('describes the error object: { error: { type, message, param?, code? } }', () => {
+  it('describes the error object: { error: { type, message, param?, code?, request_id } }', () => {
     const envelope = resolve(doc, { $ref: ERROR_REF });
     expect(Object.keys(envelope.properties)).toEqual(['error']);
     expect(envelope.required).toEqual(['error']);
     const detail = resolve(doc, envelope.properties.error);
-    expect(Object.keys(detail.properties)).toEqual(['type', 'message', 'param', 'code']);
-    expect(detail.required).toEqual(['type', 'message']);
+    expect(Object.keys(detail.properties)).toEqual(['type', 'message', 'param', 'code', 'request_id']);
+    expect(detail.required).toEqual(['type', 'message', 'request_id']);
     expect(detail.properties.type).toMatchObject({
       type: 'string',
       enum: ['invalid_request_error', 'authentication_error', 'api_error'],
     });
-    for (const key of ['message', 'param', 'code']) expect(detail.properties[key].type).toBe('string');
+    for (const key of ['message', 'param', 'code', 'request_id']) expect(detail.properties[key].type).toBe('string');
   });
 
   it('secures every operation with the bearer scheme and tags them', () => {

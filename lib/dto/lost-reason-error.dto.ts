@@ -16,9 +16,16 @@ export class LostReasonErrorDetail {
 
   @ApiProperty({ required: false, description: 'A short machine-readable reason.', example: 'resource_missing' })
   code?: string;
+
+  @ApiProperty({
+    description: 'Id of the request, also sent as the `Request-Id` header and written in the module\'s log lines about it: quote it when reporting a problem.',
+    example: 'req_8UVbsdl3TxVRXnQ2c0Fa',
+    pattern: '^req_[0-9A-Za-z]{20}$',
+  })
+  request_id!: string;
 }
 
-/** Body of every error response of the module: `{ "error": { type, message, param?, code? } }`. */
+/** Body of every error response of the module: `{ "error": { type, message, param?, code?, request_id } }`. */
 export class LostReasonError {
   @ApiProperty({ type: () => LostReasonErrorDetail })
   error!: LostReasonErrorDetail;

@@ -9,4 +9,10 @@ export interface LostReasonErrorBody {
   param?: string;
   /** A short machine-readable reason, e.g. `resource_missing`. */
   code?: string;
+  /**
+   * Id of the request (`req_…`), also sent as the `Request-Id` header and written in the
+   * module's log lines about it. Every error response carries it; the module's exceptions
+   * leave it out, as it is added when the error is answered.
+   */
+  request_id?: string;
 }

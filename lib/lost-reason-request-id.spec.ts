@@ -1,0 +1,41 @@
+import { createRequestId, redactCredentials, REQUEST_ID_PATTERN, requestIdOf } from './lost-reason-request-id';
+
+describe('request ids', () => {
+  it('are req_ and 20 base62 characters, all different', () => {
+    const ids = Array.from({ length: 2000 }, createRequestId);
+    for (const id of ids) expect(id).toMatch(REQUEST_ID_PATTERN);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every base62 character shows up: the alphabet is used whole.
+    expect(new Set(ids.join('').replaceAll('req_', '')).size).toBe(62);
+  });
+
+  it('are created once per request, and Fastify\'s wrapper shares its raw request\'s id', () => {
+    const raw = { headers: {} };
+    const fastifyRequest = { raw, headers: {} };
+    const id = requestIdOf(fastifyRequest);
+    expect(requestIdOf(fastifyRequest)).toBe(id);
+    expect(requestIdOf(raw)).toBe(id);
+    expect(requestIdOf({ headers: {} })).not.toBe(id);
+  });
+
+  it('ignore an incoming Request-Id or X-Request-Id header', () => {
+    const request = { headers: { 'request-id': 'req_client', 'x-request-id': 'req_client' } };
+    expect(requestIdOf(request)).toMatch(REQUEST_ID_PATTERN);
+  });
+});
+
+describe('redactCredentials', () => {
+  it('removes the Authorization value and its token, wherever they appear', () => {
+    expect(redactCredentials('key=abc.DEF-123 and again abc.DEF-123', 'Bearer abc.DEF-123')).toBe('key=[REDACTED] and again [REDACTED]');
+    expect(redactCredentials('got sk_bare_1', 'sk_bare_1')).toBe('got [REDACTED]');
+  });
+
+  it('removes any Bearer or Basic token, in any case', () => {
+    expect(redactCredentials('sent bearer sk_x/y+z== and Basic dXNlcjpw')).toBe('sent bearer [REDACTED] and Basic [REDACTED]');
+  });
+
+  it('leaves other text alone', () => {
+    expect(redactCredentials('GET /api/crm failed: Error: no such table', 'Bearer sk_test_123')).toBe('GET /api/crm failed: Error: no such table');
+    expect(redactCredentials('nothing to hide', undefined)).toBe('nothing to hide');
+  });
+});

@@ -1,0 +1,78 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { randomBytes } from 'node:crypto';
+import { Observable } from 'rxjs';
+
+/** Response header carrying the id of the request, Stripe-style, on every answer of the module. */
+export const REQUEST_ID_HEADER = 'Request-Id';
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const RANDOM_LENGTH = 20; // ~119 bits: unique without coordination, unguessable
+
+/** Every request id the module issues has this shape. */
+export const REQUEST_ID_PATTERN = /^req_[0-9A-Za-z]{20}$/;
+
+/** A fresh `req_` + 20 base62 characters from the CSPRNG (bytes ≥ 248 are skipped: no modulo bias). */
+export function createRequestId(): string {
+  let id = 'req_';
+  while (id.length < 4 + RANDOM_LENGTH) {
+    for (const byte of randomBytes(32)) {
+      if (byte < 248 && id.length < 4 + RANDOM_LENGTH) id += ALPHABET[byte % ALPHABET.length];
+    }
+  }
+  return id;
+}
+
+const ids = new WeakMap<object, string>();
+
+/**
+ * The id of a request, created on first use and the same afterwards, whoever asks: the
+ * interceptor (successes), the exception filter (the controller's errors) and the route
+ * fallback (adapter-level errors). Keyed by Node's `IncomingMessage`, so Express's request
+ * and Fastify's request wrapper (`request.raw`) both resolve to one id. An incoming
+ * `Request-Id`/`X-Request-Id` header is ignored, as Stripe does: ids are always the module's.
+ */
+export function requestIdOf(request: object): string {
+  const raw = (request as { raw?: unknown }).raw;
+  const key = typeof raw === 'object' && raw !== null && 'headers' in raw ? raw : request;
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = createRequestId();
+    ids.set(key, id);
+  }
+  return id;
+}
+
+const REDACTED = '[REDACTED]';
+
+/**
+ * `text` without the request's credentials: the whole `Authorization` value and the token it
+ * carries, wherever they appear (a host verifier may put the key in an error message), and
+ * anything shaped like `Bearer <token>` or `Basic <token>`.
+ */
+export function redactCredentials(text: string, authorization?: unknown): string {
+  let redacted = text;
+  if (typeof authorization === 'string') {
+    const value = authorization.trim();
+    const token = /^\S+\s+(\S.*)$/.exec(value)?.[1]?.trim();
+    for (const secret of [value, token]) {
+      if (secret) redacted = redacted.split(secret).join(REDACTED);
+    }
+  }
+  return redacted.replace(/\b(Bearer|Basic)(\s+)(?!\[REDACTED\])[A-Za-z0-9\-._~+/]+=*/gi, `$1$2${REDACTED}`);
+}
+
+/**
+ * Sets `Request-Id` on the module's successful responses (errors get it from the filter and the
+ * route fallback: guards run before interceptors). Bound to the module's controller only.
+ */
+@Injectable()
+export class LostReasonRequestIdInterceptor implements NestInterceptor {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    this.adapterHost.httpAdapter.setHeader(http.getResponse(), REQUEST_ID_HEADER, requestIdOf(http.getRequest()));
+    return next.handle();
+  }
+}
