@@ -1,0 +1,30 @@
+/**
+ * The module as a host embeds it, on the adapter named by ADAPTER (express | fastify).
+ * Same AppModule as sample/app.module.ts, except that the table already exists (the runner
+ * lets the sample app create it), so no `synchronize`.
+ */
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LostReasonModule } from 'nestjs-lost-reason';
+import { apiKeysFromEnv, databaseOptionsFromUrl, portFromEnv } from './database-options';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRoot({ ...databaseOptionsFromUrl(), autoLoadEntities: true }),
+    LostReasonModule.forRoot({ apiKeys: apiKeysFromEnv() }),
+  ],
+})
+class AppModule {}
+
+async function bootstrap() {
+  const adapter = process.env.ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  const app = await NestFactory.create(AppModule, adapter, { logger: ['error', 'warn'] });
+  app.enableShutdownHooks();
+  await app.listen(portFromEnv(), '127.0.0.1');
+}
+
+void bootstrap();

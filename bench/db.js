@@ -1,0 +1,106 @@
+'use strict';
+/** The runner's own connection to each benchmark database: reset and seed the shared table. */
+const TABLE = 'opportunity_lost_reason';
+const BATCH = 2000;
+
+/** `count` rows, oldest first (seq ascending = created_at ascending), with the given ids. */
+function rowsFor(ids) {
+  const base = Date.parse('2025-01-01T00:00:00.000Z');
+  return ids.map((id, i) => {
+    const at = new Date(base + i * 1000).toISOString();
+    return [id, at, at, i % 5 === 0 ? null : `Seeded reason ${i}`];
+  });
+}
+
+async function sqlite(url) {
+  const Database = require('better-sqlite3');
+  const file = url.slice('sqlite:'.length);
+  let db;
+  const open = () => (db ??= new Database(file));
+  return {
+    name: 'sqlite',
+    async version() {
+      return 'SQLite ' + new Database(':memory:').prepare('select sqlite_version() v').get().v + ' (better-sqlite3, file, default pragmas)';
+    },
+    async dropTable() {
+      open().exec(`DROP TABLE IF EXISTS ${TABLE}`);
+    },
+    async seed(ids) {
+      const d = open();
+      const insert = d.prepare(`INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason) VALUES (?, ?, ?, ?)`);
+      d.transaction(() => {
+        d.exec(`DELETE FROM ${TABLE}`);
+        try {
+          d.exec(`DELETE FROM sqlite_sequence WHERE name = '${TABLE}'`);
+        } catch {
+          /* no AUTOINCREMENT table */
+        }
+        for (const row of rowsFor(ids)) insert.run(...row);
+      })();
+    },
+    async close() {
+      db?.close();
+      db = undefined;
+    },
+  };
+}
+
+async function postgres(url) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  return {
+    name: 'postgres',
+    async version() {
+      return (await client.query('select version() v')).rows[0].v.split(' on ')[0];
+    },
+    async dropTable() {
+      await client.query(`DROP TABLE IF EXISTS ${TABLE}`);
+    },
+    async seed(ids) {
+      const rows = rowsFor(ids);
+      await client.query(`TRUNCATE ${TABLE} RESTART IDENTITY`);
+      const column = (i) => rows.map((row) => row[i]);
+      await client.query(
+        `INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason)
+         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[])`,
+        [column(0), column(1), column(2), column(3)],
+      );
+      await client.query(`ANALYZE ${TABLE}`);
+    },
+    close: () => client.end(),
+  };
+}
+
+async function mariadb(url) {
+  const mysql = require('mysql2/promise');
+  const connection = await mysql.createConnection({ uri: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: 3000 });
+  return {
+    name: 'mariadb',
+    async version() {
+      return 'MariaDB ' + (await connection.query('select version() v'))[0][0].v;
+    },
+    async dropTable() {
+      await connection.query(`DROP TABLE IF EXISTS ${TABLE}`);
+    },
+    async seed(ids) {
+      const rows = rowsFor(ids);
+      await connection.query(`TRUNCATE TABLE ${TABLE}`);
+      for (let i = 0; i < rows.length; i += BATCH) {
+        await connection.query(`INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason) VALUES ?`, [rows.slice(i, i + BATCH)]);
+      }
+      await connection.query(`ANALYZE TABLE ${TABLE}`);
+    },
+    close: () => connection.end(),
+  };
+}
+
+/** Connects the runner to the database behind a DATABASE_URL. */
+function connect(url) {
+  if (url.startsWith('sqlite:')) return sqlite(url);
+  if (/^postgres(ql)?:/.test(url)) return postgres(url);
+  if (/^(mysql|mariadb):/.test(url)) return mariadb(url);
+  throw new Error(`unsupported database URL ${url}`);
+}
+
+module.exports = { connect, TABLE };
