@@ -4,6 +4,7 @@ export * from './interfaces';
 export * from './migrations';
 export {
   DEFAULT_LOST_REASON_PATH,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   LIST_LIMIT_DEFAULT,
   LIST_LIMIT_MAX,
   LOST_REASON_ID_PREFIX,

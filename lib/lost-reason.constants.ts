@@ -20,6 +20,9 @@ export const LOST_REASON_MAX_LENGTH = 500;
 export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
 
+/** Default bound of one HTTP request of the module (`requestTimeoutMs`). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
 /** Injection token of the validated options with defaults applied (internal). */
 export const LOST_REASON_RESOLVED_OPTIONS = Symbol('LOST_REASON_RESOLVED_OPTIONS');
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LostReasonModuleOptionsError } from './exceptions';
-import { API_KEY_PATTERN } from './lost-reason.constants';
+import { API_KEY_PATTERN, DEFAULT_REQUEST_TIMEOUT_MS } from './lost-reason.constants';
 import { LostReasonApiKeyVerifier, LostReasonHooks, LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
 
 /** The options as the module uses them: checked once, at start-up. */
@@ -13,6 +13,7 @@ export interface ResolvedLostReasonOptions {
   apiKeyDigests: Buffer[];
   verifyApiKey?: LostReasonApiKeyVerifier;
   hooks?: LostReasonHooks;
+  requestTimeoutMs: number;
 }
 
 export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
@@ -36,7 +37,10 @@ export function resolveLostReasonOptions(
   options: LostReasonModuleOptions | undefined,
   extras: LostReasonModuleExtras,
 ): ResolvedLostReasonOptions {
-  const { apiKeys, verifyApiKey, allowUnauthenticated = false, hooks } = options ?? {};
+  const { apiKeys, verifyApiKey, allowUnauthenticated = false, hooks, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS } = options ?? {};
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    throw new LostReasonModuleOptionsError('requestTimeoutMs', 'must be a positive integer (milliseconds).');
+  }
   if (apiKeys !== undefined && (!Array.isArray(apiKeys) || apiKeys.some((k) => typeof k !== 'string' || !API_KEY_PATTERN.test(k)))) {
     throw new LostReasonModuleOptionsError('apiKeys', 'must be an array of keys made of letters, digits and - . _ ~ + / (then = padding), as a Bearer token allows.');
   }
@@ -66,5 +70,6 @@ export function resolveLostReasonOptions(
     apiKeyDigests: (apiKeys ?? []).map(digestApiKey),
     verifyApiKey,
     hooks,
+    requestTimeoutMs,
   };
 }

@@ -34,6 +34,12 @@ export interface LostReasonModuleOptions {
   allowUnauthenticated?: boolean;
   /** Called after each committed create, update and delete (HTTP or injected service). */
   hooks?: LostReasonHooks;
+  /**
+   * Longest an HTTP request of the module may take, in milliseconds, before it answers 503
+   * (`api_error`): a stuck or unreachable database cannot hold a request forever. Default
+   * `DEFAULT_REQUEST_TIMEOUT_MS` (10 s).
+   */
+  requestTimeoutMs?: number;
 }
 
 /** A provider class for `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */
