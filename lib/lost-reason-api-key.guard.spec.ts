@@ -1,14 +1,17 @@
 import { ExecutionContext } from '@nestjs/common';
 import { AuthenticationException } from './exceptions';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
+import { LostReasonTenancy } from './lost-reason-tenancy';
 import { DEFAULT_LOST_REASON_PATH } from './lost-reason.constants';
 import { resolveLostReasonOptions } from './lost-reason.options';
 
 const withHeader = (authorization?: unknown) =>
   ({ switchToHttp: () => ({ getRequest: () => ({ headers: { authorization } }) }) }) as unknown as ExecutionContext;
 
-const guard = (options: Parameters<typeof resolveLostReasonOptions>[0]) =>
-  new LostReasonApiKeyGuard(resolveLostReasonOptions(options, { path: DEFAULT_LOST_REASON_PATH }));
+const guard = (options: Parameters<typeof resolveLostReasonOptions>[0]) => {
+  const resolved = resolveLostReasonOptions(options, { path: DEFAULT_LOST_REASON_PATH });
+  return new LostReasonApiKeyGuard(resolved, new LostReasonTenancy(resolved));
+};
 
 describe('LostReasonApiKeyGuard', () => {
   const keys = guard({ apiKeys: ['sk_test_one', 'sk_test_two'] });

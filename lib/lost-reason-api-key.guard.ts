@@ -3,32 +3,44 @@ import { timingSafeEqual } from 'node:crypto';
 import { BEARER_HEADER_PATTERN, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { AuthenticationException } from './exceptions';
 import { digestApiKey, ResolvedLostReasonOptions } from './lost-reason.options';
+import { LostReasonTenancy } from './lost-reason-tenancy';
 
 /** Accepts a request whose `Authorization: Bearer <key>` holds a key the options allow. */
 @Injectable()
 export class LostReasonApiKeyGuard implements CanActivate {
-  constructor(@Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions) {}
+  constructor(
+    @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions,
+    private readonly tenancy: LostReasonTenancy,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (!(await this.isAuthenticated(context.switchToHttp().getRequest().headers?.authorization))) {
-      throw new AuthenticationException();
-    }
+    const request = context.switchToHttp().getRequest();
+    const accepted = await this.authenticate(request.headers?.authorization);
+    if (!accepted) throw new AuthenticationException();
+    if (accepted.tenant !== undefined) this.tenancy.recordKeyTenant(request, accepted.tenant);
     return true;
   }
 
   /** Whether an `Authorization` header value passes the module's key check (true when it is off). */
   async isAuthenticated(header: unknown): Promise<boolean> {
-    if (!this.options.checkApiKey) return true;
-    const key = typeof header === 'string' ? BEARER_HEADER_PATTERN.exec(header)?.[1] : undefined;
-    return key !== undefined && this.isAccepted(key);
+    return (await this.authenticate(header)) !== undefined;
   }
 
-  protected async isAccepted(key: string): Promise<boolean> {
+  /** The accepted key's tenant (when keys are given per tenant), or `undefined` if refused. */
+  protected async authenticate(header: unknown): Promise<{ tenant?: string } | undefined> {
+    if (!this.options.checkApiKey) return {};
+    const key = typeof header === 'string' ? BEARER_HEADER_PATTERN.exec(header)?.[1] : undefined;
+    return key === undefined ? undefined : this.accept(key);
+  }
+
+  protected async accept(key: string): Promise<{ tenant?: string } | undefined> {
     const digest = digestApiKey(key);
     // Compare against every key, without stopping early, so timing says nothing about which matched.
-    let listed = false;
-    for (const accepted of this.options.apiKeyDigests) listed = timingSafeEqual(digest, accepted) || listed;
-    if (listed) return true;
-    return this.options.verifyApiKey ? (await this.options.verifyApiKey(key)) === true : false;
+    let match: { tenant?: string } | undefined;
+    for (const accepted of this.options.apiKeys) {
+      if (timingSafeEqual(digest, accepted.digest)) match = { tenant: accepted.tenant };
+    }
+    if (match) return match;
+    return this.options.verifyApiKey && (await this.options.verifyApiKey(key)) === true ? {} : undefined;
   }
 }

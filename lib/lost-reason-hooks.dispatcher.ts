@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { EntityManager, EntitySubscriberInterface, QueryRunner, Repository, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import { LostReasonHooks } from './interfaces';
+import { LostReasonHookContext, LostReasonHooks } from './interfaces';
 import { LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { LostReason } from './lost-reason.entity';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
@@ -29,12 +29,17 @@ export class LostReasonHooksDispatcher implements EntitySubscriberInterface, OnM
   }
 
   /** Runs the hook now, or when the transaction `manager` belongs to commits. */
-  async afterCommit<K extends HookName>(manager: EntityManager, name: K, payload: Parameters<NonNullable<LostReasonHooks[K]>>[0]): Promise<void> {
-    const hook = this.options.hooks?.[name] as ((value: typeof payload) => unknown) | undefined;
+  async afterCommit<K extends HookName>(
+    manager: EntityManager,
+    name: K,
+    payload: Parameters<NonNullable<LostReasonHooks[K]>>[0],
+    tenant: string | undefined,
+  ): Promise<void> {
+    const hook = this.options.hooks?.[name] as ((value: typeof payload, context: LostReasonHookContext) => unknown) | undefined;
     if (!hook) return;
     const fire: Fire = async () => {
       try {
-        await hook.call(this.options.hooks, payload);
+        await hook.call(this.options.hooks, payload, { tenant });
       } catch (error) {
         // The write is committed: a failing hook must not turn its success into an error.
         this.logger.error(`The "${name}" hook failed: ${error instanceof Error ? error.stack : String(error)}`);

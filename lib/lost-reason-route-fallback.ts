@@ -3,7 +3,7 @@ import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { AuthenticationException, invalidRequestWithStatus } from './exceptions';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
 import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { LostReasonErrorResponse, lostReasonErrorLogLine, toLostReasonErrorResponse } from './lost-reason-exception.filter';
+import { LostReasonErrorResponse, lostReasonErrorLogLine, RETRY_AFTER_SECONDS, toLostReasonErrorResponse } from './lost-reason-exception.filter';
 import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 
@@ -106,6 +106,7 @@ export class LostReasonRouteFallback implements OnModuleInit {
     const reply = async (request: IncomingRequest, response: unknown, error: unknown) => {
       const { status, body, requestId } = await this.answer(request, error);
       adapter.setHeader(response, REQUEST_ID_HEADER, requestId);
+      if (status === HttpStatus.SERVICE_UNAVAILABLE) adapter.setHeader(response, 'Retry-After', RETRY_AFTER_SECONDS);
       adapter.reply(response, body, status);
     };
     adapter.use((request: IncomingRequest, response: unknown, next: Next) => {
@@ -145,6 +146,7 @@ export class LostReasonRouteFallback implements OnModuleInit {
         request[OWN_ERROR] ?? (reply.statusCode === HttpStatus.NOT_FOUND ? this.unrecognized(request) : { statusCode: reply.statusCode });
       const { status, body } = await this.answer(request, cause);
       reply.code(status);
+      if (status === HttpStatus.SERVICE_UNAVAILABLE) reply.header('Retry-After', RETRY_AFTER_SECONDS);
       reply.header('content-type', 'application/json; charset=utf-8');
       return JSON.stringify(body);
     });

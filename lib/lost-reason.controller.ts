@@ -10,6 +10,7 @@ import {
   Patch,
   Post,
   Query,
+  Req,
   Type,
   UseFilters,
   UseGuards,
@@ -26,7 +27,9 @@ import {
 } from './dto';
 import { LostReasonBody } from './lost-reason-body.decorator';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from './lost-reason.constants';
+import { LostReasonDeadlineInterceptor } from './lost-reason-deadline.interceptor';
 import { LostReasonExceptionFilter } from './lost-reason-exception.filter';
+import { LostReasonTenancy } from './lost-reason-tenancy';
 import { LostReasonRequestIdInterceptor, REQUEST_ID_HEADER } from './lost-reason-request-id';
 import {
   ApiBearerAuth,
@@ -48,6 +51,7 @@ const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'The request body is too large (`invalid_request_error`).',
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'A body sent with a Content-Type other than `application/json` (`invalid_request_error`).',
   [HttpStatus.INTERNAL_SERVER_ERROR]: 'Unexpected error (`api_error`); the cause is logged, never returned.',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'The database is unreachable or did not answer in time (`api_error`); retry (`Retry-After`).',
 };
 
 /** The `Request-Id` header of every response, as documented on each of them. */
@@ -62,7 +66,7 @@ const REQUEST_ID_HEADERS = {
 function ApiErrors(...statuses: HttpStatus[]): MethodDecorator {
   // Without @nestjs/swagger there is nothing to record: skip building the decorators.
   if (!LOST_REASON_OPENAPI_ENABLED) return () => undefined;
-  const all = [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR].sort((a, b) => a - b);
+  const all = [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR, HttpStatus.SERVICE_UNAVAILABLE].sort((a, b) => a - b);
   return applyDecorators(...all.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError, headers: REQUEST_ID_HEADERS })));
 }
 
@@ -78,7 +82,16 @@ const ApiIdParam = () =>
 @ApiTags('Opportunity Lost Reasons')
 @ApiBearerAuth()
 export class LostReasonControllerBase {
-  constructor(protected readonly lostReasons: LostReasonService) {}
+  constructor(
+    protected readonly lostReasons: LostReasonService,
+    protected readonly tenancy: LostReasonTenancy,
+  ) {}
+
+  /** The service acting for the request's tenant (the service itself when tenancy is off). */
+  protected async serviceFor(request: object): Promise<LostReasonService> {
+    const tenant = await this.tenancy.tenantOf(request);
+    return tenant === undefined ? this.lostReasons : this.lostReasons.forTenant(tenant);
+  }
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
@@ -86,8 +99,8 @@ export class LostReasonControllerBase {
   @ApiBody({ type: CreateLostReasonDto, required: false })
   @ApiResponse({ status: HttpStatus.CREATED, description: 'The new object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
-  create(@LostReasonBody() body: unknown) {
-    return this.lostReasons.create(body as CreateLostReasonDto);
+  async create(@LostReasonBody() body: unknown, @Req() request: object) {
+    return (await this.serviceFor(request)).create(body as CreateLostReasonDto);
   }
 
   @Get()
@@ -118,8 +131,8 @@ export class LostReasonControllerBase {
   })
   @ApiResponse({ status: HttpStatus.OK, description: 'One page and the total count.', type: LostReasonList, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.BAD_REQUEST)
-  list(@Query() query: unknown) {
-    return this.lostReasons.list(query as ListLostReasonsDto);
+  async list(@Query() query: unknown, @Req() request: object) {
+    return (await this.serviceFor(request)).list(query as ListLostReasonsDto);
   }
 
   @Get(':id')
@@ -127,8 +140,8 @@ export class LostReasonControllerBase {
   @ApiIdParam()
   @ApiResponse({ status: HttpStatus.OK, description: 'The object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.NOT_FOUND)
-  retrieve(@Param('id') id: string) {
-    return this.lostReasons.retrieve(id);
+  async retrieve(@Param('id') id: string, @Req() request: object) {
+    return (await this.serviceFor(request)).retrieve(id);
   }
 
   @Patch(':id')
@@ -137,8 +150,8 @@ export class LostReasonControllerBase {
   @ApiBody({ type: UpdateLostReasonDto, required: false })
   @ApiResponse({ status: HttpStatus.OK, description: 'The updated object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.NOT_FOUND, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
-  update(@Param('id') id: string, @LostReasonBody() body: unknown) {
-    return this.lostReasons.update(id, body as UpdateLostReasonDto);
+  async update(@Param('id') id: string, @LostReasonBody() body: unknown, @Req() request: object) {
+    return (await this.serviceFor(request)).update(id, body as UpdateLostReasonDto);
   }
 
   @Delete(':id')
@@ -146,8 +159,8 @@ export class LostReasonControllerBase {
   @ApiIdParam()
   @ApiResponse({ status: HttpStatus.OK, description: 'Confirmation of the delete.', type: DeletedLostReason, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.NOT_FOUND)
-  delete(@Param('id') id: string) {
-    return this.lostReasons.delete(id);
+  async delete(@Param('id') id: string, @Req() request: object) {
+    return (await this.serviceFor(request)).delete(id);
   }
 }
 
@@ -162,10 +175,10 @@ export function createLostReasonController(
   @Controller(path)
   @UseGuards(...guards)
   @UseFilters(LostReasonExceptionFilter)
-  @UseInterceptors(LostReasonRequestIdInterceptor)
+  @UseInterceptors(LostReasonRequestIdInterceptor, LostReasonDeadlineInterceptor)
   class LostReasonController extends LostReasonControllerBase {
-    constructor(lostReasons: LostReasonService) {
-      super(lostReasons);
+    constructor(lostReasons: LostReasonService, tenancy: LostReasonTenancy) {
+      super(lostReasons, tenancy);
     }
   }
   return LostReasonController;

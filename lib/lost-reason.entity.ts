@@ -8,15 +8,22 @@ import { LOST_REASON_MAX_LENGTH } from './lost-reason.constants';
  * `autoLoadEntities: true`).
  */
 @Entity({ name: 'opportunity_lost_reason' })
-@Index('IDX_opportunity_lost_reason_created_at_seq', ['created_at', 'seq'])
+@Index('IDX_opportunity_lost_reason_tenant_created_at_seq', ['tenant_id', 'created_at', 'seq'])
 export class LostReason {
   /**
    * Internal insertion sequence: it breaks ties between objects created in the same
-   * millisecond, so the list order ("newest first", by `created_at` then `seq`, served by the
-   * index above) is exact on every database. Never exposed.
+   * millisecond, so the list order ("newest first", by `created_at` then `seq` within a
+   * tenant, served by the index above) is exact on every database. Never exposed.
    */
   @PrimaryGeneratedColumn({ name: 'seq' })
   seq!: number;
+
+  /**
+   * The tenant the object belongs to; `''` for a module without tenancy. Every query filters
+   * on it, and it leads the index that serves the list order. Never exposed.
+   */
+  @Column({ type: 'varchar', length: 64, default: '' })
+  tenant_id!: string;
 
   /** Public id: `opportunity-lost-reason_` followed by 128 random bits in hex. */
   @Index('UQ_opportunity_lost_reason_id', { unique: true })

@@ -3,6 +3,7 @@ import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
 import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
+import { LostReasonTenancy } from './lost-reason-tenancy';
 import { LostReasonRouteFallback } from './lost-reason-route-fallback';
 import { createLostReasonController } from './lost-reason.controller';
 import { DEFAULT_LOST_REASON_PATH, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
@@ -53,6 +54,7 @@ export class LostReasonModule extends ConfigurableLostReasonModule {
         },
         { provide: LOST_REASON_REPOSITORY, useExisting: getRepositoryToken(LostReason, extras.dataSource) },
         LostReasonService,
+        LostReasonTenancy,
         LostReasonHooksDispatcher,
         ...(mountRoutes ? [LostReasonApiKeyGuard, LostReasonRouteFallback] : []),
       ],

@@ -8,9 +8,19 @@ describe('resolveLostReasonOptions', () => {
   it('hashes the keys and turns the key check on', () => {
     const resolved = resolveLostReasonOptions({ apiKeys: ['sk_test_a', 'sk_test_b'] }, extras);
     expect(resolved.checkApiKey).toBe(true);
-    expect(resolved.apiKeyDigests).toHaveLength(2);
-    expect(resolved.apiKeyDigests[0]).toHaveLength(32);
+    expect(resolved.apiKeys).toHaveLength(2);
+    expect(resolved.apiKeys[0].digest).toHaveLength(32);
+    expect(resolved.apiKeys[0].tenant).toBeUndefined();
+    expect(resolved.multiTenant).toBe(false);
     expect(resolved.path).toBe(DEFAULT_LOST_REASON_PATH);
+  });
+
+  it('turns tenancy on with per-tenant keys, a tenant function, or multiTenant for a module without routes', () => {
+    const perTenant = resolveLostReasonOptions({ apiKeys: { sk_test_a: 'acme', sk_test_b: 'globex' } }, extras);
+    expect(perTenant.multiTenant).toBe(true);
+    expect(perTenant.apiKeys.map((key) => key.tenant)).toEqual(['acme', 'globex']);
+    expect(resolveLostReasonOptions({ apiKeys: ['sk_test_a'], tenant: () => 'acme' }, extras).multiTenant).toBe(true);
+    expect(resolveLostReasonOptions({ multiTenant: true }, { ...extras, mountRoutes: false }).multiTenant).toBe(true);
   });
 
   it('turns the key check off for host guards and for the explicit opt-out', () => {
@@ -26,6 +36,15 @@ describe('resolveLostReasonOptions', () => {
     [{ apiKeys: ['sk test'] }, 'apiKeys'],
     [{ verifyApiKey: 'yes' }, 'verifyApiKey'],
     [{ allowUnauthenticated: 'true' }, 'allowUnauthenticated'],
+    [{ apiKeys: {} }, 'apiKeys'],
+    [{ apiKeys: { sk_test_a: '' } }, 'apiKeys'],
+    [{ apiKeys: { sk_test_a: 'x'.repeat(65) } }, 'apiKeys'],
+    [{ apiKeys: { 'sk test': 'acme' } }, 'apiKeys'],
+    [{ apiKeys: { sk_test_a: 'acme' }, tenant: () => 'acme' }, 'tenant'],
+    [{ apiKeys: { sk_test_a: 'acme' }, verifyApiKey: () => true }, 'verifyApiKey'],
+    [{ apiKeys: ['sk_test_a'], tenant: 'acme' }, 'tenant'],
+    [{ apiKeys: ['sk_test_a'], multiTenant: true }, 'multiTenant'],
+    [{ apiKeys: ['sk_test_a'], requestTimeoutMs: 0 }, 'requestTimeoutMs'],
   ])('rejects %p naming "%s"', (options, option) => {
     expect(() => resolveLostReasonOptions(options as never, extras)).toThrow(LostReasonModuleOptionsError);
     expect(() => resolveLostReasonOptions(options as never, extras)).toThrow(`"${option}"`);

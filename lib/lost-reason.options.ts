@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LostReasonModuleOptionsError } from './exceptions';
 import { API_KEY_PATTERN, DEFAULT_REQUEST_TIMEOUT_MS } from './lost-reason.constants';
-import { LostReasonApiKeyVerifier, LostReasonHooks, LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+import { LostReasonApiKeyVerifier, LostReasonHooks, LostReasonModuleExtras, LostReasonModuleOptions, LostReasonTenantResolver } from './interfaces';
 
 /** The options as the module uses them: checked once, at start-up. */
 export interface ResolvedLostReasonOptions {
@@ -9,14 +9,22 @@ export interface ResolvedLostReasonOptions {
   path: string;
   /** False when the host's guards or `allowUnauthenticated` replace the API-key check. */
   checkApiKey: boolean;
-  /** SHA-256 of each accepted key: equal-length buffers for a constant-time comparison. */
-  apiKeyDigests: Buffer[];
+  /** SHA-256 of each accepted key (equal-length buffers for a constant-time comparison), and its tenant. */
+  apiKeys: Array<{ digest: Buffer; tenant?: string }>;
   verifyApiKey?: LostReasonApiKeyVerifier;
+  /** Tenancy on: every object belongs to one tenant, and every operation sees only its own. */
+  multiTenant: boolean;
+  /** The host's request → tenant mapping, when the tenant does not come from the key. */
+  tenantOf?: LostReasonTenantResolver;
   hooks?: LostReasonHooks;
   requestTimeoutMs: number;
 }
 
 export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
+
+/** A tenant id: 1 to 64 characters, storable on every database. */
+export const isTenantId = (tenant: unknown): tenant is string =>
+  typeof tenant === 'string' && tenant.length > 0 && tenant.length <= 64 && !tenant.includes('\u0000') && tenant.isWellFormed();
 
 /** Validates the extras, which shape the module graph; throws on the first bad one. */
 export function validateLostReasonExtras(extras: LostReasonModuleExtras): void {
@@ -37,12 +45,39 @@ export function resolveLostReasonOptions(
   options: LostReasonModuleOptions | undefined,
   extras: LostReasonModuleExtras,
 ): ResolvedLostReasonOptions {
-  const { apiKeys, verifyApiKey, allowUnauthenticated = false, hooks, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS } = options ?? {};
+  const { apiKeys, verifyApiKey, allowUnauthenticated = false, hooks, tenant, multiTenant = false, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS } =
+    options ?? {};
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
     throw new LostReasonModuleOptionsError('requestTimeoutMs', 'must be a positive integer (milliseconds).');
   }
-  if (apiKeys !== undefined && (!Array.isArray(apiKeys) || apiKeys.some((k) => typeof k !== 'string' || !API_KEY_PATTERN.test(k)))) {
-    throw new LostReasonModuleOptionsError('apiKeys', 'must be an array of keys made of letters, digits and - . _ ~ + / (then = padding), as a Bearer token allows.');
+  const perTenantKeys = apiKeys !== undefined && !Array.isArray(apiKeys);
+  const wellFormed = Array.isArray(apiKeys) || (perTenantKeys && typeof apiKeys === 'object' && apiKeys !== null && Object.keys(apiKeys).length > 0);
+  const keyTenants: Array<[string, string | undefined]> = !wellFormed
+    ? []
+    : Array.isArray(apiKeys)
+      ? apiKeys.map((key) => [key, undefined])
+      : Object.entries(apiKeys as Record<string, string>);
+  if ((apiKeys !== undefined && !wellFormed) || keyTenants.some(([key]) => typeof key !== 'string' || !API_KEY_PATTERN.test(key))) {
+    throw new LostReasonModuleOptionsError('apiKeys', 'must be a list of keys, or an object of key → tenant, with keys made of letters, digits and - . _ ~ + / (then = padding), as a Bearer token allows.');
+  }
+  if (perTenantKeys && keyTenants.some(([, owner]) => !isTenantId(owner))) {
+    throw new LostReasonModuleOptionsError('apiKeys', 'gives each key a tenant: a non-empty string of at most 64 characters.');
+  }
+  if (tenant !== undefined && typeof tenant !== 'function') {
+    throw new LostReasonModuleOptionsError('tenant', 'must be a function (request) => string | Promise<string>.');
+  }
+  if (tenant !== undefined && perTenantKeys) {
+    throw new LostReasonModuleOptionsError('tenant', 'and per-tenant "apiKeys" both name the tenant: use one of them.');
+  }
+  if (perTenantKeys && verifyApiKey !== undefined) {
+    throw new LostReasonModuleOptionsError('verifyApiKey', 'cannot tell a tenant: with per-tenant "apiKeys", list every key, or use a "tenant" function.');
+  }
+  if (typeof multiTenant !== 'boolean') {
+    throw new LostReasonModuleOptionsError('multiTenant', 'must be a boolean.');
+  }
+  const tenancy = multiTenant || perTenantKeys || tenant !== undefined;
+  if (tenancy && extras.mountRoutes !== false && !perTenantKeys && tenant === undefined) {
+    throw new LostReasonModuleOptionsError('multiTenant', 'with routes needs a way to tell the tenant: per-tenant "apiKeys" or a "tenant" function.');
   }
   if (verifyApiKey !== undefined && typeof verifyApiKey !== 'function') {
     throw new LostReasonModuleOptionsError('verifyApiKey', 'must be a function (apiKey) => boolean | Promise<boolean>.');
@@ -54,7 +89,7 @@ export function resolveLostReasonOptions(
   if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null || hookNames.some((name) => hooks[name] !== undefined && typeof hooks[name] !== 'function'))) {
     throw new LostReasonModuleOptionsError('hooks', 'must be an object of functions: { created?, updated?, deleted? }.');
   }
-  const hasKeyCheck = (apiKeys?.length ?? 0) > 0 || verifyApiKey !== undefined;
+  const hasKeyCheck = keyTenants.length > 0 || verifyApiKey !== undefined;
   if (extras.guards && hasKeyCheck) {
     throw new LostReasonModuleOptionsError('guards', 'replaces the API-key check: do not set "apiKeys" or "verifyApiKey" with it.');
   }
@@ -67,8 +102,10 @@ export function resolveLostReasonOptions(
   return {
     path: (extras.path ?? '').replace(/^\/+|\/+$/g, ''),
     checkApiKey: hasKeyCheck,
-    apiKeyDigests: (apiKeys ?? []).map(digestApiKey),
+    apiKeys: keyTenants.map(([key, owner]) => ({ digest: digestApiKey(key), tenant: owner })),
     verifyApiKey,
+    multiTenant: tenancy,
+    tenantOf: tenant,
     hooks,
     requestTimeoutMs,
   };

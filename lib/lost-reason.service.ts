@@ -15,9 +15,11 @@ import {
   LOST_REASON_ID_PATTERN,
   LOST_REASON_ID_PREFIX,
   LOST_REASON_REPOSITORY,
+  LOST_REASON_RESOLVED_OPTIONS,
 } from './lost-reason.constants';
 import { LostReason } from './lost-reason.entity';
 import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
+import { isTenantId, ResolvedLostReasonOptions } from './lost-reason.options';
 import { validateParams } from './lost-reason.validation';
 
 /** The public columns, in the order of the public object. */
@@ -32,10 +34,29 @@ type Row = Pick<LostReason, (typeof PUBLIC_COLUMNS)[number]>;
  */
 @Injectable()
 export class LostReasonService {
+  /** The tenant this instance acts for (see `forTenant`). */
+  private readonly tenant?: string;
+
   constructor(
     @Inject(LOST_REASON_REPOSITORY) protected readonly repository: Repository<LostReason>,
     @Optional() protected readonly hooks?: LostReasonHooksDispatcher,
+    @Optional() @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options?: Pick<ResolvedLostReasonOptions, 'multiTenant'>,
   ) {}
+
+  /**
+   * This service acting for one tenant: it sees, changes and lists only that tenant's objects,
+   * and another tenant's id is a 404 like an id that never existed. With tenancy on, every
+   * call must go through it, so host code cannot forget the tenant:
+   *
+   * ```ts
+   * await lostReasons.forTenant(account.id).create({ lost_reason: 'Budget cut' });
+   * ```
+   */
+  forTenant(tenant: string): this {
+    if (!this.options?.multiTenant) throw new Error('LostReasonService.forTenant: tenancy is off for this module.');
+    if (!isTenantId(tenant)) throw new Error('LostReasonService.forTenant: a tenant is a non-empty string of at most 64 characters.');
+    return Object.create(this, { tenant: { value: tenant } }) as this;
+  }
 
   /**
    * This service working through `manager`, typically the host's transaction:
@@ -49,9 +70,14 @@ export class LostReasonService {
    * Hooks of writes made this way run once that transaction commits.
    */
   withManager(manager: EntityManager): this {
-    const bound = Object.create(this) as this;
-    Object.defineProperty(bound, 'repository', { value: manager.getRepository(LostReason) });
-    return bound;
+    return Object.create(this, { repository: { value: manager.getRepository(LostReason) } }) as this;
+  }
+
+  /** The stored tenant of this instance's objects: `''` when tenancy is off. */
+  protected get tenantId(): string {
+    if (!this.options?.multiTenant) return '';
+    if (this.tenant === undefined) throw new Error('LostReasonService: tenancy is on; call forTenant(tenant) first.');
+    return this.tenant;
   }
 
   /** Creates an object with a fresh id (one INSERT). */
@@ -59,9 +85,10 @@ export class LostReasonService {
     const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
     const now = new Date().toISOString();
     const row: Row = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
-    await this.repository.createQueryBuilder().insert().values(row).updateEntity(false).execute().catch(rethrowUnstorable);
+    const values = { ...row, tenant_id: this.tenantId };
+    await this.repository.createQueryBuilder().insert().values(values).updateEntity(false).execute().catch(rethrowUnstorable);
     const created = toObject(row);
-    await this.hooks?.afterCommit(this.repository.manager, 'created', created);
+    await this.hooks?.afterCommit(this.repository.manager, 'created', created, this.tenant);
     return created;
   }
 
@@ -94,13 +121,13 @@ export class LostReasonService {
 
   private async listByOffset(limit: number, offset: number): Promise<LostReasonList> {
     const rows: Array<Row & { total: string | number }> = await this.selectPublic()
-      .addSelect((count) => count.select('COUNT(*)').from(LostReason, 'c'), 'total')
+      .addSelect((count) => this.countOf(count), 'total')
       .orderBy('r.created_at', 'DESC')
       .addOrderBy('r.seq', 'DESC')
       .limit(limit)
       .offset(offset)
       .getRawMany();
-    const total = rows.length > 0 ? Number(rows[0].total) : await this.repository.count();
+    const total = rows.length > 0 ? Number(rows[0].total) : await this.repository.countBy({ tenant_id: this.tenantId });
     return { data: rows.map(toObject), has_more: offset + rows.length < total, total };
   }
 
@@ -111,16 +138,19 @@ export class LostReasonService {
           .createQueryBuilder('r')
           .select('r.created_at', 'created_at')
           .addSelect('r.seq', 'seq')
-          .addSelect((count) => count.select('COUNT(*)').from(LostReason, 'c'), 'total')
-          .where('r.id = :cursor', { cursor })
+          .addSelect((count) => this.countOf(count), 'total')
+          .where('r.id = :cursor AND r.tenant_id = :tenant', { cursor, tenant: this.tenantId })
           .getRawOne()
       : undefined;
     if (!position) throw new InvalidRequestException(noSuchLostReasonMessage(cursor), param, 'resource_missing');
     // Older than the cursor for starting_after, newer for ending_before (read nearest first).
+    // The plain bound on created_at lets the database walk the index as a range from the
+    // cursor instead of filtering every row before it.
     const after = param === 'starting_after';
     const [compare, direction] = after ? (['<', 'DESC'] as const) : (['>', 'ASC'] as const);
     const rows: Row[] = await this.selectPublic()
-      .where(
+      .andWhere(`r.created_at ${compare}= :createdAt`)
+      .andWhere(
         new Brackets((where) =>
           where
             .where(`r.created_at ${compare} :createdAt`)
@@ -136,11 +166,16 @@ export class LostReasonService {
     return { data: (after ? page : page.reverse()).map(toObject), has_more: rows.length > limit, total: Number(position.total) };
   }
 
-  /** A query of the public columns, under their own names. */
+  /** A query of this tenant's objects, selecting the public columns under their own names. */
   private selectPublic(): SelectQueryBuilder<LostReason> {
-    const query = this.repository.createQueryBuilder('r').select([]);
+    const query = this.repository.createQueryBuilder('r').select([]).where('r.tenant_id = :tenant', { tenant: this.tenantId });
     for (const column of PUBLIC_COLUMNS) query.addSelect(`r.${column}`, column);
     return query;
+  }
+
+  /** `(SELECT COUNT(*) …)` of this tenant's objects, to select next to a page. */
+  private countOf(count: SelectQueryBuilder<LostReason>): SelectQueryBuilder<LostReason> {
+    return count.select('COUNT(*)').from(LostReason, 'c').where('c.tenant_id = :tenant', { tenant: this.tenantId });
   }
 
   /**
@@ -155,17 +190,17 @@ export class LostReasonService {
     const set: Partial<Row> = {};
     if (changes.lost_reason !== undefined) set.lost_reason = changes.lost_reason;
     const updated = toObject(await this.updateRow(id, set).catch(rethrowUnstorable));
-    await this.hooks?.afterCommit(this.repository.manager, 'updated', updated);
+    await this.hooks?.afterCommit(this.repository.manager, 'updated', updated, this.tenant);
     return updated;
   }
 
   /** Deletes permanently (one DELETE); of concurrent deletes of one object, exactly one succeeds. */
   async delete(id: string): Promise<DeletedLostReason> {
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
-    const { affected } = await this.repository.delete({ id });
+    const { affected } = await this.repository.delete({ id, tenant_id: this.tenantId });
     if (!affected) throw new LostReasonNotFoundException(id);
     const deleted: DeletedLostReason = { id, deleted: true };
-    await this.hooks?.afterCommit(this.repository.manager, 'deleted', deleted);
+    await this.hooks?.afterCommit(this.repository.manager, 'deleted', deleted, this.tenant);
     return deleted;
   }
 
@@ -198,14 +233,11 @@ export class LostReasonService {
       return row;
     }
     return manager.transaction(async (transaction) => {
-      const current = await transaction.findOne(LostReason, {
-        select: [...PUBLIC_COLUMNS],
-        where: { id },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const where = { id, tenant_id: this.tenantId };
+      const current = await transaction.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where, lock: { mode: 'pessimistic_write' } });
       if (!current) throw new LostReasonNotFoundException(id);
       const next = { ...set, updated_at: laterThan(current.updated_at) };
-      await transaction.update(LostReason, { id }, next);
+      await transaction.update(LostReason, where, next);
       return { ...current, ...next };
     });
   }
@@ -218,7 +250,7 @@ export class LostReasonService {
       .createQueryBuilder()
       .update(LostReason)
       .set(set)
-      .where('id = :id', { id })
+      .where('id = :id AND tenant_id = :tenant', { id, tenant: this.tenantId })
       .andWhere(condition, parameters)
       .updateEntity(false)
       .getQueryAndParameters();
@@ -234,7 +266,9 @@ export class LostReasonService {
   }
 
   private async findRow(manager: EntityManager, id: string): Promise<Row> {
-    const row = isPossibleId(id) ? await manager.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where: { id } }) : null;
+    const row = isPossibleId(id)
+      ? await manager.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where: { id, tenant_id: this.tenantId } })
+      : null;
     if (!row) throw new LostReasonNotFoundException(id);
     return row;
   }

@@ -41,14 +41,30 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
   it('builds exactly the schema the entity expects: TypeORM has nothing left to change', async () => {
     expect(await dataSource.showMigrations()).toBe(true);
     const executed = await dataSource.runMigrations();
-    expect(executed.map((migration) => migration.name)).toEqual(['CreateOpportunityLostReason1764115200000']);
+    expect(executed.map((migration) => migration.name)).toEqual([
+      'CreateOpportunityLostReason1764115200000',
+      'AddTenantToOpportunityLostReason1764201600000',
+    ]);
     expect(await dataSource.showMigrations()).toBe(false);
     // The queries themselves, not just a count, so a failure says what drifted.
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
 
-  it('reverts: undoing the migration removes the table, and it applies again afterwards', async () => {
+  it('upgrades a table holding objects: they keep their data and belong to no tenant', async () => {
+    await dataSource.undoLastMigration(); // back to the first, single-tenant schema
+    await dataSource.query(
+      `INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason) VALUES ('opportunity-lost-reason_${'a'.repeat(32)}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 'kept')`,
+    );
+    await dataSource.runMigrations();
+    const [row] = await dataSource.query(`SELECT tenant_id, lost_reason FROM ${TABLE}`);
+    expect(row).toEqual({ tenant_id: '', lost_reason: 'kept' });
+    await dataSource.query(`DELETE FROM ${TABLE}`);
+  });
+
+  it('reverts: undoing the migrations removes the table, and they apply again afterwards', async () => {
+    await dataSource.undoLastMigration();
+    expect(await hasTable()).toBe(true);
     await dataSource.undoLastMigration();
     expect(await hasTable()).toBe(false);
     expect(await dataSource.showMigrations()).toBe(true);

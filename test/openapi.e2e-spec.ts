@@ -150,11 +150,11 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
   });
 
   it.each([
-    [RESOURCE, 'post', [201, 400, 401, 413, 415, 500]],
-    [RESOURCE, 'get', [200, 400, 401, 500]],
-    [ITEM, 'get', [200, 401, 404, 500]],
-    [ITEM, 'patch', [200, 400, 401, 404, 413, 415, 500]],
-    [ITEM, 'delete', [200, 401, 404, 500]],
+    [RESOURCE, 'post', [201, 400, 401, 413, 415, 500, 503]],
+    [RESOURCE, 'get', [200, 400, 401, 500, 503]],
+    [ITEM, 'get', [200, 401, 404, 500, 503]],
+    [ITEM, 'patch', [200, 400, 401, 404, 413, 415, 500, 503]],
+    [ITEM, 'delete', [200, 401, 404, 500, 503]],
   ] as const)('lists the responses of %s %s, errors in the error shape', (path, method, statuses) => {
     const { responses } = operation(path, method);
     expect(Object.keys(responses).map(Number)).toEqual(statuses);

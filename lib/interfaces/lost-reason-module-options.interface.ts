@@ -14,10 +14,23 @@ export type LostReasonApiKeyVerifier = (apiKey: string) => boolean | Promise<boo
  * throws is logged; the write and its answer stand.
  */
 export interface LostReasonHooks {
-  created?(object: LostReasonObject): void | Promise<void>;
-  updated?(object: LostReasonObject): void | Promise<void>;
-  deleted?(confirmation: DeletedLostReason): void | Promise<void>;
+  created?(object: LostReasonObject, context: LostReasonHookContext): void | Promise<void>;
+  updated?(object: LostReasonObject, context: LostReasonHookContext): void | Promise<void>;
+  deleted?(confirmation: DeletedLostReason, context: LostReasonHookContext): void | Promise<void>;
 }
+
+/** What a hook knows besides the object. */
+export interface LostReasonHookContext {
+  /** The tenant the write belongs to; `undefined` when tenancy is off. */
+  tenant?: string;
+}
+
+/**
+ * The host's mapping of a request to its tenant (sync or async): the Express or Fastify
+ * request, after authentication. Return a non-empty string of at most 64 characters; anything
+ * else answers 401.
+ */
+export type LostReasonTenantResolver = (request: any) => string | undefined | Promise<string | undefined>;
 
 /**
  * Options of `LostReasonModule.forRoot()` and the `useFactory`/`useClass` of `forRootAsync()`.
@@ -26,10 +39,24 @@ export interface LostReasonHooks {
  * the explicit opt-out `allowUnauthenticated: true`. Otherwise start-up fails.
  */
 export interface LostReasonModuleOptions {
-  /** Keys accepted in `Authorization: Bearer <key>`, e.g. `['sk_test_…']`. Compared in constant time. */
-  apiKeys?: string[];
+  /**
+   * Keys accepted in `Authorization: Bearer <key>`, compared in constant time: a list
+   * (`['sk_test_…']`), or, to turn tenancy on with the tenant taken from the key, an object of
+   * key → tenant (`{ sk_test_a: 'acme', sk_test_b: 'globex' }`).
+   */
+  apiKeys?: string[] | Record<string, string>;
   /** Host-supplied check of a bearer key; consulted when the key is not in `apiKeys`. */
   verifyApiKey?: LostReasonApiKeyVerifier;
+  /**
+   * Turns tenancy on with the tenant given by a host function of the request (e.g. from the
+   * user its own guards authenticated). Not with `apiKeys` given per tenant.
+   */
+  tenant?: LostReasonTenantResolver;
+  /**
+   * Turns tenancy on for a module without routes (`mountRoutes: false`), whose service is only
+   * used as `forTenant(tenant)`. Implied by per-tenant `apiKeys` or `tenant`. Default `false`.
+   */
+  multiTenant?: boolean;
   /** Serve the routes with no authentication at all. Default `false`; meant for tests. */
   allowUnauthenticated?: boolean;
   /** Called after each committed create, update and delete (HTTP or injected service). */

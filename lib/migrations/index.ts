@@ -1,7 +1,9 @@
 import { MigrationInterface } from 'typeorm';
 import { CreateOpportunityLostReason1764115200000 } from './1764115200000-create-opportunity-lost-reason';
+import { AddTenantToOpportunityLostReason1764201600000 } from './1764201600000-add-tenant-to-opportunity-lost-reason';
 
-export { CreateOpportunityLostReason1764115200000 };
+export { AddTenantToOpportunityLostReason1764201600000, CreateOpportunityLostReason1764115200000 };
+export { assignUntenantedLostReasons, unassignLostReasons } from './assign-tenant';
 
 /**
  * The module's TypeORM migrations, oldest first. Add them to your data source's `migrations`
@@ -11,4 +13,7 @@ export { CreateOpportunityLostReason1764115200000 };
  * @example
  * new DataSource({ ...options, synchronize: false, migrations: [...LOST_REASON_MIGRATIONS, ...ownMigrations] });
  */
-export const LOST_REASON_MIGRATIONS: Array<new () => MigrationInterface> = [CreateOpportunityLostReason1764115200000];
+export const LOST_REASON_MIGRATIONS: Array<new () => MigrationInterface> = [
+  CreateOpportunityLostReason1764115200000,
+  AddTenantToOpportunityLostReason1764201600000,
+];

@@ -28,8 +28,8 @@ export function hostDatabase(db: DatabaseName, extra: Partial<DataSourceOptions>
 /** Rebuilds the module's table after a test dropped it, the way the schema was built. */
 export async function restoreSchema(dataSource: DataSource): Promise<void> {
   if (!usesMigrations()) return dataSource.synchronize();
-  // The migration is recorded as applied: revert it (its `down` tolerates the missing table), re-apply.
-  await dataSource.undoLastMigration();
+  // The table is gone but its migrations are recorded as applied: forget them, apply them again.
+  await dataSource.query(`DELETE FROM ${dataSource.driver.escape('migrations')}`);
   await dataSource.runMigrations();
 }
 
@@ -42,14 +42,15 @@ export async function createHostApp(
   imports: ModuleMetadata['imports'] = [LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
   configure?: (app: INestApplication) => void,
   adapter: AdapterName = 'express',
+  { keepRows = false, database = {} }: { keepRows?: boolean; database?: Partial<DataSourceOptions> } = {},
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
-    imports: [TypeOrmModule.forRoot({ ...hostDatabase(db), retryAttempts: 0 }), ...imports],
+    imports: [TypeOrmModule.forRoot({ ...hostDatabase(db, database), retryAttempts: 0 }), ...imports],
   }).compile();
   const app = moduleRef.createNestApplication(createAdapter(adapter), { logger: false });
   configure?.(app);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  await app.get(DataSource).getRepository(LostReason).clear();
+  if (!keepRows) await app.get(DataSource).getRepository(LostReason).clear();
   return app;
 }

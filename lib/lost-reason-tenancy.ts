@@ -1,0 +1,30 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuthenticationException } from './exceptions';
+import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
+import { isTenantId, ResolvedLostReasonOptions } from './lost-reason.options';
+
+/** The tenant each request of the module acts for, when tenancy is on. */
+@Injectable()
+export class LostReasonTenancy {
+  /** Tenants of the keys the guard accepted, per request (gone with the request). */
+  private readonly keyTenants = new WeakMap<object, string>();
+
+  constructor(@Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions) {}
+
+  /** Called by the key check with the tenant the accepted key belongs to. */
+  recordKeyTenant(request: object, tenant: string): void {
+    this.keyTenants.set(request, tenant);
+  }
+
+  /**
+   * The request's tenant: from its key, or from the host's `tenant` function; `undefined`
+   * when tenancy is off. A request that maps to no valid tenant is refused (401): it must
+   * never fall back to another tenant's objects.
+   */
+  async tenantOf(request: object): Promise<string | undefined> {
+    if (!this.options.multiTenant) return undefined;
+    const tenant = this.options.tenantOf ? await this.options.tenantOf(request) : this.keyTenants.get(request);
+    if (!isTenantId(tenant)) throw new AuthenticationException();
+    return tenant;
+  }
+}

@@ -1,0 +1,447 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { createServer, connect, Server, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { LOST_REASON_ID_PATTERN } from '../lib/lost-reason.constants';
+import { LostReason, LostReasonModule, REQUEST_ID_HEADER } from '../lib';
+import { AdapterName, createAdapter, testedAdapters } from './support/adapters';
+import { DATABASES, DatabaseName, describeEach, testedDatabases } from './support/databases';
+import { API_KEY, auth, hostDatabase, RESOURCE } from './support/host-app';
+
+/**
+ * Database faults, for real: the host app reaches PostgreSQL/MariaDB through a TCP proxy the
+ * test controls (127.0.0.1 only), which is cut in the middle of concurrent load. Every request
+ * must answer within the module's deadline (201/200, or a 503 `api_error` that reveals
+ * nothing), the module must serve again once the proxy is restored (same process, no
+ * restart), and every write must have happened entirely or not at all.
+ */
+
+const REQUEST_TIMEOUT_MS = 2000;
+/** Driver connect timeouts, shorter than the deadline: a black-holed connect fails on its own. */
+const CONNECT_TIMEOUT_MS = 1000;
+/** Every answer comes within this bound... */
+const ANSWER_BOUND_MS = REQUEST_TIMEOUT_MS + 1000;
+/** ...and the client gives up (and the test fails) well after it: nothing may hang. */
+const CLIENT_ABORT_MS = REQUEST_TIMEOUT_MS + 5000;
+
+const UNAVAILABLE = 'The database is unavailable; retry.';
+const TIMED_OUT = 'The database did not answer in time; retry.';
+/** What a 503 body must never contain: connection strings, driver codes, stack frames, SQL. */
+const LEAKS = ['postgres://', 'mysql://', 'ECONN', 'at ', 'SELECT', 'INSERT', 'UPDATE', '127.0.0.1'];
+
+type CutMode = 'refuse' | 'blackhole';
+
+/**
+ * A TCP proxy in front of the real database server. `cut()` destroys every live connection,
+ * then either refuses new ones (the listening socket is closed: ECONNREFUSED) or black-holes
+ * them (accepted, never answered: only timeouts end them). `freeze()` is a partition without
+ * resets: live connections stay open but nothing crosses, and new ones are black-holed.
+ * `restore()` forwards again (frozen connections resume where they stopped).
+ */
+class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private readonly server: Server = createServer((client) => this.accept(client));
+  private mode: 'open' | CutMode | 'frozen' = 'open';
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async start(): Promise<void> {
+    await this.listen(0);
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  private listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  }
+
+  private accept(client: Socket): void {
+    this.track(client);
+    if (this.mode !== 'open') {
+      // Black hole: hold the connection without reading from it or answering.
+      client.pause();
+      return;
+    }
+    const upstream = connect(this.target.port, this.target.host);
+    this.track(upstream);
+    const pair: [Socket, Socket] = [client, upstream];
+    this.pairs.add(pair);
+    const close = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', close);
+    upstream.on('close', close);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  private destroyAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  cut(mode: CutMode): void {
+    this.mode = mode;
+    if (mode === 'refuse') this.server.close();
+    this.destroyAll();
+  }
+
+  freeze(): void {
+    this.mode = 'frozen';
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** Forwards again; does nothing when the proxy is not cut or frozen. */
+  async restore(): Promise<void> {
+    const mode = this.mode;
+    if (mode === 'open') return;
+    this.mode = 'open';
+    for (const socket of this.sockets) {
+      // Black-holed connections: the app's drivers gave up on them already.
+      if (![...this.pairs].some((pair) => pair.includes(socket))) socket.destroy();
+    }
+    if (mode === 'frozen') {
+      for (const [client, upstream] of this.pairs) {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
+    }
+    if (mode === 'refuse') await this.listen(this.port);
+  }
+
+  async stop(): Promise<void> {
+    this.mode = 'blackhole';
+    this.destroyAll();
+    if (this.server.listening) await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+interface Answer {
+  method: string;
+  path: string;
+  status: number; // 0: the client gave up (the request hung)
+  ms: number;
+  text: string;
+  body: any;
+  headers: Headers | undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The real server's address, from the URL the suite uses for this database. */
+function targetOf(db: DatabaseName): { host: string; port: number; url: URL } {
+  const url = new URL((DATABASES[db] as { url: string }).url);
+  return { host: url.hostname, port: Number(url.port || (db === 'postgres' ? 5432 : 3306)), url };
+}
+
+/** The host's TypeORM options, through the proxy, with short driver timeouts. */
+function throughProxy(db: DatabaseName, port: number): DataSourceOptions {
+  const url = targetOf(db).url;
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  const timeouts =
+    db === 'postgres'
+      ? { connectTimeoutMS: CONNECT_TIMEOUT_MS } // pg-pool's connectionTimeoutMillis: connect and wait for a client
+      : { connectTimeout: CONNECT_TIMEOUT_MS }; // mysql2: TCP connect and handshake
+  return hostDatabase(db, { url: url.toString(), ...timeouts } as Partial<DataSourceOptions>);
+}
+
+/** One adapter per database, alternating, so both adapters meet a fault in one run. */
+const cases = testedDatabases()
+  .filter((db): db is 'postgres' | 'mariadb' => db === 'postgres' || db === 'mariadb')
+  .map((db, index) => [db, testedAdapters()[index % testedAdapters().length]] as const);
+
+describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, AdapterName]) => {
+  let proxy: TcpProxy;
+  let app: INestApplication;
+  let direct: DataSource; // straight to the server, for locks and for checking what was stored
+  let base: string;
+
+  beforeAll(async () => {
+    proxy = new TcpProxy(targetOf(db));
+    await proxy.start();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot({ ...throughProxy(db, proxy.port), retryAttempts: 0 }),
+        LostReasonModule.forRoot({ apiKeys: [API_KEY], requestTimeoutMs: REQUEST_TIMEOUT_MS }),
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication(createAdapter(adapter), { logger: false });
+    await app.init();
+    if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    direct = new DataSource({ ...DATABASES[db], entities: [LostReason] } as DataSourceOptions);
+    await direct.initialize();
+  });
+
+  beforeEach(async () => {
+    await direct.getRepository(LostReason).clear();
+  });
+
+  afterEach(async () => {
+    await proxy.restore(); // a failed test must not leave the next one without a database
+  });
+
+  afterAll(async () => {
+    await proxy?.restore();
+    await app?.close();
+    await direct?.destroy();
+    await proxy?.stop();
+  });
+
+  async function call(method: string, path: string, body?: object): Promise<Answer> {
+    const started = performance.now();
+    try {
+      const response = await fetch(base + path, {
+        method,
+        headers: { ...auth, ...(body && { 'Content-Type': 'application/json' }) },
+        body: body && JSON.stringify(body),
+        signal: AbortSignal.timeout(CLIENT_ABORT_MS),
+      });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      return { method, path, status: response.status, ms: performance.now() - started, text, body: parsed, headers: response.headers };
+    } catch (error) {
+      return { method, path, status: 0, ms: performance.now() - started, text: String(error), body: undefined, headers: undefined };
+    }
+  }
+
+  /** What every answer must be, fault or not: in time, a success or a clean 503, never a 500. */
+  function expectWellBehaved(answer: Answer, success: number): void {
+    const where = `${answer.method} ${answer.path} -> ${answer.status} in ${Math.round(answer.ms)} ms: ${answer.text.slice(0, 300)}`;
+    expect({ where, inTime: answer.ms < ANSWER_BOUND_MS }).toEqual({ where, inTime: true });
+    expect({ where, status: [success, 503].includes(answer.status) }).toEqual({ where, status: true });
+    if (answer.status !== 503) return;
+    expect(answer.body).toEqual({ error: { type: 'api_error', message: expect.any(String), request_id: expect.any(String) } });
+    expect([UNAVAILABLE, TIMED_OUT]).toContain(answer.body.error.message);
+    expect(answer.headers?.get(REQUEST_ID_HEADER)).toBe(answer.body.error.request_id);
+    expect(answer.headers?.get('retry-after')).toBe('1');
+    for (const leak of LEAKS) expect({ where, leak, found: answer.text.includes(leak) }).toEqual({ where, leak, found: false });
+  }
+
+  /** Polls create until it answers 201 (bounded): the module serves again, same process. */
+  async function expectServesAgain(): Promise<number> {
+    const started = performance.now();
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const answer = await call('POST', RESOURCE, { lost_reason: 'back' });
+      expectWellBehaved(answer, 201);
+      if (answer.status === 201) return performance.now() - started;
+      await sleep(250);
+    }
+    throw new Error(`${db}: the module did not serve again within the polling bound`);
+  }
+
+  it('answers 503 at once while the database refuses connections, then serves again without a restart', async () => {
+    expect((await call('POST', RESOURCE, { lost_reason: 'before' })).status).toBe(201);
+    proxy.cut('refuse');
+    await sleep(100); // the pools notice their closed connections
+    for (const [method, path, body] of [['GET', RESOURCE], ['POST', RESOURCE, { lost_reason: 'during' }]] as const) {
+      const answer = await call(method, path, body);
+      expectWellBehaved(answer, 503);
+      expect(answer.status).toBe(503);
+      expect(answer.body.error.message).toBe(UNAVAILABLE); // the driver's error, not the deadline
+      expect(answer.ms).toBeLessThan(REQUEST_TIMEOUT_MS);
+    }
+    await proxy.restore();
+    await expectServesAgain();
+    const list = await call('GET', RESOURCE);
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((object: { lost_reason: string }) => object.lost_reason)).toEqual(['back', 'before']);
+  }, 30_000);
+
+  it('answers every request in time under load while the connection is cut; writes are all-or-nothing', async () => {
+    /** Objects whose id the clients know (their create answered 201), with every value sent to each. */
+    const known = new Map<string, { created_at: string; values: Set<string> }>();
+    const createStatus = new Map<string, number>(); // tag sent -> status
+    const updatesOk: Array<{ id: string; updated_at: string; lost_reason: string }> = [];
+    const answers: Answer[] = [];
+    let sequence = 0;
+
+    const create = async () => {
+      const tag = `c-${++sequence}`;
+      const answer = await call('POST', RESOURCE, { lost_reason: tag });
+      answers.push(answer);
+      createStatus.set(tag, answer.status);
+      expectWellBehaved(answer, 201);
+      if (answer.status === 201) {
+        expect(answer.body).toEqual({ id: expect.stringMatching(LOST_REASON_ID_PATTERN), created_at: expect.any(String), updated_at: answer.body.created_at, lost_reason: tag });
+        known.set(answer.body.id, { created_at: answer.body.created_at, values: new Set([tag]) });
+      }
+    };
+    const update = async () => {
+      const ids = [...known.keys()];
+      const id = ids[Math.floor(Math.random() * ids.length)];
+      const value = `u-${++sequence}`;
+      known.get(id)!.values.add(value); // before sending: it may land even if the answer is a 503
+      const answer = await call('PATCH', `${RESOURCE}/${id}`, { lost_reason: value });
+      answers.push(answer);
+      expectWellBehaved(answer, 200);
+      if (answer.status === 200) {
+        expect(answer.body).toMatchObject({ id, lost_reason: value });
+        updatesOk.push(answer.body);
+      }
+    };
+    const list = async () => {
+      const answer = await call('GET', `${RESOURCE}?limit=5`);
+      answers.push(answer);
+      expectWellBehaved(answer, 200);
+      if (answer.status === 200) expect(answer.body).toMatchObject({ data: expect.any(Array), has_more: expect.any(Boolean), total: expect.any(Number) });
+    };
+
+    for (let i = 0; i < 8; i++) await create();
+    expect(known.size).toBe(8);
+
+    // Load: 16 clients, each at most 150 requests; the proxy is cut after 600 ms, for 2.5 s.
+    let stop = false;
+    const worker = async () => {
+      for (let i = 0; i < 150 && !stop; i++) {
+        const pick = Math.random();
+        await (pick < 0.4 ? create() : pick < 0.8 ? update() : list());
+      }
+    };
+    const started = performance.now();
+    const load = Promise.all(Array.from({ length: 16 }, worker));
+    await sleep(600);
+    const beforeCut = answers.length;
+    proxy.cut('blackhole');
+    await sleep(2500);
+    stop = true;
+    await load;
+    const loadMs = performance.now() - started;
+    await proxy.restore();
+    const recoveryMs = await expectServesAgain();
+
+    const during = answers.slice(beforeCut);
+    const unavailable = during.filter((answer) => answer.status === 503);
+    expect(answers.slice(0, beforeCut).length).toBeGreaterThan(0);
+    expect(unavailable.length).toBeGreaterThan(0);
+    expect(answers.every((answer) => answer.status !== 0 && answer.status !== 500)).toBe(true);
+
+    // After recovery: what the database holds, read straight from the server.
+    const rows = await direct.getRepository(LostReason).find();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // Every create that answered 201 exists, with its own created_at and one of the values sent to it.
+    for (const [id, { created_at, values }] of known) {
+      const row = byId.get(id);
+      expect({ id, stored: row !== undefined }).toEqual({ id, stored: true });
+      expect(row!.created_at).toBe(created_at);
+      expect(values.has(row!.lost_reason!)).toBe(true);
+      expect(row!.updated_at >= row!.created_at).toBe(true);
+    }
+    // Every update that answered 200 is visible, or superseded by a later one.
+    for (const updated of updatesOk) {
+      const row = byId.get(updated.id)!;
+      expect(row.updated_at >= updated.updated_at).toBe(true);
+      if (row.updated_at === updated.updated_at) expect(row.lost_reason).toBe(updated.lost_reason);
+    }
+    // Other rows come from creates that did not answer 201: each landed completely, at most once.
+    const others = rows.filter((row) => !known.has(row.id));
+    for (const row of others) {
+      expect(row.id).toMatch(LOST_REASON_ID_PATTERN);
+      expect(row.lost_reason).toMatch(/^(c-\d+|back)$/);
+      if (row.lost_reason !== 'back') expect(createStatus.get(row.lost_reason!)).toBe(503);
+      expect(Number.isNaN(Date.parse(row.created_at))).toBe(false);
+      expect(row.updated_at).toBe(row.created_at); // nobody knew its id to update it
+    }
+    const tags = others.map((row) => row.lost_reason).filter((tag) => tag !== 'back');
+    expect(new Set(tags).size).toBe(tags.length);
+    const failedCreates = [...createStatus.values()].filter((status) => status === 503).length;
+    expect(tags.length).toBeLessThanOrEqual(failedCreates);
+    // The total the API reports is the number of rows.
+    const page = await call('GET', RESOURCE);
+    expect(page.status).toBe(200);
+    expect(page.body.total).toBe(rows.length);
+    expect(rows.length).toBe(known.size + others.length);
+
+    console.log(
+      `[faults ${db}/${adapter}] ${answers.length} requests in ${Math.round(loadMs)} ms (${during.length} from the cut on: ` +
+        `${unavailable.length} x 503, slowest ${Math.round(Math.max(...answers.map((a) => a.ms)))} ms); ` +
+        `${failedCreates} creates answered 503, ${tags.length} of them landed; serving again ${Math.round(recoveryMs)} ms after restore`,
+    );
+  }, 45_000);
+
+  it('answers 503 in time when the network freezes without resetting connections, then serves again', async () => {
+    expect((await call('POST', RESOURCE, { lost_reason: 'warm' })).status).toBe(201); // a pooled connection
+    proxy.freeze();
+    // Requests on pooled connections wait for an answer that never comes: only the deadline ends
+    // them. Those needing a new connection end with the driver's connect timeout.
+    const answers = await Promise.all([
+      call('GET', RESOURCE),
+      call('POST', RESOURCE, { lost_reason: 'frozen' }),
+      call('GET', RESOURCE),
+      call('POST', RESOURCE, { lost_reason: 'frozen' }),
+    ]);
+    for (const answer of answers) {
+      expectWellBehaved(answer, 503);
+      expect(answer.status).toBe(503);
+    }
+    expect(answers.map((answer) => answer.body.error.message)).toContain(TIMED_OUT);
+    await proxy.restore();
+    await expectServesAgain();
+    // Each frozen create either landed once, entirely, or not at all.
+    const rows = await direct.getRepository(LostReason).findBy({ lost_reason: 'frozen' });
+    expect(rows.length).toBeLessThanOrEqual(2);
+    for (const row of rows) expect(row.updated_at).toBe(row.created_at);
+  }, 20_000);
+
+  it('answers 503 in time when a statement is stuck behind a row lock, and keeps serving others', async () => {
+    const created = await call('POST', RESOURCE, { lost_reason: 'locked' });
+    expect(created.status).toBe(201);
+    const { id } = created.body;
+    const locker = direct.createQueryRunner();
+    await locker.connect();
+    try {
+      await locker.startTransaction();
+      await locker.manager.createQueryBuilder(LostReason, 'r').setLock('pessimistic_write').where('r.id = :id', { id }).getOne();
+      const patch = call('PATCH', `${RESOURCE}/${id}`, { lost_reason: 'stuck' });
+      await sleep(300);
+      const meanwhile = await call('GET', `${RESOURCE}/${id}`); // a plain read is not blocked
+      expect(meanwhile.status).toBe(200);
+      const answer = await patch;
+      expectWellBehaved(answer, 503);
+      expect(answer.status).toBe(503);
+      expect(answer.body.error.message).toBe(TIMED_OUT);
+      expect(answer.ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
+    } finally {
+      await locker.rollbackTransaction().catch(() => undefined);
+      await locker.release();
+    }
+    // The timed-out statement was not cancelled: once the lock is gone it completes, entirely.
+    let stored: LostReason | null = null;
+    for (let attempt = 0; attempt < 25 && stored?.lost_reason !== 'stuck'; attempt++) {
+      await sleep(100);
+      stored = await direct.getRepository(LostReason).findOneBy({ id });
+    }
+    expect(stored).toMatchObject({ id, lost_reason: 'stuck' });
+    expect(stored!.updated_at > stored!.created_at).toBe(true);
+    expect((await call('PATCH', `${RESOURCE}/${id}`, { lost_reason: 'free' })).status).toBe(200);
+  }, 20_000);
+});
