@@ -15,7 +15,7 @@ async function bootstrap() {
   const logger = new Logger('Sample');
   const { options } = app.get(DataSource);
   logger.log(`Database: ${options.type} ${options.database ?? ''}`.trimEnd());
-  if (apiKeysFromEnv().includes(DEMO_API_KEY)) logger.log(`API_KEYS names no key: use the demo key ${DEMO_API_KEY}`);
+  if (Object.values(apiKeysFromEnv()).includes(DEMO_API_KEY)) logger.log(`API_KEYS names no key: use the demo key ${DEMO_API_KEY}`);
   logger.log(`Serving http://localhost:${port}/${DEFAULT_LOST_REASON_PATH}`);
   logger.log(`API docs at http://localhost:${port}/${DOCS_PATH} (JSON: /${DOCS_PATH}-json)`);
 }
