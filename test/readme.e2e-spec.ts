@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { DATABASES, testedDatabases } from './support/databases';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
@@ -89,6 +90,29 @@ describe('README', () => {
     expect((await fetch(`${url}/${created.id}`, { headers: as('sk_test_globex') })).status).toBe(404);
     expect((await fetch(`${url}/${created.id}`, { headers: as('sk_test_plain') })).status).toBe(404);
     expect(((await (await fetch(url, { headers: as('sk_test_globex') })).json()) as { total: number }).total).toBe(0);
+  });
+
+  const serverUrls = () => {
+    const dbs = testedDatabases();
+    const urls: string[] = [];
+    if (dbs.includes('postgres')) urls.push((DATABASES.postgres as { url: string }).url);
+    if (dbs.includes('mariadb')) {
+      const mysql = (DATABASES.mariadb as { url: string }).url;
+      urls.push(mysql, mysql.replace(/^mysql:/, 'mariadb:'));
+    }
+    return urls.length > 0 ? urls : ['sqlite::memory:'];
+  };
+
+  it.each(serverUrls())('the sample serves on DATABASE_URL=%s', async (url) => {
+    port = await freePort();
+    const started = await startSample({ PORT: String(port), DATABASE_URL: url, API_KEYS: 'sk_test_db' });
+    sample = started.child;
+    const api = `http://localhost:${port}/api/crm/opportunity-lost-reason`;
+    const headers = { Authorization: 'Bearer sk_test_db', 'Content-Type': 'application/json' };
+    const created = (await (await fetch(api, { method: 'POST', headers, body: '{"lost_reason":"via URL"}' })).json()) as { id: string };
+    const retrieved = await fetch(`${api}/${created.id}`, { headers });
+    expect(retrieved.status).toBe(200);
+    expect(await fetch(`${api}/${created.id}`, { method: 'DELETE', headers }).then((r) => r.status)).toBe(200);
   });
 
   it('the sample refuses to start in production without API_KEYS', async () => {
