@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { EntityManager, EntitySubscriberInterface, QueryRunner, Repository, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import {
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  Repository,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+  TransactionStartEvent,
+} from 'typeorm';
 import { LostReasonHookContext, LostReasonHooks } from './interfaces';
 import { LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { LostReason } from './lost-reason.entity';
@@ -11,13 +19,16 @@ type Fire = () => Promise<void>;
 /**
  * Calls the host's hooks once a write is committed. A write made on the host's own
  * transaction (`LostReasonService.withManager`) is committed only with that transaction, so
- * its hooks wait for it, through a TypeORM subscriber, and are dropped if it rolls back.
+ * its hooks wait for it, through a TypeORM subscriber that follows each transaction level:
+ * a rolled-back savepoint drops the hooks of the writes made in it, the outermost commit runs
+ * the rest. Hooks of the module's own writes are not awaited: a slow hook never delays or
+ * fails an answer.
  */
 @Injectable()
 export class LostReasonHooksDispatcher implements EntitySubscriberInterface, OnModuleInit {
   private readonly logger = new Logger('LostReasonModule');
-  /** Hooks of writes made on a host transaction that is still open. */
-  private readonly pending = new WeakMap<QueryRunner, Fire[]>();
+  /** Per connection inside a transaction: the hooks of each open level, innermost last. */
+  private readonly pending = new WeakMap<QueryRunner, Fire[][]>();
 
   constructor(
     @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions,
@@ -46,19 +57,35 @@ export class LostReasonHooksDispatcher implements EntitySubscriberInterface, OnM
       }
     };
     const runner = manager.queryRunner;
-    if (runner?.isTransactionActive) this.pending.set(runner, [...(this.pending.get(runner) ?? []), fire]);
-    else await fire();
+    if (!runner?.isTransactionActive) {
+      void fire();
+      return;
+    }
+    const levels = this.pending.get(runner) ?? [];
+    if (levels.length === 0) levels.push([]);
+    levels[levels.length - 1].push(fire);
+    this.pending.set(runner, levels);
+  }
+
+  afterTransactionStart({ queryRunner }: TransactionStartEvent): void {
+    this.pending.set(queryRunner, [...(this.pending.get(queryRunner) ?? []), []]);
   }
 
   async afterTransactionCommit({ queryRunner }: TransactionCommitEvent): Promise<void> {
-    // TypeORM also reports releasing a savepoint as a commit: wait for the outermost one.
-    if (queryRunner.isTransactionActive) return;
-    const fires = this.pending.get(queryRunner) ?? [];
+    const levels = this.pending.get(queryRunner) ?? [];
+    const committed = levels.pop() ?? [];
+    // Releasing a savepoint: its hooks now wait for the level around it.
+    if (queryRunner.isTransactionActive && levels.length > 0) {
+      levels[levels.length - 1].push(...committed);
+      return;
+    }
     this.pending.delete(queryRunner);
-    for (const fire of fires) await fire();
+    for (const fire of committed) await fire();
   }
 
   afterTransactionRollback({ queryRunner }: TransactionRollbackEvent): void {
+    const levels = this.pending.get(queryRunner);
+    levels?.pop();
     if (!queryRunner.isTransactionActive) this.pending.delete(queryRunner);
   }
 }

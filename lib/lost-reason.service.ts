@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { Brackets, EntityManager, QueryFailedError, Repository, SelectQueryBuilder } from 'typeorm';
+import { Brackets, EntityManager, FindOptionsWhere, QueryFailedError, Repository, SelectQueryBuilder } from 'typeorm';
 import {
   CreateLostReasonDto,
   DeletedLostReason,
@@ -197,7 +197,7 @@ export class LostReasonService {
   /** Deletes permanently (one DELETE); of concurrent deletes of one object, exactly one succeeds. */
   async delete(id: string): Promise<DeletedLostReason> {
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
-    const { affected } = await this.repository.delete({ id, tenant_id: this.tenantId });
+    const { affected } = await this.repository.delete(await this.lockableWhere(id));
     if (!affected) throw new LostReasonNotFoundException(id);
     const deleted: DeletedLostReason = { id, deleted: true };
     await this.hooks?.afterCommit(this.repository.manager, 'deleted', deleted, this.tenant);
@@ -232,14 +232,29 @@ export class LostReasonService {
       if (row === undefined) throw new ConflictException('The object is being updated by other requests; retry.');
       return row;
     }
+    const where = await this.lockableWhere(id);
     return manager.transaction(async (transaction) => {
-      const where = { id, tenant_id: this.tenantId };
       const current = await transaction.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where, lock: { mode: 'pessimistic_write' } });
       if (!current) throw new LostReasonNotFoundException(id);
       const next = { ...set, updated_at: laterThan(current.updated_at) };
       await transaction.update(LostReason, where, next);
       return { ...current, ...next };
     });
+  }
+
+  /**
+   * The condition that selects this tenant's object `id` for a locking write. On
+   * MySQL/MariaDB, a locking statement that finds rows through the `id` index locks that
+   * index entry before it checks the tenant: another tenant's id would then wait on the
+   * owner's transaction, an answer unlike a missing id's. There the row is found first by a
+   * plain read (which takes no lock) and written by primary key.
+   */
+  private async lockableWhere(id: string): Promise<FindOptionsWhere<LostReason>> {
+    const where = { id, tenant_id: this.tenantId };
+    if (!isMysqlFamily(this.repository.manager.connection.driver.options.type)) return where;
+    const found = await this.repository.findOne({ select: { seq: true }, where });
+    if (!found) throw new LostReasonNotFoundException(id);
+    return { ...where, seq: found.seq };
   }
 
   /** One UPDATE … RETURNING (PostgreSQL, SQLite); `undefined` when no row matched. */
@@ -295,6 +310,7 @@ function rethrowUnstorable(error: unknown): never {
 }
 
 const isSqlite = (type: string) => type === 'better-sqlite3' || type === 'sqlite' || type === 'sqljs';
+const isMysqlFamily = (type: string) => type === 'mysql' || type === 'mariadb';
 
 /** The public object: exactly the contract's fields, in the contract's order. */
 function toObject({ id, created_at, updated_at, lost_reason }: Row): LostReasonObject {

@@ -94,6 +94,23 @@ describeEach(testedDatabases())('LostReasonModule working with the host', (db) =
     });
   });
 
+  it('drops the hooks of writes in a rolled-back savepoint, and runs the rest after the outer commit', async () => {
+    let kept: LostReasonObject | undefined;
+    let dropped: LostReasonObject | undefined;
+    await dataSource.transaction(async (outer) => {
+      kept = await service.withManager(outer).create({ lost_reason: 'outer' });
+      await outer
+        .transaction(async (inner) => {
+          dropped = await service.withManager(inner).create({ lost_reason: 'inner' });
+          throw new Rollback();
+        })
+        .catch((error) => expect(error).toBeInstanceOf(Rollback));
+    });
+    expect(await count()).toBe(1);
+    expect(audit.events).toEqual([['created', kept!.id]]);
+    expect(audit.events.flat()).not.toContain(dropped!.id);
+  });
+
   describe('hooks', () => {
     it('fire after each write through HTTP', async () => {
       const server = app.getHttpServer();
@@ -143,6 +160,47 @@ describe('LostReasonModule configured from @nestjs/config (sqlite)', () => {
     try {
       await request(app.getHttpServer()).get(RESOURCE).set('Authorization', 'Bearer sk_test_cfg_2').expect(200);
       await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('LostReasonModule under a short request deadline (sqlite)', () => {
+  it('answers a committed create 201 even when a hook is slower than the deadline', async () => {
+    let finished = 0;
+    const app = await createHostApp('sqlite', [
+      LostReasonModule.forRoot({
+        apiKeys: [API_KEY],
+        requestTimeoutMs: 200,
+        hooks: { created: () => new Promise<void>((resolve) => setTimeout(() => resolve(void finished++), 500)) },
+      }),
+    ]);
+    try {
+      await request(app.getHttpServer()).post(RESOURCE).set(auth).send({ lost_reason: 'slow hook' }).expect(201);
+      expect((await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(200)).body.total).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(finished).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 503 within the deadline when the host\'s key verifier never answers, on a route and on a bad body', async () => {
+    const app = await createHostApp('sqlite', [
+      LostReasonModule.forRoot({ verifyApiKey: () => new Promise<boolean>(() => undefined), requestTimeoutMs: 200 }),
+    ]);
+    try {
+      for (const send of [
+        () => request(app.getHttpServer()).get(RESOURCE),
+        () => request(app.getHttpServer()).post(RESOURCE).set('Content-Type', 'application/json').send('{'),
+      ]) {
+        const started = Date.now();
+        const { status, body } = await send().set('Authorization', 'Bearer sk_test_pending').timeout(3000);
+        expect(status).toBe(503);
+        expect(body.error.type).toBe('api_error');
+        expect(Date.now() - started).toBeLessThan(2000);
+      }
     } finally {
       await app.close();
     }

@@ -87,6 +87,45 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     });
   });
 
+  it('answers another tenant\'s id at once while its owner holds the row in a transaction', async () => {
+    const app = await createHostApp(db, [
+      LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' }, requestTimeoutMs: 3000 }),
+    ]);
+    const service = app.get(LostReasonService);
+    const dataSource = app.get(DataSource);
+    try {
+      const owned = await service.forTenant('acme').create({ lost_reason: 'locked' });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      // acme updates its object inside a transaction it keeps open: the row stays locked.
+      const holder = dataSource.transaction(async (manager) => {
+        await service.forTenant('acme').withManager(manager).update(owned.id, { lost_reason: 'held' });
+        locked();
+        await released;
+      });
+      await isLocked;
+      try {
+        for (const send of [
+          () => request(app.getHttpServer()).patch(`${RESOURCE}/${owned.id}`).send({ lost_reason: 'x' }),
+          () => request(app.getHttpServer()).delete(`${RESOURCE}/${owned.id}`),
+          () => request(app.getHttpServer()).get(`${RESOURCE}/${owned.id}`),
+        ]) {
+          const started = Date.now();
+          const { status } = await send().set(GLOBEX).timeout(5000);
+          expect(status).toBe(404);
+          expect(Date.now() - started).toBeLessThan(1500);
+        }
+      } finally {
+        release();
+        await holder;
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it('takes the tenant from the host\'s function of the request, and refuses a request it maps to none', async () => {
     const app = await createHostApp(db, [
       LostReasonModule.forRoot({ apiKeys: ['sk_test_shared'], tenant: async (req) => req.headers['x-tenant'] }),
