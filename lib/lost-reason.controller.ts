@@ -11,6 +11,7 @@ import {
   Post,
   Query,
   Req,
+  Res,
   Type,
   UseFilters,
   UseGuards,
@@ -29,11 +30,20 @@ import { LostReasonBody } from './lost-reason-body.decorator';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from './lost-reason.constants';
 import { LostReasonDeadlineInterceptor } from './lost-reason-deadline.interceptor';
 import { LostReasonExceptionFilter } from './lost-reason-exception.filter';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  IDEMPOTENCY_KEY_TTL_MS,
+  idempotencyKeyOf,
+  IDEMPOTENT_REPLAYED_HEADER,
+  LostReasonIdempotency,
+} from './lost-reason-idempotency';
 import { LostReasonTenancy } from './lost-reason-tenancy';
 import { LostReasonRequestIdInterceptor, REQUEST_ID_HEADER } from './lost-reason-request-id';
 import {
   ApiBearerAuth,
   ApiBody,
+  ApiHeader,
   ApiOperation,
   ApiParam,
   ApiQuery,
@@ -48,6 +58,7 @@ const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.BAD_REQUEST]: 'Invalid parameters or malformed JSON (`invalid_request_error`; `param` names the culprit).',
   [HttpStatus.UNAUTHORIZED]: 'Missing or invalid API key (`authentication_error`).',
   [HttpStatus.NOT_FOUND]: 'No object has this id (`invalid_request_error`, code `resource_missing`).',
+  [HttpStatus.CONFLICT]: `Another request with this \`${IDEMPOTENCY_KEY_HEADER}\` has not finished yet (\`idempotency_error\`, code \`idempotency_key_in_use\`); retry later.`,
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'The request body is too large (`invalid_request_error`).',
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'A body sent with a Content-Type other than `application/json` (`invalid_request_error`).',
   [HttpStatus.INTERNAL_SERVER_ERROR]: 'Unexpected error (`api_error`); the cause is logged, never returned.',
@@ -85,6 +96,7 @@ export class LostReasonControllerBase {
   constructor(
     protected readonly lostReasons: LostReasonService,
     protected readonly tenancy: LostReasonTenancy,
+    protected readonly idempotency: LostReasonIdempotency,
   ) {}
 
   /** The service acting for the request's tenant (the service itself when tenancy is off). */
@@ -97,10 +109,38 @@ export class LostReasonControllerBase {
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ operationId: 'createLostReason', summary: 'Create an opportunity lost reason' })
   @ApiBody({ type: CreateLostReasonDto, required: false })
-  @ApiResponse({ status: HttpStatus.CREATED, description: 'The new object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
-  @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
-  async create(@LostReasonBody() body: unknown, @Req() request: object) {
-    return (await this.serviceFor(request)).create(body as CreateLostReasonDto);
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      `Makes the request safe to retry: the first request's answer is stored for ${IDEMPOTENCY_KEY_TTL_MS / 3_600_000} hours and replayed ` +
+      `(\`${IDEMPOTENT_REPLAYED_HEADER}: true\`) to a retry with the same key and parameters, creating nothing; the same key with other ` +
+      'parameters is a 400 `idempotency_error`, and while the first request runs, a 409. A fresh random value (a UUID) per object.',
+    schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH },
+  })
+  @ApiResponse({
+    status: HttpStatus.CREATED,
+    description: `The new object; with an \`${IDEMPOTENCY_KEY_HEADER}\` used before, the object its first request created.`,
+    type: LostReasonObject,
+    headers: {
+      ...REQUEST_ID_HEADERS,
+      [IDEMPOTENT_REPLAYED_HEADER]: {
+        description: `\`true\` when the answer is the stored one of an earlier request with the same \`${IDEMPOTENCY_KEY_HEADER}\`.`,
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
+  })
+  @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
+  async create(@LostReasonBody() body: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
+    const tenant = await this.tenancy.tenantOf(request);
+    const service = tenant === undefined ? this.lostReasons : this.lostReasons.forTenant(tenant);
+    const key = idempotencyKeyOf(request as { headers?: Record<string, unknown> });
+    if (key === undefined) return service.create(body as CreateLostReasonDto);
+    const result = await this.idempotency.run(tenant ?? '', key, body, (manager) =>
+      (manager ? service.withManager(manager) : service).create(body as CreateLostReasonDto),
+    );
+    if (result.replayed) this.idempotency.markReplayed(response);
+    return result.body;
   }
 
   @Get()
@@ -177,8 +217,8 @@ export function createLostReasonController(
   @UseFilters(LostReasonExceptionFilter)
   @UseInterceptors(LostReasonRequestIdInterceptor, LostReasonDeadlineInterceptor)
   class LostReasonController extends LostReasonControllerBase {
-    constructor(lostReasons: LostReasonService, tenancy: LostReasonTenancy) {
-      super(lostReasons, tenancy);
+    constructor(lostReasons: LostReasonService, tenancy: LostReasonTenancy, idempotency: LostReasonIdempotency) {
+      super(lostReasons, tenancy, idempotency);
     }
   }
   return LostReasonController;

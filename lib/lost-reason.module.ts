@@ -8,6 +8,8 @@ import { LostReasonRouteFallback } from './lost-reason-route-fallback';
 import { createLostReasonController } from './lost-reason.controller';
 import { DEFAULT_LOST_REASON_PATH, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { LostReason } from './lost-reason.entity';
+import { LostReasonIdempotencyKey } from './lost-reason-idempotency-key.entity';
+import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LostReasonIdempotency } from './lost-reason-idempotency';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableLostReasonModule,
@@ -36,14 +38,14 @@ export class LostReasonModule extends ConfigurableLostReasonModule {
     return this.withResource(super.forRootAsync(options), options);
   }
 
-  /** Adds what the builder cannot: the entity on the chosen data source, the routes, the checks. */
+  /** Adds what the builder cannot: the entities on the chosen data source, the routes, the checks. */
   private static withResource(definition: DynamicModule, given: LostReasonModuleExtras): DynamicModule {
     const { path = DEFAULT_LOST_REASON_PATH, dataSource, guards, mountRoutes = true, isGlobal } = given;
     const extras: LostReasonModuleExtras = { path, dataSource, guards, mountRoutes, isGlobal };
     validateLostReasonExtras(extras);
     return {
       ...definition,
-      imports: [...(definition.imports ?? []), TypeOrmModule.forFeature([LostReason], extras.dataSource)],
+      imports: [...(definition.imports ?? []), TypeOrmModule.forFeature([LostReason, LostReasonIdempotencyKey], extras.dataSource)],
       controllers: mountRoutes ? [createLostReasonController(path, guards ?? [LostReasonApiKeyGuard])] : [],
       providers: [
         ...(definition.providers ?? []),
@@ -56,7 +58,14 @@ export class LostReasonModule extends ConfigurableLostReasonModule {
         LostReasonService,
         LostReasonTenancy,
         LostReasonHooksDispatcher,
-        ...(mountRoutes ? [LostReasonApiKeyGuard, LostReasonRouteFallback] : []),
+        ...(mountRoutes
+          ? [
+              LostReasonApiKeyGuard,
+              LostReasonRouteFallback,
+              { provide: LOST_REASON_IDEMPOTENCY_REPOSITORY, useExisting: getRepositoryToken(LostReasonIdempotencyKey, extras.dataSource) },
+              LostReasonIdempotency,
+            ]
+          : []),
       ],
       exports: [...(definition.exports ?? []), LostReasonService],
     };

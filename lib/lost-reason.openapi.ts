@@ -14,6 +14,7 @@ type AnyDecorator = ClassDecorator & MethodDecorator & PropertyDecorator;
 interface SwaggerDecorators {
   ApiBearerAuth(name?: string): ClassDecorator & MethodDecorator;
   ApiBody(options: Options): MethodDecorator;
+  ApiHeader(options: Options): ClassDecorator & MethodDecorator;
   ApiOperation(options: Options): MethodDecorator;
   ApiParam(options: Options): MethodDecorator;
   ApiProperty(options?: Options): PropertyDecorator;
@@ -42,6 +43,8 @@ export const LOST_REASON_OPENAPI_ENABLED = swagger !== undefined;
 export const ApiBearerAuth: SwaggerDecorators['ApiBearerAuth'] = swagger?.ApiBearerAuth ?? noop;
 /** `@ApiBody()` of `@nestjs/swagger`, or a no-op without it. */
 export const ApiBody: SwaggerDecorators['ApiBody'] = swagger?.ApiBody ?? noop;
+/** `@ApiHeader()` of `@nestjs/swagger`, or a no-op without it. */
+export const ApiHeader: SwaggerDecorators['ApiHeader'] = swagger?.ApiHeader ?? noop;
 /** `@ApiOperation()` of `@nestjs/swagger`, or a no-op without it. */
 export const ApiOperation: SwaggerDecorators['ApiOperation'] = swagger?.ApiOperation ?? noop;
 /** `@ApiParam()` of `@nestjs/swagger`, or a no-op without it. */

@@ -7,7 +7,8 @@ import { DATABASES, testedDatabases } from './support/databases';
 /**
  * Many instances: the module keeps no per-process state that matters for correctness. Two
  * processes of the built sample share one PostgreSQL database and take concurrent writes; both
- * must then tell the same story (unique ids, exact totals, one consistent order, latest updates).
+ * must then tell the same story (unique ids, exact totals, one consistent order, latest updates),
+ * and an Idempotency-Key sent to both at once creates one object.
  */
 const ROOT = join(__dirname, '..');
 const API_KEY = 'sk_test_instances';
@@ -81,6 +82,16 @@ async function call<T>(sample: Sample, method: string, path = '', body?: unknown
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as T };
+}
+
+/** A POST with an `Idempotency-Key`; `replayed` is its `Idempotent-Replayed` header. */
+async function postWithKey<T>(sample: Sample, key: string, body: unknown): Promise<Reply<T> & { replayed: string | null }> {
+  const response = await fetch(sample.base, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json', 'Idempotency-Key': key },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T, replayed: response.headers.get('idempotent-replayed') };
 }
 
 /** The whole list, page by page with limit=100 and offset, through one process. */
@@ -269,6 +280,44 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
       if (wasPatched) expect(object.updated_at > object.created_at).toBe(true);
       else expect(object.updated_at).toBe(object.created_at);
     }
+  });
+
+  it('creates exactly one object per Idempotency-Key sent in parallel to both processes', async () => {
+    const KEYS = 20;
+    const PER_PROCESS = 5;
+    const run = `${Date.now()}`;
+    const keys = Array.from({ length: KEYS }, (_, k) => `instances-${run}-${k}`);
+    const sends = keys.flatMap((key, k) =>
+      Array.from({ length: 2 * PER_PROCESS }, (_, j) => ({ key, k, sample: via(j) })),
+    );
+    const replies = await Promise.all(
+      sends.map(({ key, k, sample }) => postWithKey<LostReasonObject & { error?: { type: string; code?: string } }>(sample, key, { lost_reason: `keyed ${run} ${k}` })),
+    );
+    for (const [k, key] of keys.entries()) {
+      const mine = replies.filter((_, n) => sends[n].key === key);
+      const created = mine.filter((reply) => reply.status === 201 && reply.replayed === null);
+      expect({ key, created: created.length }).toEqual({ key, created: 1 });
+      for (const reply of mine) {
+        if (reply.status === 201) expect(reply.body).toEqual(created[0].body);
+        else expect({ key, status: reply.status, error: reply.body.error }).toMatchObject({ key, status: 409, error: { type: 'idempotency_error', code: 'idempotency_key_in_use' } });
+      }
+      // Afterwards, either process replays the one answer.
+      for (const sample of samples()) {
+        const retry = await postWithKey<LostReasonObject>(sample, key, { lost_reason: `keyed ${run} ${k}` });
+        expect({ via: sample.name, status: retry.status, replayed: retry.replayed, body: retry.body }).toEqual({
+          via: sample.name,
+          status: 201,
+          replayed: 'true',
+          body: created[0].body,
+        });
+      }
+    }
+    const rows: Array<{ lost_reason: string; n: number }> = await dataSource!.query(
+      'SELECT lost_reason, COUNT(*)::int AS n FROM opportunity_lost_reason WHERE lost_reason LIKE $1 GROUP BY lost_reason',
+      [`keyed ${run} %`],
+    );
+    expect(rows).toHaveLength(KEYS);
+    expect(rows.every((row) => row.n === 1)).toBe(true);
   });
 
   it('no process logged an error', () => {

@@ -1,8 +1,9 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { LOST_REASON_MIGRATIONS, LostReason } from '../lib';
+import { LOST_REASON_ENTITIES, LOST_REASON_MIGRATIONS } from '../lib';
 import { DATABASES, describeEach, testedDatabases } from './support/databases';
 
 const TABLE = 'opportunity_lost_reason';
+const KEYS_TABLE = 'opportunity_lost_reason_idempotency';
 
 /**
  * The shipped migrations against the entity: on an empty database they must build exactly
@@ -12,10 +13,10 @@ const TABLE = 'opportunity_lost_reason';
  */
 describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
   let dataSource: DataSource;
-  const hasTable = async () => {
+  const hasTable = async (table = TABLE) => {
     const queryRunner = dataSource.createQueryRunner();
     try {
-      return await queryRunner.hasTable(TABLE);
+      return await queryRunner.hasTable(table);
     } finally {
       await queryRunner.release();
     }
@@ -28,7 +29,7 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
     await wipe.destroy();
     dataSource = new DataSource({
       ...DATABASES[db],
-      entities: [LostReason],
+      entities: [...LOST_REASON_ENTITIES],
       synchronize: false,
       migrations: LOST_REASON_MIGRATIONS,
     } as DataSourceOptions);
@@ -44,6 +45,7 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
     expect(executed.map((migration) => migration.name)).toEqual([
       'CreateOpportunityLostReason1764115200000',
       'AddTenantToOpportunityLostReason1764201600000',
+      'CreateOpportunityLostReasonIdempotency1764288000000',
     ]);
     expect(await dataSource.showMigrations()).toBe(false);
     // The queries themselves, not just a count, so a failure says what drifted.
@@ -52,6 +54,8 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
   });
 
   it('upgrades a table holding objects: they keep their data and belong to no tenant', async () => {
+    await dataSource.undoLastMigration(); // no idempotency keys
+    expect(await hasTable(KEYS_TABLE)).toBe(false);
     await dataSource.undoLastMigration(); // back to the first, single-tenant schema
     await dataSource.query(
       `INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason) VALUES ('opportunity-lost-reason_${'a'.repeat(32)}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 'kept')`,
@@ -62,7 +66,10 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
     await dataSource.query(`DELETE FROM ${TABLE}`);
   });
 
-  it('reverts: undoing the migrations removes the table, and they apply again afterwards', async () => {
+  it('reverts: undoing the migrations removes the tables, and they apply again afterwards', async () => {
+    await dataSource.undoLastMigration();
+    expect(await hasTable(KEYS_TABLE)).toBe(false);
+    expect(await hasTable()).toBe(true);
     await dataSource.undoLastMigration();
     expect(await hasTable()).toBe(true);
     await dataSource.undoLastMigration();
@@ -70,6 +77,7 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
     expect(await dataSource.showMigrations()).toBe(true);
     await dataSource.runMigrations();
     expect(await hasTable()).toBe(true);
+    expect(await hasTable(KEYS_TABLE)).toBe(true);
     expect((await dataSource.driver.createSchemaBuilder().log()).upQueries.map((query) => query.query)).toEqual([]);
   });
 });

@@ -97,7 +97,19 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     for (const cursor of ['starting_after', 'ending_before']) {
       expect(byName[cursor]).toMatchObject({ in: 'query', required: false, schema: { type: 'string' } });
     }
-    expect(operation(RESOURCE, 'post').parameters).toEqual([]);
+    expect(operation(RESOURCE, 'post').parameters).toEqual([
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: expect.stringContaining('safe to retry'),
+        schema: { type: 'string', minLength: 1, maxLength: 255 },
+      },
+    ]);
+    expect(operation(RESOURCE, 'post').responses[201].headers).toEqual({
+      'Request-Id': expect.any(Object),
+      'Idempotent-Replayed': { description: expect.any(String), schema: { type: 'string', enum: ['true'] } },
+    });
   });
 
   it.each(['get', 'patch', 'delete'])('describes the id path parameter of %s /{id}', (method) => {
@@ -150,7 +162,7 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
   });
 
   it.each([
-    [RESOURCE, 'post', [201, 400, 401, 413, 415, 500, 503]],
+    [RESOURCE, 'post', [201, 400, 401, 409, 413, 415, 500, 503]],
     [RESOURCE, 'get', [200, 400, 401, 500, 503]],
     [ITEM, 'get', [200, 401, 404, 500, 503]],
     [ITEM, 'patch', [200, 400, 401, 404, 413, 415, 500, 503]],
@@ -173,7 +185,7 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     expect(detail.required).toEqual(['type', 'message', 'request_id']);
     expect(detail.properties.type).toMatchObject({
       type: 'string',
-      enum: ['invalid_request_error', 'authentication_error', 'api_error'],
+      enum: ['invalid_request_error', 'authentication_error', 'idempotency_error', 'api_error'],
     });
     for (const key of ['message', 'param', 'code', 'request_id']) expect(detail.properties[key].type).toBe('string');
   });

@@ -1,7 +1,7 @@
 import { LostReasonErrorType } from '../exceptions/lost-reason-error-body.interface';
 import { ApiProperty } from '../lost-reason.openapi';
 
-const ERROR_TYPES: LostReasonErrorType[] = ['invalid_request_error', 'authentication_error', 'api_error'];
+const ERROR_TYPES: LostReasonErrorType[] = ['invalid_request_error', 'authentication_error', 'idempotency_error', 'api_error'];
 
 /** The `error` member of an error response (the OpenAPI twin of `LostReasonErrorBody`). */
 export class LostReasonErrorDetail {

@@ -1,5 +1,5 @@
 /** Stripe's error types that this module answers with. */
-export type LostReasonErrorType = 'invalid_request_error' | 'authentication_error' | 'api_error';
+export type LostReasonErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'api_error';
 
 /** The `error` member of every error response of the module: `{ "error": { ... } }`. */
 export interface LostReasonErrorBody {

@@ -3,7 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { LOST_REASON_MIGRATIONS, LostReason, LostReasonModule } from '../../lib';
+import { LOST_REASON_ENTITIES, LOST_REASON_MIGRATIONS, LostReason, LostReasonIdempotencyKey, LostReasonModule } from '../../lib';
 import { DATABASES, DatabaseName } from './databases';
 import { AdapterName, createAdapter } from './adapters';
 
@@ -22,20 +22,27 @@ export function hostDatabase(db: DatabaseName, extra: Partial<DataSourceOptions>
   const schema = usesMigrations()
     ? { synchronize: false, migrationsRun: true, migrations: LOST_REASON_MIGRATIONS }
     : { synchronize: true };
-  return { ...DATABASES[db], entities: [LostReason], ...schema, ...extra } as DataSourceOptions;
+  return { ...DATABASES[db], entities: [...LOST_REASON_ENTITIES], ...schema, ...extra } as DataSourceOptions;
 }
 
 /** Rebuilds the module's table after a test dropped it, the way the schema was built. */
 export async function restoreSchema(dataSource: DataSource): Promise<void> {
   if (!usesMigrations()) return dataSource.synchronize();
-  // The table is gone but its migrations are recorded as applied: forget them, apply them again.
+  // The table is gone but its migrations are recorded as applied: forget them, apply them again
+  // (from an empty database: the later migrations' tables go too).
+  const queryRunner = dataSource.createQueryRunner();
+  try {
+    await queryRunner.dropTable('opportunity_lost_reason_idempotency', true);
+  } finally {
+    await queryRunner.release();
+  }
   await dataSource.query(`DELETE FROM ${dataSource.driver.escape('migrations')}`);
   await dataSource.runMigrations();
 }
 
 /**
  * Boots a host app: its own TypeORM connection plus whatever modules a test adds (by
- * default the module with one API key). The table starts empty.
+ * default the module with one API key). The tables start empty.
  */
 export async function createHostApp(
   db: DatabaseName,
@@ -51,6 +58,9 @@ export async function createHostApp(
   configure?.(app);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  if (!keepRows) await app.get(DataSource).getRepository(LostReason).clear();
+  if (!keepRows) {
+    await app.get(DataSource).getRepository(LostReason).clear();
+    await app.get(DataSource).getRepository(LostReasonIdempotencyKey).clear();
+  }
   return app;
 }

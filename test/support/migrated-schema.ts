@@ -19,6 +19,7 @@ beforeAll(async () => {
     const queryRunner = dataSource.createQueryRunner();
     try {
       await queryRunner.dropTable('opportunity_lost_reason', true);
+      await queryRunner.dropTable('opportunity_lost_reason_idempotency', true);
       await queryRunner.dropTable('migrations', true);
     } finally {
       await queryRunner.release();
