@@ -19,10 +19,11 @@ export class LostReason {
   seq!: number;
 
   /**
-   * The tenant the object belongs to; `''` for a module without tenancy. Every query filters
-   * on it, and it leads the index that serves the list order. Never exposed.
+   * The tenant the object belongs to, as `storedTenantId` writes it (hex of its UTF-8 bytes);
+   * `''` for no tenant. Every query filters on it, and it leads the index that serves the
+   * list order. Never exposed.
    */
-  @Column({ type: 'varchar', length: 64, default: '' })
+  @Column({ type: 'varchar', length: 128, default: '' })
   tenant_id!: string;
 
   /** Public id: `opportunity-lost-reason_` followed by 128 random bits in hex. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LostReasonModuleOptionsError } from './exceptions';
 import { API_KEY_PATTERN, DEFAULT_REQUEST_TIMEOUT_MS } from './lost-reason.constants';
+import { isTenantId } from './lost-reason-tenant-id';
 import { LostReasonApiKeyVerifier, LostReasonHooks, LostReasonModuleExtras, LostReasonModuleOptions, LostReasonTenantResolver } from './interfaces';
 
 /** The options as the module uses them: checked once, at start-up. */
@@ -21,10 +22,6 @@ export interface ResolvedLostReasonOptions {
 }
 
 export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
-
-/** A tenant id: 1 to 64 characters, storable on every database. */
-export const isTenantId = (tenant: unknown): tenant is string =>
-  typeof tenant === 'string' && tenant.length > 0 && tenant.length <= 64 && !tenant.includes('\u0000') && tenant.isWellFormed();
 
 /** Validates the extras, which shape the module graph; throws on the first bad one. */
 export function validateLostReasonExtras(extras: LostReasonModuleExtras): void {
@@ -61,7 +58,7 @@ export function resolveLostReasonOptions(
     throw new LostReasonModuleOptionsError('apiKeys', 'must be a list of keys, or an object of key → tenant, with keys made of letters, digits and - . _ ~ + / (then = padding), as a Bearer token allows.');
   }
   if (perTenantKeys && keyTenants.some(([, owner]) => !isTenantId(owner))) {
-    throw new LostReasonModuleOptionsError('apiKeys', 'gives each key a tenant: a non-empty string of at most 64 characters.');
+    throw new LostReasonModuleOptionsError('apiKeys', 'gives each key a tenant: a non-empty string of at most 64 bytes (UTF-8).');
   }
   if (tenant !== undefined && typeof tenant !== 'function') {
     throw new LostReasonModuleOptionsError('tenant', 'must be a function (request) => string | Promise<string>.');

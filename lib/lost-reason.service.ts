@@ -19,7 +19,8 @@ import {
 } from './lost-reason.constants';
 import { LostReason } from './lost-reason.entity';
 import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
-import { isTenantId, ResolvedLostReasonOptions } from './lost-reason.options';
+import { ResolvedLostReasonOptions } from './lost-reason.options';
+import { isTenantId, storedTenantId } from './lost-reason-tenant-id';
 import { validateParams } from './lost-reason.validation';
 
 /** The public columns, in the order of the public object. */
@@ -54,7 +55,7 @@ export class LostReasonService {
    */
   forTenant(tenant: string): this {
     if (!this.options?.multiTenant) throw new Error('LostReasonService.forTenant: tenancy is off for this module.');
-    if (!isTenantId(tenant)) throw new Error('LostReasonService.forTenant: a tenant is a non-empty string of at most 64 characters.');
+    if (!isTenantId(tenant)) throw new Error('LostReasonService.forTenant: a tenant is a non-empty string of at most 64 bytes (UTF-8).');
     return Object.create(this, { tenant: { value: tenant } }) as this;
   }
 
@@ -73,11 +74,11 @@ export class LostReasonService {
     return Object.create(this, { repository: { value: manager.getRepository(LostReason) } }) as this;
   }
 
-  /** The stored tenant of this instance's objects: `''` when tenancy is off. */
+  /** The stored tenant of this instance's objects (`storedTenantId`): `''` when tenancy is off. */
   protected get tenantId(): string {
     if (!this.options?.multiTenant) return '';
     if (this.tenant === undefined) throw new Error('LostReasonService: tenancy is on; call forTenant(tenant) first.');
-    return this.tenant;
+    return storedTenantId(this.tenant);
   }
 
   /** Creates an object with a fresh id (one INSERT). */

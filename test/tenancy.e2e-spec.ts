@@ -87,6 +87,32 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     });
   });
 
+  it('keeps tenants apart that differ only in case or trailing spaces, and apart from untenanted objects', async () => {
+    const keys = { sk_test_lower: 'acme', sk_test_upper: 'ACME', sk_test_padded: 'acme ', sk_test_space: ' ' };
+    const app = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: keys })]);
+    try {
+      const api = () => request(app.getHttpServer());
+      // An object stored while tenancy was off.
+      await app.get(DataSource).getRepository(LostReason).insert({
+        id: 'opportunity-lost-reason_' + 'b'.repeat(32),
+        tenant_id: '',
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+        lost_reason: 'legacy',
+      });
+      const { body } = await api().post(RESOURCE).set('Authorization', 'Bearer sk_test_lower').send({ lost_reason: 'lower' }).expect(201);
+      for (const other of ['sk_test_upper', 'sk_test_padded', 'sk_test_space']) {
+        const as = { Authorization: `Bearer ${other}` };
+        expect((await api().get(RESOURCE).set(as).expect(200)).body.total).toBe(0);
+        await api().get(`${RESOURCE}/${body.id}`).set(as).expect(404);
+        await api().delete(`${RESOURCE}/${body.id}`).set(as).expect(404);
+      }
+      expect((await api().get(RESOURCE).set('Authorization', 'Bearer sk_test_lower').expect(200)).body.total).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers another tenant\'s id at once while its owner holds the row in a transaction', async () => {
     const app = await createHostApp(db, [
       LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' }, requestTimeoutMs: 3000 }),

@@ -11,7 +11,7 @@ export class AddTenantToOpportunityLostReason1764201600000 implements MigrationI
   name = 'AddTenantToOpportunityLostReason1764201600000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.addColumn(TABLE, new TableColumn({ name: 'tenant_id', type: 'varchar', length: '64', default: "''" }));
+    await queryRunner.addColumn(TABLE, new TableColumn({ name: 'tenant_id', type: 'varchar', length: '128', default: "''" }));
     await queryRunner.dropIndex(TABLE, 'IDX_opportunity_lost_reason_created_at_seq');
     await queryRunner.createIndex(
       TABLE,

@@ -1,5 +1,5 @@
 import { QueryRunner } from 'typeorm';
-import { isTenantId } from '../lost-reason.options';
+import { isTenantId, storedTenantId } from '../lost-reason-tenant-id';
 
 /**
  * The migration path from a single-tenant module to tenancy: hands every object stored
@@ -14,21 +14,22 @@ import { isTenantId } from '../lost-reason.options';
  * ```
  */
 export async function assignUntenantedLostReasons(queryRunner: QueryRunner, tenant: string): Promise<void> {
-  if (!isTenantId(tenant)) throw new Error('assignUntenantedLostReasons: a tenant is a non-empty string of at most 64 characters.');
+  if (!isTenantId(tenant)) throw new Error('assignUntenantedLostReasons: a tenant is a non-empty string of at most 64 bytes (UTF-8).');
   await queryRunner.manager
     .createQueryBuilder()
     .update('opportunity_lost_reason')
-    .set({ tenant_id: tenant })
+    .set({ tenant_id: storedTenantId(tenant) })
     .where('tenant_id = :none', { none: '' })
     .execute();
 }
 
-/** The reverse of `assignUntenantedLostReasons`: `tenant`'s objects go back to having none. */
+/** The reverse of `assignUntenantedLostReasons`: `tenant`'s objects (all of them) go back to having none. */
 export async function unassignLostReasons(queryRunner: QueryRunner, tenant: string): Promise<void> {
+  if (!isTenantId(tenant)) throw new Error('unassignLostReasons: a tenant is a non-empty string of at most 64 bytes (UTF-8).');
   await queryRunner.manager
     .createQueryBuilder()
     .update('opportunity_lost_reason')
     .set({ tenant_id: '' })
-    .where('tenant_id = :tenant', { tenant })
+    .where('tenant_id = :tenant', { tenant: storedTenantId(tenant) })
     .execute();
 }
