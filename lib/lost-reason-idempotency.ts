@@ -7,6 +7,7 @@ import { IdempotencyException, InvalidRequestException } from './exceptions';
 import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { LostReasonIdempotencyKey } from './lost-reason-idempotency-key.entity';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
+import { isSqlite } from './lost-reason-drivers';
 import { validateParams } from './lost-reason.validation';
 
 /** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
@@ -92,7 +93,6 @@ function isDuplicate(error: unknown): boolean {
   );
 }
 
-const isSqlite = (type: string) => type === 'better-sqlite3' || type === 'sqlite' || type === 'sqljs';
 
 /** The first request with a key no longer holds it: someone took over a key it held too long. */
 class LostClaim extends Error {}

@@ -21,6 +21,7 @@ import { LostReason } from './lost-reason.entity';
 import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 import { isTenantId, storedTenantId } from './lost-reason-tenant-id';
+import { isSqlite, isMysqlFamily } from './lost-reason-drivers';
 import { validateParams } from './lost-reason.validation';
 
 /** The public columns, in the order of the public object. */
@@ -310,8 +311,6 @@ function rethrowUnstorable(error: unknown): never {
   throw error;
 }
 
-const isSqlite = (type: string) => type === 'better-sqlite3' || type === 'sqlite' || type === 'sqljs';
-const isMysqlFamily = (type: string) => type === 'mysql' || type === 'mariadb';
 
 /** The public object: exactly the contract's fields, in the contract's order. */
 function toObject({ id, created_at, updated_at, lost_reason }: Row): LostReasonObject {
