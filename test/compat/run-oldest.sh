@@ -15,6 +15,7 @@ NEST_VERSION='^10.4.9'            # latest 10.x
 NEST_TYPEORM_VERSION='^10.0.2'    # peers: @nestjs/common|core ^8 || ^9 || ^10, typeorm ^0.3.0
 NEST_SWAGGER_VERSION='^7.4.2'     # the last major with @nestjs/common|core ^9 || ^10 peers
 NEST_CONFIG_VERSION='^3.2.3'      # peers: @nestjs/common ^8 || ^9 || ^10
+CLASS_VALIDATOR_VERSION='^0.14.0' # the older major of the peer range (the main run uses 0.15)
 # Exact, the lower end of the typeorm peer range: 0.3.26 is the first 0.3.x whose peer range
 # admits better-sqlite3 12 (older ones stop at ^11, which npm refuses next to ^12; 13 does not
 # run on Node 20). The library's own TypeORM calls work back to 0.3.0 (tried with forced peers).
@@ -35,7 +36,7 @@ rm -f "$WORK/package-lock.json"
 cd "$WORK"
 NEST_VERSION="$NEST_VERSION" NEST_TYPEORM_VERSION="$NEST_TYPEORM_VERSION" \
 NEST_SWAGGER_VERSION="$NEST_SWAGGER_VERSION" NEST_CONFIG_VERSION="$NEST_CONFIG_VERSION" \
-TYPEORM_VERSION="$TYPEORM_VERSION" node -e '
+TYPEORM_VERSION="$TYPEORM_VERSION" CLASS_VALIDATOR_VERSION="$CLASS_VALIDATOR_VERSION" node -e '
   const fs = require("node:fs");
   const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
   const env = process.env;
@@ -49,6 +50,7 @@ TYPEORM_VERSION="$TYPEORM_VERSION" node -e '
     "@nestjs/swagger": env.NEST_SWAGGER_VERSION,
     "@nestjs/config": env.NEST_CONFIG_VERSION,
     typeorm: env.TYPEORM_VERSION,
+    "class-validator": env.CLASS_VALIDATOR_VERSION,
   };
   for (const [name, version] of Object.entries(pins)) {
     if (!(name in pkg.devDependencies)) throw new Error(`compat: ${name} is not a devDependency any more`);
@@ -59,7 +61,7 @@ TYPEORM_VERSION="$TYPEORM_VERSION" node -e '
 
 echo "compat: npm install (oldest supported versions)"
 npm install --no-audit --no-fund
-npm ls @nestjs/common @nestjs/core @nestjs/typeorm @nestjs/testing typeorm --depth=0
+npm ls @nestjs/common @nestjs/core @nestjs/typeorm @nestjs/testing typeorm class-validator --depth=0
 
 # The e2e projects (both schema modes), without the specs that build/pack the repo itself:
 # the README spec builds and runs the sample, and a package/tarball spec would test the packing,
