@@ -99,10 +99,15 @@ export class LostReasonControllerBase {
     protected readonly idempotency: LostReasonIdempotency,
   ) {}
 
-  /** The service acting for the request's tenant (the service itself when tenancy is off). */
-  protected async serviceFor(request: object): Promise<LostReasonService> {
+  /** The request's tenant, and the service acting for it (the service itself when tenancy is off). */
+  protected async scopeOf(request: object): Promise<{ tenant?: string; service: LostReasonService }> {
     const tenant = await this.tenancy.tenantOf(request);
-    return tenant === undefined ? this.lostReasons : this.lostReasons.forTenant(tenant);
+    return { tenant, service: tenant === undefined ? this.lostReasons : this.lostReasons.forTenant(tenant) };
+  }
+
+  /** The service acting for the request's tenant. */
+  protected async serviceFor(request: object): Promise<LostReasonService> {
+    return (await this.scopeOf(request)).service;
   }
 
   @Post()
@@ -132,8 +137,7 @@ export class LostReasonControllerBase {
   })
   @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
   async create(@LostReasonBody() body: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
-    const tenant = await this.tenancy.tenantOf(request);
-    const service = tenant === undefined ? this.lostReasons : this.lostReasons.forTenant(tenant);
+    const { tenant, service } = await this.scopeOf(request);
     const key = idempotencyKeyOf(request as { headers?: Record<string, unknown> });
     if (key === undefined) return service.create(body as CreateLostReasonDto);
     const result = await this.idempotency.run(tenant ?? '', key, body, (manager) =>
