@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { TimeoutError } from 'rxjs';
 import { BEARER_HEADER_PATTERN, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { AuthenticationException } from './exceptions';
+import { withinDeadline } from './lost-reason-deadline';
 import { digestApiKey, ResolvedLostReasonOptions } from './lost-reason.options';
 import { LostReasonTenancy } from './lost-reason-tenancy';
 
@@ -43,19 +43,7 @@ export class LostReasonApiKeyGuard implements CanActivate {
     }
     if (match) return match;
     if (!this.options.verifyApiKey) return undefined;
-    return (await this.withinDeadline(this.options.verifyApiKey(key))) === true ? {} : undefined;
-  }
-
-  /** The host's verifier gets the request's deadline too: past it, a 503 instead of a hang. */
-  private async withinDeadline<T>(work: T | Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError()), this.options.requestTimeoutMs);
-    });
-    try {
-      return await Promise.race([work, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+    // The host's verifier gets the request's deadline too: past it, a 503 instead of a hang.
+    return (await withinDeadline(this.options.verifyApiKey(key), this.options.requestTimeoutMs)) === true ? {} : undefined;
   }
 }

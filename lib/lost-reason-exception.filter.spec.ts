@@ -82,7 +82,7 @@ describe('toLostReasonErrorResponse: database faults', () => {
   /** TypeORM's wrapper of a failed statement, as the service sees it. */
   const failedQuery = (driverError: Error) => new QueryFailedError('INSERT INTO "opportunity_lost_reason" VALUES ($1)', ['x'], driverError);
 
-  it('answers the request deadline (rxjs TimeoutError from the interceptor) with a 503', async () => {
+  it('answers the request deadline (rxjs TimeoutError from withinDeadline) with a 503', async () => {
     const deadline = await firstValueFrom(NEVER.pipe(timeout({ first: 1 }))).catch((error: unknown) => error);
     expect(deadline).toBeInstanceOf(TimeoutError);
     expect(toLostReasonErrorResponse(deadline, ID)).toEqual({ status: 503, body: { error: TIMED_OUT } });

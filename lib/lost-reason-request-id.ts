@@ -1,7 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { randomBytes } from 'node:crypto';
-import { Observable } from 'rxjs';
+import { randomBytesFromPool } from './lost-reason-random';
 
 /** Response header carrying the id of the request, Stripe-style, on every answer of the module. */
 export const REQUEST_ID_HEADER = 'Request-Id';
@@ -16,7 +13,7 @@ export const REQUEST_ID_PATTERN = /^req_[0-9A-Za-z]{20}$/;
 export function createRequestId(): string {
   let id = 'req_';
   while (id.length < 4 + RANDOM_LENGTH) {
-    for (const byte of randomBytes(32)) {
+    for (const byte of randomBytesFromPool(32)) {
       if (byte < 248 && id.length < 4 + RANDOM_LENGTH) id += ALPHABET[byte % ALPHABET.length];
     }
   }
@@ -27,7 +24,7 @@ const ids = new WeakMap<object, string>();
 
 /**
  * The id of a request, created on first use and the same afterwards, whoever asks: the
- * interceptor (successes), the exception filter (the controller's errors) and the route
+ * request runner (successes), the exception filter (the controller's errors) and the route
  * fallback (adapter-level errors). Keyed by Node's `IncomingMessage`, so Express's request
  * and Fastify's request wrapper (`request.raw`) both resolve to one id. An incoming
  * `Request-Id`/`X-Request-Id` header is ignored, as Stripe does: ids are always the module's.
@@ -60,19 +57,4 @@ export function redactCredentials(text: string, authorization?: unknown): string
     }
   }
   return redacted.replace(/\b(Bearer|Basic)(\s+)(?!\[REDACTED\])[A-Za-z0-9\-._~+/]+=*/gi, `$1$2${REDACTED}`);
-}
-
-/**
- * Sets `Request-Id` on the module's successful responses (errors get it from the filter and the
- * route fallback: guards run before interceptors). Bound to the module's controller only.
- */
-@Injectable()
-export class LostReasonRequestIdInterceptor implements NestInterceptor {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const http = context.switchToHttp();
-    this.adapterHost.httpAdapter.setHeader(http.getResponse(), REQUEST_ID_HEADER, requestIdOf(http.getRequest()));
-    return next.handle();
-  }
 }

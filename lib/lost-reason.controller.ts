@@ -15,7 +15,6 @@ import {
   Type,
   UseFilters,
   UseGuards,
-  UseInterceptors,
 } from '@nestjs/common';
 import {
   CreateLostReasonDto,
@@ -28,7 +27,6 @@ import {
 } from './dto';
 import { LostReasonBody } from './lost-reason-body.decorator';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from './lost-reason.constants';
-import { LostReasonDeadlineInterceptor } from './lost-reason-deadline.interceptor';
 import { LostReasonExceptionFilter } from './lost-reason-exception.filter';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -38,8 +36,8 @@ import {
   IDEMPOTENT_REPLAYED_HEADER,
   LostReasonIdempotency,
 } from './lost-reason-idempotency';
-import { LostReasonTenancy } from './lost-reason-tenancy';
-import { LostReasonRequestIdInterceptor, REQUEST_ID_HEADER } from './lost-reason-request-id';
+import { REQUEST_ID_HEADER } from './lost-reason-request-id';
+import { LostReasonRequestRunner } from './lost-reason-request-runner';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -51,7 +49,6 @@ import {
   ApiTags,
   LOST_REASON_OPENAPI_ENABLED,
 } from './lost-reason.openapi';
-import { LostReasonService } from './lost-reason.service';
 
 /** When each error status of the module happens. */
 const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
@@ -94,21 +91,9 @@ const ApiIdParam = () =>
 @ApiBearerAuth()
 export class LostReasonControllerBase {
   constructor(
-    protected readonly lostReasons: LostReasonService,
-    protected readonly tenancy: LostReasonTenancy,
+    protected readonly requests: LostReasonRequestRunner,
     protected readonly idempotency: LostReasonIdempotency,
   ) {}
-
-  /** The request's tenant, and the service acting for it (the service itself when tenancy is off). */
-  protected async scopeOf(request: object): Promise<{ tenant?: string; service: LostReasonService }> {
-    const tenant = await this.tenancy.tenantOf(request);
-    return { tenant, service: tenant === undefined ? this.lostReasons : this.lostReasons.forTenant(tenant) };
-  }
-
-  /** The service acting for the request's tenant. */
-  protected async serviceFor(request: object): Promise<LostReasonService> {
-    return (await this.scopeOf(request)).service;
-  }
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
@@ -136,15 +121,16 @@ export class LostReasonControllerBase {
     },
   })
   @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
-  async create(@LostReasonBody() body: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
-    const { tenant, service } = await this.scopeOf(request);
-    const key = idempotencyKeyOf(request as { headers?: Record<string, unknown> });
-    if (key === undefined) return service.create(body as CreateLostReasonDto);
-    const result = await this.idempotency.run(tenant ?? '', key, body, (manager) =>
-      (manager ? service.withManager(manager) : service).create(body as CreateLostReasonDto),
-    );
-    if (result.replayed) this.idempotency.markReplayed(response);
-    return result.body;
+  create(@LostReasonBody() body: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
+    return this.requests.run(request, response, async ({ tenant, service }) => {
+      const key = idempotencyKeyOf(request as { headers?: Record<string, unknown> });
+      if (key === undefined) return service.create(body as CreateLostReasonDto);
+      const result = await this.idempotency.run(tenant ?? '', key, body, (manager) =>
+        (manager ? service.withManager(manager) : service).create(body as CreateLostReasonDto),
+      );
+      if (result.replayed) this.idempotency.markReplayed(response);
+      return result.body;
+    });
   }
 
   @Get()
@@ -175,8 +161,8 @@ export class LostReasonControllerBase {
   })
   @ApiResponse({ status: HttpStatus.OK, description: 'One page and the total count.', type: LostReasonList, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.BAD_REQUEST)
-  async list(@Query() query: unknown, @Req() request: object) {
-    return (await this.serviceFor(request)).list(query as ListLostReasonsDto);
+  list(@Query() query: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
+    return this.requests.run(request, response, ({ service }) => service.list(query as ListLostReasonsDto));
   }
 
   @Get(':id')
@@ -184,8 +170,8 @@ export class LostReasonControllerBase {
   @ApiIdParam()
   @ApiResponse({ status: HttpStatus.OK, description: 'The object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.NOT_FOUND)
-  async retrieve(@Param('id') id: string, @Req() request: object) {
-    return (await this.serviceFor(request)).retrieve(id);
+  retrieve(@Param('id') id: string, @Req() request: object, @Res({ passthrough: true }) response: object) {
+    return this.requests.run(request, response, ({ service }) => service.retrieve(id));
   }
 
   @Patch(':id')
@@ -194,8 +180,8 @@ export class LostReasonControllerBase {
   @ApiBody({ type: UpdateLostReasonDto, required: false })
   @ApiResponse({ status: HttpStatus.OK, description: 'The updated object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.NOT_FOUND, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
-  async update(@Param('id') id: string, @LostReasonBody() body: unknown, @Req() request: object) {
-    return (await this.serviceFor(request)).update(id, body as UpdateLostReasonDto);
+  update(@Param('id') id: string, @LostReasonBody() body: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
+    return this.requests.run(request, response, ({ service }) => service.update(id, body as UpdateLostReasonDto));
   }
 
   @Delete(':id')
@@ -203,8 +189,8 @@ export class LostReasonControllerBase {
   @ApiIdParam()
   @ApiResponse({ status: HttpStatus.OK, description: 'Confirmation of the delete.', type: DeletedLostReason, headers: REQUEST_ID_HEADERS })
   @ApiErrors(HttpStatus.NOT_FOUND)
-  async delete(@Param('id') id: string, @Req() request: object) {
-    return (await this.serviceFor(request)).delete(id);
+  delete(@Param('id') id: string, @Req() request: object, @Res({ passthrough: true }) response: object) {
+    return this.requests.run(request, response, ({ service }) => service.delete(id));
   }
 }
 
@@ -219,10 +205,9 @@ export function createLostReasonController(
   @Controller(path)
   @UseGuards(...guards)
   @UseFilters(LostReasonExceptionFilter)
-  @UseInterceptors(LostReasonRequestIdInterceptor, LostReasonDeadlineInterceptor)
   class LostReasonController extends LostReasonControllerBase {
-    constructor(lostReasons: LostReasonService, tenancy: LostReasonTenancy, idempotency: LostReasonIdempotency) {
-      super(lostReasons, tenancy, idempotency);
+    constructor(requests: LostReasonRequestRunner, idempotency: LostReasonIdempotency) {
+      super(requests, idempotency);
     }
   }
   return LostReasonController;

@@ -5,6 +5,7 @@ import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
 import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
 import { LostReasonTenancy } from './lost-reason-tenancy';
 import { LostReasonRouteFallback } from './lost-reason-route-fallback';
+import { LostReasonRequestRunner } from './lost-reason-request-runner';
 import { createLostReasonController } from './lost-reason.controller';
 import { DEFAULT_LOST_REASON_PATH, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { LostReason } from './lost-reason.entity';
@@ -62,6 +63,7 @@ export class LostReasonModule extends ConfigurableLostReasonModule {
           ? [
               LostReasonApiKeyGuard,
               LostReasonRouteFallback,
+              LostReasonRequestRunner,
               { provide: LOST_REASON_IDEMPOTENCY_REPOSITORY, useExisting: getRepositoryToken(LostReasonIdempotencyKey, extras.dataSource) },
               LostReasonIdempotency,
             ]

@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, Optional } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { Brackets, EntityManager, FindOptionsWhere, QueryFailedError, Repository, SelectQueryBuilder } from 'typeorm';
+import { randomBytesFromPool } from './lost-reason-random';
+import { EntityManager, QueryFailedError, QueryResult, ReplicationMode, Repository } from 'typeorm';
 import {
   CreateLostReasonDto,
   DeletedLostReason,
@@ -21,13 +21,9 @@ import { LostReason } from './lost-reason.entity';
 import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 import { isTenantId, storedTenantId } from './lost-reason-tenant-id';
-import { isSqlite, isMysqlFamily } from './lost-reason-drivers';
+import { isMysqlFamily } from './lost-reason-drivers';
+import { LostReasonRow, LostReasonStatements } from './lost-reason.statements';
 import { validateParams } from './lost-reason.validation';
-
-/** The public columns, in the order of the public object. */
-const PUBLIC_COLUMNS = ['id', 'created_at', 'updated_at', 'lost_reason'] as const;
-
-type Row = Pick<LostReason, (typeof PUBLIC_COLUMNS)[number]>;
 
 /**
  * Create, retrieve, list, update and delete opportunity lost reasons. The HTTP routes are a
@@ -86,9 +82,8 @@ export class LostReasonService {
   async create(params?: CreateLostReasonDto): Promise<LostReasonObject> {
     const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
     const now = new Date().toISOString();
-    const row: Row = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
-    const values = { ...row, tenant_id: this.tenantId };
-    await this.repository.createQueryBuilder().insert().values(values).updateEntity(false).execute().catch(rethrowUnstorable);
+    const row: LostReasonRow = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
+    await this.write(this.statements.insert, [this.tenantId, row.id, now, now, lost_reason]).catch(rethrowUnstorable);
     const created = toObject(row);
     await this.hooks?.afterCommit(this.repository.manager, 'created', created, this.tenant);
     return created;
@@ -96,7 +91,7 @@ export class LostReasonService {
 
   /** The object with this id; `LostReasonNotFoundException` if there is none. */
   async retrieve(id: string): Promise<LostReasonObject> {
-    return toObject(await this.findRow(this.repository.manager, id));
+    return toObject(await this.findRow(id));
   }
 
   /**
@@ -122,62 +117,25 @@ export class LostReasonService {
   }
 
   private async listByOffset(limit: number, offset: number): Promise<LostReasonList> {
-    const rows: Array<Row & { total: string | number }> = await this.selectPublic()
-      .addSelect((count) => this.countOf(count), 'total')
-      .orderBy('r.created_at', 'DESC')
-      .addOrderBy('r.seq', 'DESC')
-      .limit(limit)
-      .offset(offset)
-      .getRawMany();
-    const total = rows.length > 0 ? Number(rows[0].total) : await this.repository.countBy({ tenant_id: this.tenantId });
+    const tenant = this.tenantId;
+    const rows = await this.read<LostReasonRow & { total: string | number }>(this.statements.pageByOffset, [tenant, tenant, limit, offset]);
+    const total = Number(rows.length > 0 ? rows[0].total : (await this.read<{ total: string | number }>(this.statements.count, [tenant]))[0].total);
     return { data: rows.map(toObject), has_more: offset + rows.length < total, total };
   }
 
   /** Two statements: the cursor's position (with the total), then the page (one row extra for `has_more`). */
   private async listByCursor(limit: number, cursor: string, param: 'starting_after' | 'ending_before'): Promise<LostReasonList> {
-    const position: { created_at: string; seq: number; total: string | number } | undefined = isPossibleId(cursor)
-      ? await this.repository
-          .createQueryBuilder('r')
-          .select('r.created_at', 'created_at')
-          .addSelect('r.seq', 'seq')
-          .addSelect((count) => this.countOf(count), 'total')
-          .where('r.id = :cursor AND r.tenant_id = :tenant', { cursor, tenant: this.tenantId })
-          .getRawOne()
-      : undefined;
+    const tenant = this.tenantId;
+    const [position] = isPossibleId(cursor)
+      ? await this.read<{ created_at: string; seq: number; total: string | number }>(this.statements.cursorPosition, [tenant, cursor, tenant])
+      : [];
     if (!position) throw new InvalidRequestException(noSuchLostReasonMessage(cursor), param, 'resource_missing');
     // Older than the cursor for starting_after, newer for ending_before (read nearest first).
-    // The plain bound on created_at lets the database walk the index as a range from the
-    // cursor instead of filtering every row before it.
-    const after = param === 'starting_after';
-    const [compare, direction] = after ? (['<', 'DESC'] as const) : (['>', 'ASC'] as const);
-    const rows: Row[] = await this.selectPublic()
-      .andWhere(`r.created_at ${compare}= :createdAt`)
-      .andWhere(
-        new Brackets((where) =>
-          where
-            .where(`r.created_at ${compare} :createdAt`)
-            .orWhere(`(r.created_at = :createdAt AND r.seq ${compare} :seq)`),
-        ),
-        { createdAt: position.created_at, seq: position.seq },
-      )
-      .orderBy('r.created_at', direction)
-      .addOrderBy('r.seq', direction)
-      .limit(limit + 1)
-      .getRawMany();
+    const direction = param === 'starting_after' ? 'after' : 'before';
+    const { created_at, seq } = position;
+    const rows = await this.read<LostReasonRow>(this.statements.pageNextTo[direction], [tenant, created_at, created_at, created_at, seq, limit + 1]);
     const page = rows.slice(0, limit);
-    return { data: (after ? page : page.reverse()).map(toObject), has_more: rows.length > limit, total: Number(position.total) };
-  }
-
-  /** A query of this tenant's objects, selecting the public columns under their own names. */
-  private selectPublic(): SelectQueryBuilder<LostReason> {
-    const query = this.repository.createQueryBuilder('r').select([]).where('r.tenant_id = :tenant', { tenant: this.tenantId });
-    for (const column of PUBLIC_COLUMNS) query.addSelect(`r.${column}`, column);
-    return query;
-  }
-
-  /** `(SELECT COUNT(*) …)` of this tenant's objects, to select next to a page. */
-  private countOf(count: SelectQueryBuilder<LostReason>): SelectQueryBuilder<LostReason> {
-    return count.select('COUNT(*)').from(LostReason, 'c').where('c.tenant_id = :tenant', { tenant: this.tenantId });
+    return { data: (direction === 'after' ? page : page.reverse()).map(toObject), has_more: rows.length > limit, total: Number(position.total) };
   }
 
   /**
@@ -187,11 +145,9 @@ export class LostReasonService {
    * same time.
    */
   async update(id: string, params?: UpdateLostReasonDto): Promise<LostReasonObject> {
-    const changes = validateParams(UpdateLostReasonDto, params);
+    const { lost_reason } = validateParams(UpdateLostReasonDto, params);
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
-    const set: Partial<Row> = {};
-    if (changes.lost_reason !== undefined) set.lost_reason = changes.lost_reason;
-    const updated = toObject(await this.updateRow(id, set).catch(rethrowUnstorable));
+    const updated = toObject(await this.updateRow(id, lost_reason).catch(rethrowUnstorable));
     await this.hooks?.afterCommit(this.repository.manager, 'updated', updated, this.tenant);
     return updated;
   }
@@ -199,7 +155,9 @@ export class LostReasonService {
   /** Deletes permanently (one DELETE); of concurrent deletes of one object, exactly one succeeds. */
   async delete(id: string): Promise<DeletedLostReason> {
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
-    const { affected } = await this.repository.delete(await this.lockableWhere(id));
+    const { affected } = this.findsRowsFirst
+      ? await this.write(this.statements.deleteBySeq, [await this.seqOf(id)])
+      : await this.write(this.statements.delete, [id, this.tenantId]);
     if (!affected) throw new LostReasonNotFoundException(id);
     const deleted: DeletedLostReason = { id, deleted: true };
     await this.hooks?.afterCommit(this.repository.manager, 'deleted', deleted, this.tenant);
@@ -208,7 +166,7 @@ export class LostReasonService {
 
   /** A new public id: the prefix and 128 bits from the CSPRNG. */
   protected generateId(): string {
-    return LOST_REASON_ID_PREFIX + randomBytes(16).toString('hex');
+    return LOST_REASON_ID_PREFIX + randomBytesFromPool(16).toString('hex');
   }
 
   /**
@@ -220,74 +178,75 @@ export class LostReasonService {
    * MySQL/MariaDB, without UPDATE … RETURNING: `SELECT … FOR UPDATE` then `UPDATE` in one
    * transaction.
    */
-  protected async updateRow(id: string, set: Partial<Row>): Promise<Row> {
-    const { manager } = this.repository;
-    const driver = manager.connection.driver;
-    if (driver.isReturningSqlSupported('update') || isSqlite(driver.options.type)) {
-      const now = new Date().toISOString();
-      let row = await this.updateReturning(id, { ...set, updated_at: now }, 'updated_at < :now', { now });
-      for (let attempt = 0; row === undefined && attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-        const { updated_at: previous } = await this.findRow(manager, id);
-        const next = { ...set, updated_at: laterThan(previous) };
-        row = await this.updateReturning(id, next, 'updated_at = :previous', { previous });
-      }
-      if (row === undefined) throw new ConflictException('The object is being updated by other requests; retry.');
-      return row;
+  protected async updateRow(id: string, lostReason: string | null | undefined): Promise<LostReasonRow> {
+    const set = lostReason === undefined ? [] : [lostReason];
+    const variant = lostReason === undefined ? 'timestampOnly' : 'withLostReason';
+    const tenant = this.tenantId;
+    if (this.findsRowsFirst) {
+      const seq = await this.seqOf(id);
+      return this.repository.manager.transaction(async (transaction) => {
+        const [current] = await this.read<LostReasonRow>(this.statements.lockBySeq, [seq], transaction);
+        if (!current) throw new LostReasonNotFoundException(id);
+        const updatedAt = laterThan(current.updated_at);
+        await this.write(this.statements.updateBySeq[variant], [updatedAt, ...set, seq], transaction);
+        return { ...current, updated_at: updatedAt, ...(lostReason === undefined ? {} : { lost_reason: lostReason }) };
+      });
     }
-    const where = await this.lockableWhere(id);
-    return manager.transaction(async (transaction) => {
-      const current = await transaction.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where, lock: { mode: 'pessimistic_write' } });
-      if (!current) throw new LostReasonNotFoundException(id);
-      const next = { ...set, updated_at: laterThan(current.updated_at) };
-      await transaction.update(LostReason, where, next);
-      return { ...current, ...next };
-    });
+    const now = new Date().toISOString();
+    let [row] = (await this.write(this.statements.updateIfOlder[variant], [now, ...set, id, tenant, now])).records as LostReasonRow[];
+    for (let attempt = 0; row === undefined && attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const { updated_at: previous } = await this.findRow(id);
+      [row] = (await this.write(this.statements.updateIfUnchanged[variant], [laterThan(previous), ...set, id, tenant, previous])).records as LostReasonRow[];
+    }
+    if (row === undefined) throw new ConflictException('The object is being updated by other requests; retry.');
+    return row;
   }
 
   /**
-   * The condition that selects this tenant's object `id` for a locking write. On
-   * MySQL/MariaDB, a locking statement that finds rows through the `id` index locks that
-   * index entry before it checks the tenant: another tenant's id would then wait on the
-   * owner's transaction, an answer unlike a missing id's. There the row is found first by a
-   * plain read (which takes no lock) and written by primary key.
+   * MySQL/MariaDB: a locking statement that finds rows through the `id` index locks that index
+   * entry before it checks the tenant, so another tenant's id would wait on the owner's
+   * transaction, an answer unlike a missing id's. There writes find the row first by a plain
+   * read (which takes no lock) and then write it by primary key.
    */
-  private async lockableWhere(id: string): Promise<FindOptionsWhere<LostReason>> {
-    const where = { id, tenant_id: this.tenantId };
-    if (!isMysqlFamily(this.repository.manager.connection.driver.options.type)) return where;
-    const found = await this.repository.findOne({ select: { seq: true }, where });
-    if (!found) throw new LostReasonNotFoundException(id);
-    return { ...where, seq: found.seq };
+  private get findsRowsFirst(): boolean {
+    return isMysqlFamily(this.repository.manager.connection.driver.options.type);
   }
 
-  /** One UPDATE … RETURNING (PostgreSQL, SQLite); `undefined` when no row matched. */
-  private async updateReturning(id: string, set: Partial<Row>, condition: string, parameters: object): Promise<Row | undefined> {
-    const { manager } = this.repository;
-    const driver = manager.connection.driver;
-    const [sql, values] = manager
-      .createQueryBuilder()
-      .update(LostReason)
-      .set(set)
-      .where('id = :id AND tenant_id = :tenant', { id, tenant: this.tenantId })
-      .andWhere(condition, parameters)
-      .updateEntity(false)
-      .getQueryAndParameters();
-    const returning = PUBLIC_COLUMNS.map((column) => driver.escape(column)).join(', ');
-    // Inside the host's transaction (withManager), use its connection.
-    const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+  /** The primary key of this tenant's object `id`, by a plain read (see `findsRowsFirst`). */
+  private async seqOf(id: string): Promise<number> {
+    const [found] = await this.read<{ seq: number }>(this.statements.seqOf, [id, this.tenantId]);
+    if (!found) throw new LostReasonNotFoundException(id);
+    return found.seq;
+  }
+
+  private async findRow(id: string): Promise<LostReasonRow> {
+    const [row] = isPossibleId(id) ? await this.read<LostReasonRow>(this.statements.retrieve, [id, this.tenantId]) : [];
+    if (!row) throw new LostReasonNotFoundException(id);
+    return row;
+  }
+
+  private get statements(): LostReasonStatements {
+    return LostReasonStatements.of(this.repository.metadata);
+  }
+
+  /** The rows of a SELECT: on replicas when the host has them, unless inside a transaction. */
+  private async read<T>(sql: string, parameters: unknown[], manager = this.repository.manager): Promise<T[]> {
+    return (await this.run(sql, parameters, manager, manager.connection.defaultReplicationModeForReads())).records as T[];
+  }
+
+  /** A write statement's result (`records` holds what RETURNING returned; `affected`, the row count). */
+  private write(sql: string, parameters: unknown[], manager = this.repository.manager): Promise<QueryResult> {
+    return this.run(sql, parameters, manager, 'master');
+  }
+
+  /** One statement through `manager`: its own connection inside a transaction (`withManager`), else one from the pool. */
+  private async run(sql: string, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
+    const runner = manager.queryRunner ?? manager.connection.createQueryRunner(mode);
     try {
-      const { records } = await runner.query(`${sql} RETURNING ${returning}`, values, true);
-      return records[0] as Row | undefined;
+      return await runner.query(sql, parameters, true);
     } finally {
       if (!manager.queryRunner) await runner.release();
     }
-  }
-
-  private async findRow(manager: EntityManager, id: string): Promise<Row> {
-    const row = isPossibleId(id)
-      ? await manager.findOne(LostReason, { select: [...PUBLIC_COLUMNS], where: { id, tenant_id: this.tenantId } })
-      : null;
-    if (!row) throw new LostReasonNotFoundException(id);
-    return row;
   }
 }
 
@@ -313,6 +272,6 @@ function rethrowUnstorable(error: unknown): never {
 
 
 /** The public object: exactly the contract's fields, in the contract's order. */
-function toObject({ id, created_at, updated_at, lost_reason }: Row): LostReasonObject {
+function toObject({ id, created_at, updated_at, lost_reason }: LostReasonRow): LostReasonObject {
   return { id, created_at, updated_at, lost_reason: lost_reason ?? null };
 }

@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
+import { withinDeadline } from './lost-reason-deadline';
+import type { ResolvedLostReasonOptions } from './lost-reason.options';
+import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
+import { LostReasonService } from './lost-reason.service';
+import { LostReasonTenancy } from './lost-reason-tenancy';
+
+/** Who a request acts for: its tenant (when tenancy is on) and the service acting for it. */
+export interface LostReasonRequestScope {
+  tenant?: string;
+  service: LostReasonService;
+}
+
+/**
+ * What every route of the module does around its own work: tags the response with its
+ * `Request-Id` (errors get it from the exception filter and the route fallback too), resolves
+ * the request's tenant and bounds the whole request by `requestTimeoutMs`. Plain calls from
+ * the controller rather than Nest interceptors: Nest wraps each interceptor in an async
+ * resource per request, which the benchmark's profile showed as a cost of its own.
+ */
+@Injectable()
+export class LostReasonRequestRunner {
+  constructor(
+    private readonly lostReasons: LostReasonService,
+    private readonly tenancy: LostReasonTenancy,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions,
+  ) {}
+
+  run<T>(request: object, response: object, work: (scope: LostReasonRequestScope) => Promise<T>): Promise<T> {
+    this.adapterHost.httpAdapter.setHeader(response, REQUEST_ID_HEADER, requestIdOf(request));
+    return withinDeadline(this.scopeOf(request).then(work), this.options.requestTimeoutMs);
+  }
+
+  private async scopeOf(request: object): Promise<LostReasonRequestScope> {
+    const tenant = await this.tenancy.tenantOf(request);
+    return { tenant, service: tenant === undefined ? this.lostReasons : this.lostReasons.forTenant(tenant) };
+  }
+}
