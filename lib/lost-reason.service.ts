@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, Optional } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { randomBytesFromPool } from './lost-reason-random';
 import { EntityManager, QueryFailedError, QueryResult, ReplicationMode, Repository } from 'typeorm';
 import {
@@ -31,7 +31,7 @@ import { validateParams } from './lost-reason.validation';
  * Every method validates its input and throws the errors the API answers with.
  */
 @Injectable()
-export class LostReasonService {
+export class LostReasonService implements OnModuleInit {
   /** The tenant this instance acts for (see `forTenant`). */
   private readonly tenant?: string;
 
@@ -40,6 +40,14 @@ export class LostReasonService {
     @Optional() protected readonly hooks?: LostReasonHooksDispatcher,
     @Optional() @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options?: Pick<ResolvedLostReasonOptions, 'multiTenant'>,
   ) {}
+
+  /**
+   * Prepares the statements (and looks up the count table) before the first request, so no
+   * request pays for it. If the database is unreachable now, the first call retries.
+   */
+  async onModuleInit(): Promise<void> {
+    await LostReasonStatements.of(this.repository.metadata).catch(() => undefined);
+  }
 
   /**
    * This service acting for one tenant: it sees, changes and lists only that tenant's objects,
@@ -83,7 +91,7 @@ export class LostReasonService {
     const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
     const now = new Date().toISOString();
     const row: LostReasonRow = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
-    await this.write(this.statements.insert, [this.tenantId, row.id, now, now, lost_reason]).catch(rethrowUnstorable);
+    await this.write((sql) => sql.insert, [this.tenantId, row.id, now, now, lost_reason]).catch(rethrowUnstorable);
     const created = toObject(row);
     await this.hooks?.afterCommit(this.repository.manager, 'created', created, this.tenant);
     return created;
@@ -118,8 +126,8 @@ export class LostReasonService {
 
   private async listByOffset(limit: number, offset: number): Promise<LostReasonList> {
     const tenant = this.tenantId;
-    const rows = await this.read<LostReasonRow & { total: string | number }>(this.statements.pageByOffset, [tenant, tenant, limit, offset]);
-    const total = Number(rows.length > 0 ? rows[0].total : (await this.read<{ total: string | number }>(this.statements.count, [tenant]))[0].total);
+    const rows = await this.read<LostReasonRow & { total: string | number }>((sql) => sql.pageByOffset, [tenant, tenant, limit, offset]);
+    const total = Number(rows.length > 0 ? rows[0].total : (await this.read<{ total: string | number }>((sql) => sql.count, [tenant]))[0].total);
     return { data: rows.map(toObject), has_more: offset + rows.length < total, total };
   }
 
@@ -127,13 +135,13 @@ export class LostReasonService {
   private async listByCursor(limit: number, cursor: string, param: 'starting_after' | 'ending_before'): Promise<LostReasonList> {
     const tenant = this.tenantId;
     const [position] = isPossibleId(cursor)
-      ? await this.read<{ created_at: string; seq: number; total: string | number }>(this.statements.cursorPosition, [tenant, cursor, tenant])
+      ? await this.read<{ created_at: string; seq: number; total: string | number }>((sql) => sql.cursorPosition, [tenant, cursor, tenant])
       : [];
     if (!position) throw new InvalidRequestException(noSuchLostReasonMessage(cursor), param, 'resource_missing');
     // Older than the cursor for starting_after, newer for ending_before (read nearest first).
     const direction = param === 'starting_after' ? 'after' : 'before';
     const { created_at, seq } = position;
-    const rows = await this.read<LostReasonRow>(this.statements.pageNextTo[direction], [tenant, created_at, created_at, created_at, seq, limit + 1]);
+    const rows = await this.read<LostReasonRow>((sql) => sql.pageNextTo[direction], [tenant, created_at, created_at, created_at, seq, limit + 1]);
     const page = rows.slice(0, limit);
     return { data: (direction === 'after' ? page : page.reverse()).map(toObject), has_more: rows.length > limit, total: Number(position.total) };
   }
@@ -156,8 +164,8 @@ export class LostReasonService {
   async delete(id: string): Promise<DeletedLostReason> {
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
     const { affected } = this.findsRowsFirst
-      ? await this.write(this.statements.deleteBySeq, [await this.seqOf(id)])
-      : await this.write(this.statements.delete, [id, this.tenantId]);
+      ? await this.write((sql) => sql.deleteBySeq, [await this.seqOf(id)])
+      : await this.write((sql) => sql.delete, [id, this.tenantId]);
     if (!affected) throw new LostReasonNotFoundException(id);
     const deleted: DeletedLostReason = { id, deleted: true };
     await this.hooks?.afterCommit(this.repository.manager, 'deleted', deleted, this.tenant);
@@ -185,18 +193,18 @@ export class LostReasonService {
     if (this.findsRowsFirst) {
       const seq = await this.seqOf(id);
       return this.repository.manager.transaction(async (transaction) => {
-        const [current] = await this.read<LostReasonRow>(this.statements.lockBySeq, [seq], transaction);
+        const [current] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [seq], transaction);
         if (!current) throw new LostReasonNotFoundException(id);
         const updatedAt = laterThan(current.updated_at);
-        await this.write(this.statements.updateBySeq[variant], [updatedAt, ...set, seq], transaction);
+        await this.write((sql) => sql.updateBySeq[variant], [updatedAt, ...set, seq], transaction);
         return { ...current, updated_at: updatedAt, ...(lostReason === undefined ? {} : { lost_reason: lostReason }) };
       });
     }
     const now = new Date().toISOString();
-    let [row] = (await this.write(this.statements.updateIfOlder[variant], [now, ...set, id, tenant, now])).records as LostReasonRow[];
+    let [row] = (await this.write((sql) => sql.updateIfOlder[variant], [now, ...set, id, tenant, now])).records as LostReasonRow[];
     for (let attempt = 0; row === undefined && attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const { updated_at: previous } = await this.findRow(id);
-      [row] = (await this.write(this.statements.updateIfUnchanged[variant], [laterThan(previous), ...set, id, tenant, previous])).records as LostReasonRow[];
+      [row] = (await this.write((sql) => sql.updateIfUnchanged[variant], [laterThan(previous), ...set, id, tenant, previous])).records as LostReasonRow[];
     }
     if (row === undefined) throw new ConflictException('The object is being updated by other requests; retry.');
     return row;
@@ -214,33 +222,30 @@ export class LostReasonService {
 
   /** The primary key of this tenant's object `id`, by a plain read (see `findsRowsFirst`). */
   private async seqOf(id: string): Promise<number> {
-    const [found] = await this.read<{ seq: number }>(this.statements.seqOf, [id, this.tenantId]);
+    const [found] = await this.read<{ seq: number }>((sql) => sql.seqOf, [id, this.tenantId]);
     if (!found) throw new LostReasonNotFoundException(id);
     return found.seq;
   }
 
   private async findRow(id: string): Promise<LostReasonRow> {
-    const [row] = isPossibleId(id) ? await this.read<LostReasonRow>(this.statements.retrieve, [id, this.tenantId]) : [];
+    const [row] = isPossibleId(id) ? await this.read<LostReasonRow>((sql) => sql.retrieve, [id, this.tenantId]) : [];
     if (!row) throw new LostReasonNotFoundException(id);
     return row;
   }
 
-  private get statements(): LostReasonStatements {
-    return LostReasonStatements.of(this.repository.metadata);
-  }
-
   /** The rows of a SELECT: on replicas when the host has them, unless inside a transaction. */
-  private async read<T>(sql: string, parameters: unknown[], manager = this.repository.manager): Promise<T[]> {
-    return (await this.run(sql, parameters, manager, manager.connection.defaultReplicationModeForReads())).records as T[];
+  private async read<T>(statement: Statement, parameters: unknown[], manager = this.repository.manager): Promise<T[]> {
+    return (await this.run(statement, parameters, manager, manager.connection.defaultReplicationModeForReads())).records as T[];
   }
 
   /** A write statement's result (`records` holds what RETURNING returned; `affected`, the row count). */
-  private write(sql: string, parameters: unknown[], manager = this.repository.manager): Promise<QueryResult> {
-    return this.run(sql, parameters, manager, 'master');
+  private write(statement: Statement, parameters: unknown[], manager = this.repository.manager): Promise<QueryResult> {
+    return this.run(statement, parameters, manager, 'master');
   }
 
   /** One statement through `manager`: its own connection inside a transaction (`withManager`), else one from the pool. */
-  private async run(sql: string, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
+  private async run(statement: Statement, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
+    const sql = statement(await LostReasonStatements.of(this.repository.metadata));
     const runner = manager.queryRunner ?? manager.connection.createQueryRunner(mode);
     try {
       return await runner.query(sql, parameters, true);
@@ -249,6 +254,9 @@ export class LostReasonService {
     }
   }
 }
+
+/** Picks one of the prepared statements. */
+type Statement = (statements: LostReasonStatements) => string;
 
 /** Compare-and-set attempts of one update before answering 409 (only under heavy contention). */
 const MAX_UPDATE_ATTEMPTS = 50;

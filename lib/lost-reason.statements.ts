@@ -1,6 +1,9 @@
 import { EntityMetadata } from 'typeorm';
 import type { LostReason } from './lost-reason.entity';
 
+/** The count table's name: the module's table's, and this (see the migration that creates it). */
+const COUNTER_TABLE_SUFFIX = '_count';
+
 /** The public columns, in the order of the public object. */
 export const PUBLIC_COLUMNS = ['id', 'created_at', 'updated_at', 'lost_reason'] as const;
 
@@ -24,16 +27,32 @@ export type CursorDirection = 'after' | 'before';
  * largest cost of its own. Portable SQL only: PostgreSQL, MySQL/MariaDB and SQLite all take it.
  */
 export class LostReasonStatements {
-  private static readonly cache = new WeakMap<EntityMetadata, LostReasonStatements>();
+  private static readonly cache = new WeakMap<EntityMetadata, Promise<LostReasonStatements>>();
 
-  /** The statements of `metadata`'s table, built on first use. */
-  static of(metadata: EntityMetadata): LostReasonStatements {
+  /**
+   * The statements of `metadata`'s table, built on first use. Whether the count table of
+   * `CountOpportunityLostReasons1764374400000` exists is looked up then too: a host on
+   * `synchronize` has none (no triggers to keep it), and its totals come from `COUNT(*)`.
+   */
+  static of(metadata: EntityMetadata): Promise<LostReasonStatements> {
     let statements = this.cache.get(metadata);
     if (!statements) {
-      statements = new LostReasonStatements(metadata);
+      statements = this.build(metadata);
       this.cache.set(metadata, statements);
+      // A failed look-up (the database unreachable at that moment) is retried by the next call.
+      statements.catch(() => this.cache.delete(metadata));
     }
     return statements;
+  }
+
+  private static async build(metadata: EntityMetadata): Promise<LostReasonStatements> {
+    const counterPath = `${metadata.tablePath}${COUNTER_TABLE_SUFFIX}`;
+    const runner = metadata.connection.createQueryRunner();
+    try {
+      return new LostReasonStatements(metadata, (await runner.hasTable(counterPath)) ? counterPath : undefined);
+    } finally {
+      await runner.release();
+    }
   }
 
   /** Params: tenant, id, created_at, updated_at, lost_reason. */
@@ -70,13 +89,22 @@ export class LostReasonStatements {
 
   private readonly publicColumns: string;
 
-  private constructor(private readonly metadata: EntityMetadata) {
+  /**
+   * @param counterPath the count table kept by triggers, when the migration created it.
+   */
+  private constructor(
+    private readonly metadata: EntityMetadata,
+    readonly counterPath?: string,
+  ) {
     const column = (property: string) => this.column(property);
-    const table = this.table();
+    const table = this.path(metadata.tablePath);
     const [seq, tenant, id, createdAt] = ['seq', 'tenant_id', 'id', 'created_at'].map(column);
     this.publicColumns = PUBLIC_COLUMNS.map((name) => `${column(name)} AS ${this.quote(name)}`).join(', ');
     const selectPublic = `SELECT ${this.publicColumns} FROM ${table}`;
-    const countOfTenant = `(SELECT COUNT(*) FROM ${table} WHERE ${tenant} = ?)`;
+    // The tenant's count: a sum over its few counter rows, or a scan of its objects.
+    const countOfTenant = counterPath
+      ? `(SELECT COALESCE(SUM(${this.quote('n')}), 0) FROM ${this.path(counterPath)} WHERE ${this.quote('tenant_id')} = ?)`
+      : `(SELECT COUNT(*) FROM ${table} WHERE ${tenant} = ?)`;
 
     this.insert = this.sql(
       `INSERT INTO ${table} (${[tenant, ...PUBLIC_COLUMNS.map(column)].join(', ')}) VALUES (?, ?, ?, ?, ?)`,
@@ -86,7 +114,7 @@ export class LostReasonStatements {
       `SELECT ${this.publicColumns}, ${countOfTenant} AS ${this.quote('total')} FROM ${table} ` +
         `WHERE ${tenant} = ? ORDER BY ${createdAt} DESC, ${seq} DESC LIMIT ? OFFSET ?`,
     );
-    this.count = this.sql(`SELECT COUNT(*) AS ${this.quote('total')} FROM ${table} WHERE ${tenant} = ?`);
+    this.count = this.sql(`SELECT ${countOfTenant} AS ${this.quote('total')}`);
     this.cursorPosition = this.sql(
       `SELECT ${createdAt} AS ${this.quote('created_at')}, ${seq} AS ${this.quote('seq')}, ${countOfTenant} AS ${this.quote('total')} ` +
         `FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`,
@@ -125,8 +153,8 @@ export class LostReasonStatements {
     return this.quote(column.databaseName);
   }
 
-  private table(): string {
-    return this.metadata.tablePath.split('.').map((part) => this.quote(part)).join('.');
+  private path(tablePath: string): string {
+    return tablePath.split('.').map((part) => this.quote(part)).join('.');
   }
 
   /** `?` placeholders in the driver's own style (`$1, $2, …` on PostgreSQL). */

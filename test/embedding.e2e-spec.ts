@@ -328,7 +328,7 @@ describeEach(testedDatabases())('LostReasonModule on a named data source', (db) 
     await app.init();
     try {
       const crm = app.get<DataSource>(getDataSourceToken('crm'));
-      await crm.getRepository(LostReason).clear();
+      await crm.getRepository(LostReason).createQueryBuilder().delete().execute();
       const { body } = await request(app.getHttpServer()).post(RESOURCE).set(auth).send({ lost_reason: 'named' }).expect(201);
       expect(await crm.getRepository(LostReason).findOneBy({ id: body.id })).toMatchObject({ lost_reason: 'named' });
       expect(app.get(DataSource).hasMetadata(LostReason)).toBe(false);

@@ -198,7 +198,7 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
   });
 
   beforeEach(async () => {
-    await direct.getRepository(LostReason).clear();
+    await direct.getRepository(LostReason).createQueryBuilder().delete().execute();
   });
 
   afterEach(async () => {

@@ -56,7 +56,7 @@ describeEach(testedDatabases())('LostReasonModule working with the host', (db) =
   });
   afterAll(() => app.close());
   beforeEach(async () => {
-    await dataSource.getRepository(LostReason).clear();
+    await dataSource.getRepository(LostReason).createQueryBuilder().delete().execute();
     audit.events.length = 0;
   });
 

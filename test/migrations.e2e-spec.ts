@@ -4,6 +4,7 @@ import { DATABASES, describeEach, testedDatabases } from './support/databases';
 
 const TABLE = 'opportunity_lost_reason';
 const KEYS_TABLE = 'opportunity_lost_reason_idempotency';
+const COUNT_TABLE = 'opportunity_lost_reason_count';
 
 /**
  * The shipped migrations against the entity: on an empty database they must build exactly
@@ -46,6 +47,7 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
       'CreateOpportunityLostReason1764115200000',
       'AddTenantToOpportunityLostReason1764201600000',
       'CreateOpportunityLostReasonIdempotency1764288000000',
+      'CountOpportunityLostReasons1764374400000',
     ]);
     expect(await dataSource.showMigrations()).toBe(false);
     // The queries themselves, not just a count, so a failure says what drifted.
@@ -54,6 +56,8 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
   });
 
   it('upgrades a table holding objects: they keep their data and belong to no tenant', async () => {
+    await dataSource.undoLastMigration(); // no count table
+    expect(await hasTable(COUNT_TABLE)).toBe(false);
     await dataSource.undoLastMigration(); // no idempotency keys
     expect(await hasTable(KEYS_TABLE)).toBe(false);
     await dataSource.undoLastMigration(); // back to the first, single-tenant schema
@@ -63,10 +67,14 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
     await dataSource.runMigrations();
     const [row] = await dataSource.query(`SELECT tenant_id, lost_reason FROM ${TABLE}`);
     expect(row).toEqual({ tenant_id: '', lost_reason: 'kept' });
+    const [{ n }] = await dataSource.query(`SELECT SUM(n) AS n FROM ${COUNT_TABLE} WHERE tenant_id = ''`);
+    expect(Number(n)).toBe(1); // counted when the count table was created
     await dataSource.query(`DELETE FROM ${TABLE}`);
   });
 
   it('reverts: undoing the migrations removes the tables, and they apply again afterwards', async () => {
+    await dataSource.undoLastMigration();
+    expect(await hasTable(COUNT_TABLE)).toBe(false);
     await dataSource.undoLastMigration();
     expect(await hasTable(KEYS_TABLE)).toBe(false);
     expect(await hasTable()).toBe(true);
@@ -78,6 +86,7 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
     await dataSource.runMigrations();
     expect(await hasTable()).toBe(true);
     expect(await hasTable(KEYS_TABLE)).toBe(true);
+    expect(await hasTable(COUNT_TABLE)).toBe(true);
     expect((await dataSource.driver.createSchemaBuilder().log()).upQueries.map((query) => query.query)).toEqual([]);
   });
 });

@@ -48,3 +48,23 @@ export async function probe(name: DatabaseName): Promise<void> {
   await dataSource.initialize();
   await dataSource.destroy();
 }
+
+/**
+ * Drops the module's tables (triggers go with their table) and the migrations record, so a run
+ * starts from what it builds itself: files of another jest project may have left the migrated
+ * schema (with the count triggers) or a synchronized one behind. In-memory SQLite starts empty.
+ */
+export async function dropModuleSchema(name: DatabaseName): Promise<void> {
+  if (name === 'sqlite') return;
+  const dataSource = new DataSource(DATABASES[name] as DataSourceOptions);
+  await dataSource.initialize();
+  const queryRunner = dataSource.createQueryRunner();
+  try {
+    for (const table of ['opportunity_lost_reason', 'opportunity_lost_reason_count', 'opportunity_lost_reason_idempotency', 'migrations']) {
+      await queryRunner.dropTable(table, true);
+    }
+  } finally {
+    await queryRunner.release();
+    await dataSource.destroy();
+  }
+}

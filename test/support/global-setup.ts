@@ -1,4 +1,4 @@
-import { AVAILABLE_DATABASES_ENV, isCi, probe, requestedDatabases } from './databases';
+import { AVAILABLE_DATABASES_ENV, dropModuleSchema, isCi, probe, requestedDatabases } from './databases';
 
 /**
  * Decides which databases the e2e suite runs on. Under CI every requested database must
@@ -10,6 +10,7 @@ export default async function globalSetup(): Promise<void> {
     try {
       await probe(name);
       available.push(name);
+      await dropModuleSchema(name);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (isCi()) throw new Error(`e2e: database "${name}" is unreachable under CI: ${reason}`);

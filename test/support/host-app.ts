@@ -33,6 +33,7 @@ export async function restoreSchema(dataSource: DataSource): Promise<void> {
   const queryRunner = dataSource.createQueryRunner();
   try {
     await queryRunner.dropTable('opportunity_lost_reason_idempotency', true);
+    await queryRunner.dropTable('opportunity_lost_reason_count', true);
   } finally {
     await queryRunner.release();
   }
@@ -59,7 +60,9 @@ export async function createHostApp(
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   if (!keepRows) {
-    await app.get(DataSource).getRepository(LostReason).clear();
+    // DELETE, not clear() (TRUNCATE): MySQL/MariaDB fire no trigger on TRUNCATE, and the migrated
+    // schema keeps its counts by triggers.
+    await app.get(DataSource).getRepository(LostReason).createQueryBuilder().delete().execute();
     await app.get(DataSource).getRepository(LostReasonIdempotencyKey).clear();
   }
   return app;
