@@ -1,6 +1,10 @@
 'use strict';
 /** The runner's own connection to each benchmark database: reset and seed the shared table. */
+const path = require('node:path');
+
 const TABLE = 'opportunity_lost_reason';
+/** Everything the module's migrations create (the count table's triggers go with TABLE). */
+const SCHEMA_TABLES = [TABLE, `${TABLE}_count`, `${TABLE}_idempotency`, 'migrations'];
 const BATCH = 2000;
 
 /** `count` rows, oldest first (seq ascending = created_at ascending), with the given ids. */
@@ -23,7 +27,7 @@ async function sqlite(url) {
       return 'SQLite ' + new Database(':memory:').prepare('select sqlite_version() v').get().v + ' (better-sqlite3, file, default pragmas)';
     },
     async dropTable() {
-      open().exec(`DROP TABLE IF EXISTS ${TABLE}`);
+      for (const table of SCHEMA_TABLES) open().exec(`DROP TABLE IF EXISTS ${table}`);
     },
     async seed(ids) {
       const d = open();
@@ -55,7 +59,7 @@ async function postgres(url) {
       return (await client.query('select version() v')).rows[0].v.split(' on ')[0];
     },
     async dropTable() {
-      await client.query(`DROP TABLE IF EXISTS ${TABLE}`);
+      await client.query(`DROP TABLE IF EXISTS ${SCHEMA_TABLES.join(', ')}`);
     },
     async seed(ids) {
       const rows = rowsFor(ids);
@@ -81,11 +85,12 @@ async function mariadb(url) {
       return 'MariaDB ' + (await connection.query('select version() v'))[0][0].v;
     },
     async dropTable() {
-      await connection.query(`DROP TABLE IF EXISTS ${TABLE}`);
+      await connection.query(`DROP TABLE IF EXISTS ${SCHEMA_TABLES.join(', ')}`);
     },
     async seed(ids) {
       const rows = rowsFor(ids);
-      await connection.query(`TRUNCATE TABLE ${TABLE}`);
+      // DELETE, not TRUNCATE: MariaDB fires no trigger on TRUNCATE, and the count table would drift.
+      await connection.query(`DELETE FROM ${TABLE}`);
       for (let i = 0; i < rows.length; i += BATCH) {
         await connection.query(`INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason) VALUES ?`, [rows.slice(i, i + BATCH)]);
       }
@@ -103,4 +108,24 @@ function connect(url) {
   throw new Error(`unsupported database URL ${url}`);
 }
 
-module.exports = { connect, TABLE };
+/**
+ * Builds the schema with the module's own migrations (from dist/), as a production host does:
+ * the table, its indexes, and the count table with its triggers. The servers then find it.
+ */
+async function migrate(url) {
+  const { DataSource } = require('typeorm');
+  const { LOST_REASON_ENTITIES, LOST_REASON_MIGRATIONS } = require(path.join(__dirname, '..', 'dist'));
+  const connection = url.startsWith('sqlite:')
+    ? { type: 'better-sqlite3', database: url.slice('sqlite:'.length) }
+    : /^postgres(ql)?:/.test(url)
+      ? { type: 'postgres', url }
+      : { type: 'mariadb', url: url.replace(/^mariadb:/, 'mysql:') };
+  const dataSource = await new DataSource({ ...connection, entities: LOST_REASON_ENTITIES, migrations: LOST_REASON_MIGRATIONS }).initialize();
+  try {
+    await dataSource.runMigrations();
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+module.exports = { connect, migrate, TABLE };

@@ -3,7 +3,8 @@
  * The floor: plain node:http and the driver's prepared statements, no framework. Same
  * contract as the module (routes, bearer key, ids, list shape, newest first, errors as
  * `{ error: { type, message } }`), same statements as the module's service (one INSERT,
- * one SELECT, list page + COUNT in one statement, UPDATE … RETURNING or, on MariaDB,
+ * one SELECT, list page + the total kept in the count table (the module on a migrated schema)
+ * in one statement, UPDATE … RETURNING or, on MariaDB,
  * UPDATE + SELECT in a transaction, one DELETE).
  *
  * Env: PORT, DATABASE_URL (sqlite:PATH | postgres://… | mysql://…), API_KEYS.
@@ -13,6 +14,8 @@ const { randomBytes, createHash, timingSafeEqual } = require('node:crypto');
 
 const PATH = '/api/crm/opportunity-lost-reason';
 const TABLE = 'opportunity_lost_reason';
+/** The exact total as the module reads it on a migrated schema: the count kept by triggers. */
+const TOTAL = `(SELECT COALESCE(SUM(n), 0) FROM ${TABLE}_count WHERE tenant_id = '')`;
 const ID = /^opportunity-lost-reason_[0-9a-f]{32}$/;
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const digest = (key) => createHash('sha256').update(key).digest();
@@ -35,9 +38,9 @@ function sqliteStore(file) {
   const insert = db.prepare(`INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason) VALUES (?, ?, ?, ?)`);
   const select = db.prepare(`SELECT id, created_at, updated_at, lost_reason FROM ${TABLE} WHERE id = ?`);
   const page = db.prepare(
-    `SELECT id, created_at, updated_at, lost_reason, (SELECT COUNT(*) FROM ${TABLE}) AS total FROM ${TABLE} ORDER BY seq DESC LIMIT ? OFFSET ?`,
+    `SELECT id, created_at, updated_at, lost_reason, ${TOTAL} AS total FROM ${TABLE} ORDER BY seq DESC LIMIT ? OFFSET ?`,
   );
-  const count = db.prepare(`SELECT COUNT(*) AS total FROM ${TABLE}`);
+  const count = db.prepare(`SELECT ${TOTAL} AS total`);
   const update = db.prepare(
     `UPDATE ${TABLE} SET updated_at = ?, lost_reason = CASE WHEN ? THEN ? ELSE lost_reason END WHERE id = ? RETURNING id, created_at, updated_at, lost_reason`,
   );
@@ -79,9 +82,9 @@ function postgresStore(url) {
       return (await q('get', `SELECT id, created_at, updated_at, lost_reason FROM ${TABLE} WHERE id = $1`, [id]))[0];
     },
     page: (limit, offset) =>
-      q('page', `SELECT id, created_at, updated_at, lost_reason, (SELECT COUNT(*) FROM ${TABLE}) AS total FROM ${TABLE} ORDER BY seq DESC LIMIT $1 OFFSET $2`, [limit, offset]),
+      q('page', `SELECT id, created_at, updated_at, lost_reason, ${TOTAL} AS total FROM ${TABLE} ORDER BY seq DESC LIMIT $1 OFFSET $2`, [limit, offset]),
     async count() {
-      return Number((await q('count', `SELECT COUNT(*) AS total FROM ${TABLE}`, []))[0].total);
+      return Number((await q('count', `SELECT ${TOTAL} AS total`, []))[0].total);
     },
     async update(id, now, set, value) {
       const rows = await q(
@@ -114,13 +117,13 @@ function mariadbStore(url) {
     async page(limit, offset) {
       // LIMIT/OFFSET placeholders take strings in mysql2's binary protocol
       const [rows] = await pool.execute(
-        `SELECT id, created_at, updated_at, lost_reason, (SELECT COUNT(*) FROM ${TABLE}) AS total FROM ${TABLE} ORDER BY seq DESC LIMIT ? OFFSET ?`,
+        `SELECT id, created_at, updated_at, lost_reason, ${TOTAL} AS total FROM ${TABLE} ORDER BY seq DESC LIMIT ? OFFSET ?`,
         [String(limit), String(offset)],
       );
       return rows;
     },
     async count() {
-      return Number((await pool.execute(`SELECT COUNT(*) AS total FROM ${TABLE}`))[0][0].total);
+      return Number((await pool.execute(`SELECT ${TOTAL} AS total`))[0][0].total);
     },
     async update(id, now, set, value) {
       // No UPDATE … RETURNING on MariaDB: UPDATE then SELECT in one transaction, as the module does.

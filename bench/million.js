@@ -349,6 +349,7 @@ const COUNTER_SQL = {
       FOR EACH STATEMENT EXECUTE FUNCTION ${COUNTER}_truncate();`,
   drop: `
     DROP TABLE IF EXISTS ${COUNTER};
+    DROP FUNCTION IF EXISTS ${COUNTER}_rows() CASCADE; -- the shipped migration's triggers, replaced by the prototypes studied here
     DROP FUNCTION IF EXISTS ${COUNTER}_row() CASCADE;
     DROP FUNCTION IF EXISTS ${COUNTER}_ins() CASCADE;
     DROP FUNCTION IF EXISTS ${COUNTER}_del() CASCADE;
@@ -616,8 +617,48 @@ function markdown(r) {
   return L.join('\n');
 }
 
+/**
+ * `--shipped`: the service as it ships (its migrations include the count table and triggers)
+ * at `small` and `big` rows, nothing else; prints one Markdown table.
+ */
+async function measureShipped(small, big) {
+  const a = await setupService(small);
+  const b = await setupService(big);
+  const lines = [
+    `| operation (at ${big.toLocaleString('en')} rows) | ${small.toLocaleString('en')} rows, median ms | ${big.toLocaleString('en')} rows, median ms | ratio |`,
+    '|---|---:|---:|---:|',
+  ];
+  for (const key of ['retrieve', 'first', 'offset', 'cursor']) {
+    const opts = key === 'offset' ? { warmup: 2, min: 10, max: 40, budgetMs: 10000 } : {};
+    const [sa, sb] = await timePair(a.ops[key].run, b.ops[key].run, opts);
+    lines.push(`| \`${b.ops[key].label}\` | ${sa.median.toFixed(3)} | ${sb.median.toFixed(3)} | ${(sb.median / sa.median).toFixed(1)}× |`);
+    log(`${key}: ${sa.median.toFixed(3)} / ${sb.median.toFixed(3)} ms`);
+  }
+  lines.push('', 'Statements sent (at the big table):', '');
+  for (const key of ['first', 'cursor']) {
+    for (const st of b.ops[key].statements) lines.push(`- ${key}: \`${st.query.replace(/\s+/g, ' ')}\``);
+  }
+  for (const x of [a, b]) {
+    await x.c.end();
+    await x.ds.destroy();
+  }
+  return lines.join('\n');
+}
+
 async function main() {
   const started = Date.now();
+  if (arg('shipped', false)) {
+    const seeded = [await createAndSeed(SMALL), await createAndSeed(ROWS)];
+    for (const rows of [SMALL, ROWS]) {
+      const v = await client(schemaOf(rows));
+      await v.query(`VACUUM ANALYZE ${TABLE}`);
+      await v.end();
+    }
+    const m = machine();
+    process.stdout.write(`Run: ${new Date().toUTCString()} · ${m.nproc} cores · load ${m.load} · seeded ${seeded.map((x) => `${x.rows} rows in ${x.seconds.insert.toFixed(1)} s`).join(', ')}\n\n`);
+    process.stdout.write((await measureShipped(SMALL, ROWS)) + '\n');
+    return;
+  }
   const results = { machine: machine(), rows: ROWS, small: SMALL };
   const c = await client();
   const setting = async (name) => (await c.query(`SELECT current_setting('${name}') AS v`)).rows[0].v;

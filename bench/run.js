@@ -23,7 +23,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const autocannon = require('autocannon');
-const { connect } = require('./db');
+const { connect, migrate } = require('./db');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'dist-bench');
@@ -284,6 +284,7 @@ async function runDatabase(db) {
   try {
     dbVersions[db] = await store.version();
     await store.dropTable();
+    await migrate(url);
     const state = { ids: Array.from({ length: config.rows }, newId), deleteIds: Array.from({ length: config.deleteRows }, newId), cursor: 0 };
     let table = 'none';
     const seed = async (kind) => {

@@ -119,6 +119,10 @@ describe('toLostReasonErrorResponse: database faults', () => {
     ['InnoDB lock wait timeout', withCode('Lock wait timeout exceeded; try restarting transaction', { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 })],
     ['MariaDB max_statement_time', withCode('Query execution was interrupted (max_statement_time exceeded)', { code: 'ER_STATEMENT_TIMEOUT', errno: 1969 })],
     ['pg query_timeout', new Error('Query read timeout')],
+    // A host transaction and a module write (or their count triggers) can deadlock: retryable.
+    ['PostgreSQL deadlock_detected (40P01)', withCode('deadlock detected', { code: '40P01' })],
+    ['PostgreSQL serialization_failure (40001)', withCode('could not serialize access due to concurrent update', { code: '40001' })],
+    ['InnoDB deadlock', withCode('Deadlock found when trying to get lock; try restarting transaction', { code: 'ER_LOCK_DEADLOCK', errno: 1213 })],
   ])('answers a statement the database gave up on (%s) with a 503', (_label, error) => {
     expect(toLostReasonErrorResponse(failedQuery(error), ID)).toEqual({ status: 503, body: { error: TIMED_OUT } });
   });

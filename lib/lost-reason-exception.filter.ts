@@ -84,13 +84,19 @@ const UNAVAILABLE_CODES = new Set<string | number>([
   '08000', '08001', '08003', '08004', '08006', '08007', '57P01', '57P02', '57P03', '53300',
 ]);
 
-/** Codes of a statement the database gave up on (the host's statement or lock timeouts). */
+/**
+ * Codes of a statement the database gave up on: the host's statement or lock timeouts, and the
+ * rollback that breaks a deadlock or a serialization conflict (a retry succeeds).
+ */
 const TIMEOUT_CODES = new Set<string | number>([
   '57014', // PostgreSQL query_canceled (statement_timeout)
   '55P03', // PostgreSQL lock_not_available (lock_timeout)
   'ER_LOCK_WAIT_TIMEOUT', // innodb_lock_wait_timeout
   'ER_STATEMENT_TIMEOUT', // MariaDB max_statement_time
   'ER_QUERY_TIMEOUT', // MySQL max_execution_time
+  '40P01', // PostgreSQL deadlock_detected
+  '40001', // PostgreSQL serialization_failure
+  'ER_LOCK_DEADLOCK', // InnoDB deadlock
 ]);
 
 /** Driver errors without a code: pg's and pg-pool's connection failures, mysql2's closed connection. */
