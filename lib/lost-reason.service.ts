@@ -193,7 +193,7 @@ export class LostReasonService implements OnModuleInit {
     if (this.findsRowsFirst) {
       const seq = await this.seqOf(id);
       return this.repository.manager.transaction(async (transaction) => {
-        const [current] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [seq], transaction);
+        const [current] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [seq], { manager: transaction });
         if (!current) throw new LostReasonNotFoundException(id);
         const updatedAt = laterThan(current.updated_at);
         await this.write((sql) => sql.updateBySeq[variant], [updatedAt, ...set, seq], transaction);
@@ -203,7 +203,7 @@ export class LostReasonService implements OnModuleInit {
     const now = new Date().toISOString();
     let [row] = (await this.write((sql) => sql.updateIfOlder[variant], [now, ...set, id, tenant, now])).records as LostReasonRow[];
     for (let attempt = 0; row === undefined && attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      const { updated_at: previous } = await this.findRow(id);
+      const { updated_at: previous } = await this.findRow(id, 'master');
       [row] = (await this.write((sql) => sql.updateIfUnchanged[variant], [laterThan(previous), ...set, id, tenant, previous])).records as LostReasonRow[];
     }
     if (row === undefined) throw new ConflictException('The object is being updated by other requests; retry.');
@@ -222,20 +222,27 @@ export class LostReasonService implements OnModuleInit {
 
   /** The primary key of this tenant's object `id`, by a plain read (see `findsRowsFirst`). */
   private async seqOf(id: string): Promise<number> {
-    const [found] = await this.read<{ seq: number }>((sql) => sql.seqOf, [id, this.tenantId]);
+    const [found] = await this.read<{ seq: number }>((sql) => sql.seqOf, [id, this.tenantId], { mode: 'master' });
     if (!found) throw new LostReasonNotFoundException(id);
     return found.seq;
   }
 
-  private async findRow(id: string): Promise<LostReasonRow> {
-    const [row] = isPossibleId(id) ? await this.read<LostReasonRow>((sql) => sql.retrieve, [id, this.tenantId]) : [];
+  private async findRow(id: string, mode?: ReplicationMode): Promise<LostReasonRow> {
+    const [row] = isPossibleId(id) ? await this.read<LostReasonRow>((sql) => sql.retrieve, [id, this.tenantId], { mode }) : [];
     if (!row) throw new LostReasonNotFoundException(id);
     return row;
   }
 
-  /** The rows of a SELECT: on replicas when the host has them, unless inside a transaction. */
-  private async read<T>(statement: Statement, parameters: unknown[], manager = this.repository.manager): Promise<T[]> {
-    return (await this.run(statement, parameters, manager, manager.connection.defaultReplicationModeForReads())).records as T[];
+  /**
+   * The rows of a SELECT: on replicas when the host has them (unless inside a transaction), or
+   * on the primary (`'master'`) for the reads a write depends on, which must not lag.
+   */
+  private async read<T>(
+    statement: Statement,
+    parameters: unknown[],
+    { manager = this.repository.manager, mode }: { manager?: EntityManager; mode?: ReplicationMode } = {},
+  ): Promise<T[]> {
+    return (await this.run(statement, parameters, manager, mode ?? manager.connection.defaultReplicationModeForReads())).records as T[];
   }
 
   /** A write statement's result (`records` holds what RETURNING returned; `affected`, the row count). */
