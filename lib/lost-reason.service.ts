@@ -126,7 +126,10 @@ export class LostReasonService implements OnModuleInit {
 
   private async listByOffset(limit: number, offset: number): Promise<LostReasonList> {
     const tenant = this.tenantId;
-    const rows = await this.read<LostReasonRow & { total: string | number }>((sql) => sql.pageByOffset, [tenant, tenant, limit, offset]);
+    const rows =
+      offset === 0
+        ? await this.read<PageRow>((sql) => sql.firstPage, [tenant, tenant, limit])
+        : await this.read<PageRow>((sql) => sql.pageAtOffset, [tenant, tenant, limit, offset]);
     const total = Number(rows.length > 0 ? rows[0].total : (await this.read<{ total: string | number }>((sql) => sql.count, [tenant]))[0].total);
     return { data: rows.map(toObject), has_more: offset + rows.length < total, total };
   }
@@ -164,7 +167,7 @@ export class LostReasonService implements OnModuleInit {
   async delete(id: string): Promise<DeletedLostReason> {
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
     const { affected } = this.findsRowsFirst
-      ? await this.write((sql) => sql.deleteBySeq, [await this.seqOf(id)])
+      ? await this.write((sql) => sql.deleteBySeq, [(await this.rowOf(id)).seq])
       : await this.write((sql) => sql.delete, [id, this.tenantId]);
     if (!affected) throw new LostReasonNotFoundException(id);
     const deleted: DeletedLostReason = { id, deleted: true };
@@ -183,21 +186,30 @@ export class LostReasonService implements OnModuleInit {
    * `updated_at` with a compare-and-set, retried if another update wins the race. (SQLite must
    * not use a transaction here: TypeORM shares one connection between all its concurrent
    * callers, so their statements would interleave inside it.)
-   * MySQL/MariaDB, without UPDATE … RETURNING: `SELECT … FOR UPDATE` then `UPDATE` in one
-   * transaction.
+   * MySQL/MariaDB, without UPDATE … RETURNING: a plain read, then an `UPDATE` by primary key
+   * if `updated_at` is still the one read; when another write came in between, `SELECT … FOR
+   * UPDATE` then `UPDATE` in one transaction.
    */
   protected async updateRow(id: string, lostReason: string | null | undefined): Promise<LostReasonRow> {
     const set = lostReason === undefined ? [] : [lostReason];
+    const changed = lostReason === undefined ? {} : { lost_reason: lostReason };
     const variant = lostReason === undefined ? 'timestampOnly' : 'withLostReason';
     const tenant = this.tenantId;
     if (this.findsRowsFirst) {
-      const seq = await this.seqOf(id);
+      // A plain read, then a compare-and-set by primary key: two statements, no lock held.
+      const current = await this.rowOf(id);
+      const updatedAt = laterThan(current.updated_at);
+      const { affected } = await this.write((sql) => sql.updateBySeqIfUnchanged[variant], [updatedAt, ...set, current.seq, current.updated_at]);
+      if (affected) return { ...current, updated_at: updatedAt, ...changed };
+      // Another write came first: lock the row and write on what it holds now. (Retrying the
+      // plain read would not do inside a host's REPEATABLE READ transaction: it would see the
+      // same old snapshot every time.)
       return this.repository.manager.transaction(async (transaction) => {
-        const [current] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [seq], { manager: transaction });
-        if (!current) throw new LostReasonNotFoundException(id);
-        const updatedAt = laterThan(current.updated_at);
-        await this.write((sql) => sql.updateBySeq[variant], [updatedAt, ...set, seq], transaction);
-        return { ...current, updated_at: updatedAt, ...(lostReason === undefined ? {} : { lost_reason: lostReason }) };
+        const [locked] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [current.seq], { manager: transaction });
+        if (!locked) throw new LostReasonNotFoundException(id);
+        const next = laterThan(locked.updated_at);
+        await this.write((sql) => sql.updateBySeq[variant], [next, ...set, current.seq], transaction);
+        return { ...locked, updated_at: next, ...changed };
       });
     }
     const now = new Date().toISOString();
@@ -220,11 +232,11 @@ export class LostReasonService implements OnModuleInit {
     return isMysqlFamily(this.repository.manager.connection.driver.options.type);
   }
 
-  /** The primary key of this tenant's object `id`, by a plain read (see `findsRowsFirst`). */
-  private async seqOf(id: string): Promise<number> {
-    const [found] = await this.read<{ seq: number }>((sql) => sql.seqOf, [id, this.tenantId], { mode: 'master' });
+  /** This tenant's object `id` with its primary key, by a plain read (see `findsRowsFirst`). */
+  private async rowOf(id: string): Promise<LostReasonRow & { seq: number }> {
+    const [found] = await this.read<LostReasonRow & { seq: number }>((sql) => sql.rowOf, [id, this.tenantId], { mode: 'master' });
     if (!found) throw new LostReasonNotFoundException(id);
-    return found.seq;
+    return found;
   }
 
   private async findRow(id: string, mode?: ReplicationMode): Promise<LostReasonRow> {
@@ -261,6 +273,9 @@ export class LostReasonService implements OnModuleInit {
     }
   }
 }
+
+/** A row of a page by offset: the object's columns and the tenant's total. */
+type PageRow = LostReasonRow & { total: string | number };
 
 /** Picks one of the prepared statements. */
 type Statement = (statements: LostReasonStatements) => string;

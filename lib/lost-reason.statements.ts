@@ -59,21 +59,23 @@ export class LostReasonStatements {
   readonly insert: string;
   /** Params: id, tenant. */
   readonly retrieve: string;
-  /** One page by offset, with the total of the tenant's objects on every row. Params: tenant, tenant, limit, offset. */
-  readonly pageByOffset: string;
+  /** The first page, with the total of the tenant's objects on every row. Params: tenant, tenant, limit. */
+  readonly firstPage: string;
+  /** A page at an offset, with the total on every row. Params: tenant, tenant, limit, offset. */
+  readonly pageAtOffset: string;
   /** Params: tenant. */
   readonly count: string;
   /** The cursor's sort key and the total. Params: tenant, id, tenant. */
   readonly cursorPosition: string;
   /** A page next to a cursor, nearest first. Params: tenant, created_at ×3, seq, limit. */
   readonly pageNextTo: Record<CursorDirection, string>;
-  /** MySQL/MariaDB: the row's primary key by a plain (non-locking) read. Params: id, tenant. */
-  readonly seqOf: string;
+  /** MySQL/MariaDB: the row with its primary key, by a plain (non-locking) read. Params: id, tenant. */
+  readonly rowOf: string;
   /** MySQL/MariaDB: the row locked for update, by primary key. Params: seq. */
   readonly lockBySeq: string;
   /** Params: id, tenant. */
   readonly delete: string;
-  /** MySQL/MariaDB: deletes the row found by `seqOf`. Params: seq. */
+  /** MySQL/MariaDB: deletes the row found by `rowOf`. Params: seq. */
   readonly deleteBySeq: string;
 
   /**
@@ -84,6 +86,11 @@ export class LostReasonStatements {
   readonly updateIfOlder: UpdateVariants;
   /** The compare-and-set retry: as `updateIfOlder`, if `updated_at` still equals the last param. */
   readonly updateIfUnchanged: UpdateVariants;
+  /**
+   * MySQL/MariaDB: the compare-and-set update of the row read by `rowOf`, if its `updated_at`
+   * is still the one read. Params: updated_at[, lost_reason], seq, updated_at read.
+   */
+  readonly updateBySeqIfUnchanged: UpdateVariants;
   /** MySQL/MariaDB: the update of a row locked by `lockBySeq`. Params: updated_at[, lost_reason], seq. */
   readonly updateBySeq: UpdateVariants;
 
@@ -110,9 +117,18 @@ export class LostReasonStatements {
       `INSERT INTO ${table} (${[tenant, ...PUBLIC_COLUMNS.map(column)].join(', ')}) VALUES (?, ?, ?, ?, ?)`,
     );
     this.retrieve = this.sql(`${selectPublic} WHERE ${id} = ? AND ${tenant} = ?`);
-    this.pageByOffset = this.sql(
+    const newestFirst = `ORDER BY ${createdAt} DESC, ${seq} DESC`;
+    this.firstPage = this.sql(
+      `SELECT ${this.publicColumns}, ${countOfTenant} AS ${this.quote('total')} FROM ${table} WHERE ${tenant} = ? ${newestFirst} LIMIT ?`,
+    );
+    // A deferred join: the skipped rows are walked in the index alone (it holds tenant_id,
+    // created_at and the primary key seq), and only the page's rows are read from the table.
+    // MariaDB otherwise fetches every skipped row (4x slower at offset 9,000 of 10,000).
+    const pageSeq = this.quote('page_seq');
+    this.pageAtOffset = this.sql(
       `SELECT ${this.publicColumns}, ${countOfTenant} AS ${this.quote('total')} FROM ${table} ` +
-        `WHERE ${tenant} = ? ORDER BY ${createdAt} DESC, ${seq} DESC LIMIT ? OFFSET ?`,
+        `INNER JOIN (SELECT ${seq} AS ${pageSeq} FROM ${table} WHERE ${tenant} = ? ${newestFirst} LIMIT ? OFFSET ?) ${this.quote('page')} ` +
+        `ON ${seq} = ${pageSeq} ${newestFirst}`,
     );
     this.count = this.sql(`SELECT ${countOfTenant} AS ${this.quote('total')}`);
     this.cursorPosition = this.sql(
@@ -128,7 +144,7 @@ export class LostReasonStatements {
           `ORDER BY ${createdAt} ${direction}, ${seq} ${direction} LIMIT ?`,
       );
     this.pageNextTo = { after: nextTo('<', 'DESC'), before: nextTo('>', 'ASC') };
-    this.seqOf = this.sql(`SELECT ${seq} AS ${this.quote('seq')} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
+    this.rowOf = this.sql(`SELECT ${seq} AS ${this.quote('seq')}, ${this.publicColumns} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
     this.lockBySeq = this.sql(`${selectPublic} WHERE ${seq} = ? FOR UPDATE`);
     this.delete = this.sql(`DELETE FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
     this.deleteBySeq = this.sql(`DELETE FROM ${table} WHERE ${seq} = ?`);
@@ -141,6 +157,8 @@ export class LostReasonStatements {
     this.updateIfOlder = { withLostReason: compareAndSet('<', true), timestampOnly: compareAndSet('<', false) };
     this.updateIfUnchanged = { withLostReason: compareAndSet('=', true), timestampOnly: compareAndSet('=', false) };
     this.updateBySeq = { withLostReason: update(true, `${seq} = ?`), timestampOnly: update(false, `${seq} = ?`) };
+    const bySeqIfUnchanged = `${seq} = ? AND ${updatedAt} = ?`;
+    this.updateBySeqIfUnchanged = { withLostReason: update(true, bySeqIfUnchanged), timestampOnly: update(false, bySeqIfUnchanged) };
   }
 
   private quote(name: string): string {

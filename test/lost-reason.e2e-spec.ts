@@ -481,6 +481,10 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       const final = (await api().get(`${RESOURCE}/${id}`).set(auth).expect(200)).body;
       const winner = responses.find((r) => r.body.lost_reason === final.lost_reason);
       expect(winner?.body).toEqual(final);
+      // The writes happened one after another: each moved updated_at past the one before it.
+      const stamps = responses.map((r) => r.body.updated_at as string).sort();
+      expect(new Set(stamps).size).toBe(values.length);
+      expect(final.updated_at).toBe(stamps.at(-1));
     });
 
     it('of parallel deletes of one object exactly one succeeds', async () => {
