@@ -38,12 +38,15 @@ const PRELOAD = path.join(OUT, 'preload.js');
 
 const auth = (body) => (body ? { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } : { authorization: `Bearer ${KEY}` });
 const pick = (a) => a[Math.floor(Math.random() * a.length)];
-const ids = Array.from({ length: 10000 }, () => 'opportunity-lost-reason_' + randomBytes(16).toString('hex'));
+// delete needs a fresh id per request: enough for the warm-up and the profiled seconds.
+const ids = Array.from({ length: workload === 'delete' ? 60000 : 10000 }, () => 'opportunity-lost-reason_' + randomBytes(16).toString('hex'));
+let nextDelete = 0;
 const REQUESTS = {
   create: () => ['POST', P, '{"lost_reason":"Price too high"}'],
   retrieve: () => ['GET', `${P}/${pick(ids)}`],
   list: () => ['GET', `${P}?limit=20&offset=0`],
   update: () => ['PATCH', `${P}/${pick(ids)}`, '{"lost_reason":"Went with a competitor"}'],
+  delete: () => ['DELETE', `${P}/${ids[nextDelete++ % ids.length]}`],
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,7 +60,7 @@ async function load(duration) {
 }
 
 async function main() {
-  if (!SCRIPTS[server] || !URLS[db] || !REQUESTS[workload]) throw new Error('usage: profile.js <module|module-fastify|baseline|floor> <sqlite|postgres|mariadb> <create|retrieve|list|update> [seconds]');
+  if (!SCRIPTS[server] || !URLS[db] || !REQUESTS[workload]) throw new Error('usage: profile.js <module|module-fastify|baseline|floor> <sqlite|postgres|mariadb> <create|retrieve|list|update|delete> [seconds]');
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(PRELOAD, `const inspector = require('node:inspector'); const fs = require('node:fs');
 const session = new inspector.Session(); session.connect();
