@@ -96,12 +96,10 @@ export class LostReasonStatements {
 
   private readonly publicColumns: string;
 
-  /**
-   * @param counterPath the count table kept by triggers, when the migration created it.
-   */
+  /** `counterPath`: the count table kept by triggers, when the migration created it. */
   private constructor(
     private readonly metadata: EntityMetadata,
-    readonly counterPath?: string,
+    counterPath?: string,
   ) {
     const column = (property: string) => this.column(property);
     const table = this.path(metadata.tablePath);
