@@ -309,7 +309,7 @@ async function runDatabase(db) {
       if (name !== 'module' && !config.servers.includes(name)) continue;
       console.log(`[bench] ${db}: starting ${name} on :${PORTS[name]}`);
       servers[name] = await startServer(name, url, db);
-      (memory[db] ??= {})[name] = { start: rssMiB(servers[name]) };
+      (memory[db] ??= {})[name] = { start: rssMiB(servers[name]), rounds: [] };
     }
     if (!config.servers.includes('module')) await stopServer(servers.module).then(() => delete servers.module);
     for (const name of config.servers) {
@@ -336,6 +336,8 @@ async function runDatabase(db) {
           console.log(`[bench] ${db} r${round + 1} ${workload.padEnd(9)} ${name.padEnd(14)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms${value.non2xx || value.errors ? `  non-2xx ${value.non2xx} errors ${value.errors}` : ''}`);
         }
       }
+      // After every round, so growth that keeps going shows apart from a plateau reached early.
+      for (const [name, server] of Object.entries(servers)) memory[db][name]?.rounds.push(rssMiB(server));
     }
     for (const [name, server] of Object.entries(servers)) if (memory[db][name]) memory[db][name].end = rssMiB(server);
   } finally {
@@ -433,13 +435,14 @@ function report() {
       lines.push(`| ${SERVERS[name].label} | ${fmt(v.rps, 0)} · ${fmt(v.p50)} · ${fmt(v.p99)} | ${per} |`);
     }
   }
-  lines.push('', '### Memory (RSS, MiB): after start-up → after all rounds of sustained load', '');
+  lines.push('', '### Memory (RSS, MiB): after start-up → after each round of sustained load', '');
   lines.push(`| server | ${[...dbs, ...(memory.none ? ['no database'] : [])].join(' | ')} |`);
   lines.push(`|---|${[...dbs, ...(memory.none ? ['x'] : [])].map(() => '---:').join('|')}|`);
   for (const name of Object.keys(SERVERS)) {
     const cols = [...dbs, ...(memory.none ? ['none'] : [])].map((db) => {
       const m = memory[db]?.[name];
-      return m && (config.servers.includes(name) || db === 'none') ? `${fmt(m.start, 0)} → ${fmt(m.end, 0)}` : '–';
+      const after = m?.rounds?.length ? m.rounds : [m?.end];
+      return m && (config.servers.includes(name) || db === 'none') ? [m.start, ...after].map((v) => fmt(v, 0)).join(' → ') : '–';
     });
     if (cols.some((c) => c !== '–')) lines.push(`| ${SERVERS[name].label} | ${cols.join(' | ')} |`);
   }

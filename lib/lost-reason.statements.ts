@@ -1,8 +1,13 @@
-import { EntityMetadata } from 'typeorm';
+import { EntityMetadata, QueryRunner } from 'typeorm';
+import { isMysqlFamily, isSqlite } from './lost-reason-drivers';
 import type { LostReason } from './lost-reason.entity';
 
 /** The count table's name: the module's table's, and this (see the migration that creates it). */
 const COUNTER_TABLE_SUFFIX = '_count';
+
+/** `schema.table` (or `table`) quoted part by part for the entity's driver. */
+const quotePath = (metadata: EntityMetadata, tablePath: string): string =>
+  tablePath.split('.').map((part) => metadata.connection.driver.escape(part)).join('.');
 
 /** The public columns, in the order of the public object. */
 export const PUBLIC_COLUMNS = ['id', 'created_at', 'updated_at', 'lost_reason'] as const;
@@ -49,10 +54,34 @@ export class LostReasonStatements {
     const counterPath = `${metadata.tablePath}${COUNTER_TABLE_SUFFIX}`;
     const runner = metadata.connection.createQueryRunner();
     try {
-      return new LostReasonStatements(metadata, (await runner.hasTable(counterPath)) ? counterPath : undefined);
+      const counted = (await runner.hasTable(counterPath)) && (await this.hasCountTrigger(runner, metadata));
+      return new LostReasonStatements(metadata, counted ? counterPath : undefined);
     } finally {
       await runner.release();
     }
+  }
+
+  /**
+   * Whether the table still has the migration's insert trigger. A table dropped and created
+   * again (by hand, or by `synchronize` after it) has lost its triggers while the count table
+   * stays behind: counting with it would go stale, so `COUNT(*)` is used then.
+   */
+  private static async hasCountTrigger(runner: QueryRunner, metadata: EntityMetadata): Promise<boolean> {
+    const type = metadata.connection.driver.options.type;
+    const trigger = `${metadata.tableName}${COUNTER_TABLE_SUFFIX}_insert`;
+    const [owner, table] = metadata.tablePath.includes('.') ? metadata.tablePath.split('.') : [undefined, metadata.tablePath];
+    const found: unknown[] =
+      type === 'postgres'
+        ? await runner.query('SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2', [quotePath(metadata, metadata.tablePath), trigger])
+        : isMysqlFamily(type)
+          ? await runner.query(
+              'SELECT 1 FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = COALESCE(?, DATABASE()) AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME = ?',
+              [owner ?? null, table, trigger],
+            )
+          : isSqlite(type)
+            ? await runner.query("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name = ?", [table, trigger])
+            : [];
+    return found.length > 0;
   }
 
   /** Params: tenant, id, created_at, updated_at, lost_reason. */
@@ -170,7 +199,7 @@ export class LostReasonStatements {
   }
 
   private path(tablePath: string): string {
-    return tablePath.split('.').map((part) => this.quote(part)).join('.');
+    return quotePath(this.metadata, tablePath);
   }
 
   /** `?` placeholders in the driver's own style (`$1, $2, …` on PostgreSQL). */

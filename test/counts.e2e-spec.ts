@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource, DataSourceOptions, Logger as TypeOrmLogger } from 'typeorm';
 import {
   assignUntenantedLostReasons,
@@ -31,6 +34,10 @@ class StatementLog implements TypeOrmLogger {
  */
 describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db) => {
   const log = new StatementLog();
+  // SQLite in a file, not in memory: one test opens a second data source on the same database.
+  const sqliteFile = join(tmpdir(), `lost-reason-counts-${process.pid}.sqlite`);
+  const connection = (): DataSourceOptions =>
+    db === 'sqlite' ? { type: 'better-sqlite3', database: sqliteFile } : (DATABASES[db] as DataSourceOptions);
   let dataSource: DataSource;
   let service: LostReasonService;
   const tenants = ['acme', 'globex'];
@@ -61,8 +68,9 @@ describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db
 
   beforeAll(async () => {
     await dropModuleSchema(db);
+    rmSync(sqliteFile, { force: true });
     dataSource = await new DataSource({
-      ...(DATABASES[db] as DataSourceOptions),
+      ...connection(),
       entities: [...LOST_REASON_ENTITIES],
       migrations: LOST_REASON_MIGRATIONS,
       migrationsRun: true,
@@ -74,6 +82,7 @@ describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db
   afterAll(async () => {
     await dataSource?.destroy();
     await dropModuleSchema(db);
+    rmSync(sqliteFile, { force: true });
   });
 
   it('lists with the kept count, not a COUNT(*) of the table', async () => {
@@ -138,6 +147,26 @@ describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db
     await expectExact({ acme: 0, globex: 0 });
     await service.forTenant('globex').create();
     await expectExact({ acme: 0, globex: 1 });
+  });
+
+  it('is not trusted without its triggers: a table created again by synchronize counts with COUNT(*)', async () => {
+    // The module's table dropped and created again (its triggers go with it); the count table stays.
+    await dataSource.query('DROP TABLE opportunity_lost_reason');
+    await dataSource.synchronize();
+    const fresh = await new DataSource({ ...connection(), entities: [...LOST_REASON_ENTITIES] } as DataSourceOptions).initialize();
+    try {
+      const stale = new LostReasonService(fresh.getRepository(LostReason), undefined, { multiTenant: true });
+      await stale.forTenant('acme').create();
+      expect((await stale.forTenant('acme').list()).total).toBe(1);
+      expect((await stale.forTenant('globex').list()).total).toBe(0);
+    } finally {
+      await fresh.destroy();
+    }
+    // Back to the migrated schema for the next test.
+    await dataSource.query('DELETE FROM opportunity_lost_reason');
+    await dataSource.undoLastMigration();
+    await dataSource.runMigrations();
+    await service.forTenant('globex').create();
   });
 
   it('the migration reverts and re-applies, counting the rows already there', async () => {

@@ -13,3 +13,8 @@ process.env.ADAPTER ??= 'express';
 beforeAll(async () => {
   for (const db of testedDatabases()) await dropModuleSchema(db);
 });
+// After every file too: the count table and its triggers must not outlive this project's files,
+// or the synchronize projects' apps would find them and count with them.
+afterAll(async () => {
+  for (const db of testedDatabases()) await dropModuleSchema(db);
+});
