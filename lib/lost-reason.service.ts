@@ -167,7 +167,7 @@ export class LostReasonService implements OnModuleInit {
   async delete(id: string): Promise<DeletedLostReason> {
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
     const { affected } = this.findsRowsFirst
-      ? await this.write((sql) => sql.deleteBySeq, [(await this.rowOf(id)).seq])
+      ? await this.write((sql) => sql.deleteBySeq, [(await this.rowOf(id)).seq, this.tenantId])
       : await this.write((sql) => sql.delete, [id, this.tenantId]);
     if (!affected) throw new LostReasonNotFoundException(id);
     const deleted: DeletedLostReason = { id, deleted: true };
@@ -199,16 +199,16 @@ export class LostReasonService implements OnModuleInit {
       // A plain read, then a compare-and-set by primary key: two statements, no lock held.
       const current = await this.rowOf(id);
       const updatedAt = laterThan(current.updated_at);
-      const { affected } = await this.write((sql) => sql.updateBySeqIfUnchanged[variant], [updatedAt, ...set, current.seq, current.updated_at]);
+      const { affected } = await this.write((sql) => sql.updateBySeqIfUnchanged[variant], [updatedAt, ...set, current.seq, tenant, current.updated_at]);
       if (affected) return { ...current, updated_at: updatedAt, ...changed };
       // Another write came first: lock the row and write on what it holds now. (Retrying the
       // plain read would not do inside a host's REPEATABLE READ transaction: it would see the
       // same old snapshot every time.)
       return this.repository.manager.transaction(async (transaction) => {
-        const [locked] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [current.seq], { manager: transaction });
+        const [locked] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [current.seq, tenant], { manager: transaction });
         if (!locked) throw new LostReasonNotFoundException(id);
         const next = laterThan(locked.updated_at);
-        await this.write((sql) => sql.updateBySeq[variant], [next, ...set, current.seq], transaction);
+        await this.write((sql) => sql.updateBySeq[variant], [next, ...set, current.seq, tenant], transaction);
         return { ...locked, updated_at: next, ...changed };
       });
     }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { EntityMetadata, QueryRunner } from 'typeorm';
 import { isMysqlFamily, isSqlite } from './lost-reason-drivers';
 import type { LostReason } from './lost-reason.entity';
@@ -54,7 +55,14 @@ export class LostReasonStatements {
     const counterPath = `${metadata.tablePath}${COUNTER_TABLE_SUFFIX}`;
     const runner = metadata.connection.createQueryRunner();
     try {
-      const counted = (await runner.hasTable(counterPath)) && (await this.hasCountTrigger(runner, metadata));
+      const hasCounter = await runner.hasTable(counterPath);
+      const counted = hasCounter && (await this.hasCountTrigger(runner, metadata));
+      if (hasCounter && !counted) {
+        new Logger('LostReasonModule').warn(
+          `${counterPath} exists, but ${metadata.tablePath} has no count trigger this connection can see (the table was ` +
+            'created again without the migration, or, on MySQL/MariaDB, the user lacks the TRIGGER privilege): totals use COUNT(*).',
+        );
+      }
       return new LostReasonStatements(metadata, counted ? counterPath : undefined);
     } finally {
       await runner.release();
@@ -100,11 +108,11 @@ export class LostReasonStatements {
   readonly pageNextTo: Record<CursorDirection, string>;
   /** MySQL/MariaDB: the row with its primary key, by a plain (non-locking) read. Params: id, tenant. */
   readonly rowOf: string;
-  /** MySQL/MariaDB: the row locked for update, by primary key. Params: seq. */
+  /** MySQL/MariaDB: the row locked for update, by primary key (and tenant). Params: seq, tenant. */
   readonly lockBySeq: string;
   /** Params: id, tenant. */
   readonly delete: string;
-  /** MySQL/MariaDB: deletes the row found by `rowOf`. Params: seq. */
+  /** MySQL/MariaDB: deletes the row found by `rowOf`. Params: seq, tenant. */
   readonly deleteBySeq: string;
 
   /**
@@ -117,10 +125,10 @@ export class LostReasonStatements {
   readonly updateIfUnchanged: UpdateVariants;
   /**
    * MySQL/MariaDB: the compare-and-set update of the row read by `rowOf`, if its `updated_at`
-   * is still the one read. Params: updated_at[, lost_reason], seq, updated_at read.
+   * is still the one read. Params: updated_at[, lost_reason], seq, tenant, updated_at read.
    */
   readonly updateBySeqIfUnchanged: UpdateVariants;
-  /** MySQL/MariaDB: the update of a row locked by `lockBySeq`. Params: updated_at[, lost_reason], seq. */
+  /** MySQL/MariaDB: the update of a row locked by `lockBySeq`. Params: updated_at[, lost_reason], seq, tenant. */
   readonly updateBySeq: UpdateVariants;
 
   private readonly publicColumns: string;
@@ -172,9 +180,12 @@ export class LostReasonStatements {
       );
     this.pageNextTo = { after: nextTo('<', 'DESC'), before: nextTo('>', 'ASC') };
     this.rowOf = this.sql(`SELECT ${seq} AS ${this.quote('seq')}, ${this.publicColumns} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
-    this.lockBySeq = this.sql(`${selectPublic} WHERE ${seq} = ? FOR UPDATE`);
+    // By primary key, and the tenant again: the row was found for this tenant, and checking it
+    // costs nothing next to the key.
+    const bySeq = `${seq} = ? AND ${tenant} = ?`;
+    this.lockBySeq = this.sql(`${selectPublic} WHERE ${bySeq} FOR UPDATE`);
     this.delete = this.sql(`DELETE FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
-    this.deleteBySeq = this.sql(`DELETE FROM ${table} WHERE ${seq} = ?`);
+    this.deleteBySeq = this.sql(`DELETE FROM ${table} WHERE ${bySeq}`);
 
     const [updatedAt, lostReason] = ['updated_at', 'lost_reason'].map(column);
     const update = (setLostReason: boolean, where: string) =>
@@ -183,8 +194,8 @@ export class LostReasonStatements {
       `${update(setLostReason, `${id} = ? AND ${tenant} = ? AND ${updatedAt} ${compare} ?`)} RETURNING ${this.publicColumns}`;
     this.updateIfOlder = { withLostReason: compareAndSet('<', true), timestampOnly: compareAndSet('<', false) };
     this.updateIfUnchanged = { withLostReason: compareAndSet('=', true), timestampOnly: compareAndSet('=', false) };
-    this.updateBySeq = { withLostReason: update(true, `${seq} = ?`), timestampOnly: update(false, `${seq} = ?`) };
-    const bySeqIfUnchanged = `${seq} = ? AND ${updatedAt} = ?`;
+    this.updateBySeq = { withLostReason: update(true, bySeq), timestampOnly: update(false, bySeq) };
+    const bySeqIfUnchanged = `${bySeq} AND ${updatedAt} = ?`;
     this.updateBySeqIfUnchanged = { withLostReason: update(true, bySeqIfUnchanged), timestampOnly: update(false, bySeqIfUnchanged) };
   }
 

@@ -137,13 +137,12 @@ describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db
     await expectExact({ acme: 10, globex: 10 });
   });
 
-  it(db === 'mariadb' ? 'after TRUNCATE (no trigger fires), recountLostReasons repairs it' : 'resets on TRUNCATE', async () => {
+  it(db === 'mariadb' ? 'after TRUNCATE (no trigger fires), recountLostReasons repairs it' : 'resets on TRUNCATE; recountLostReasons agrees', async () => {
     await dataSource.query(db === 'sqlite' ? 'DELETE FROM opportunity_lost_reason' : 'TRUNCATE TABLE opportunity_lost_reason');
-    if (db === 'mariadb') {
-      expect(await countsOf('acme')).toEqual([10, 0]); // the documented caveat
-      const runner = dataSource.createQueryRunner();
-      await recountLostReasons(runner).finally(() => runner.release());
-    }
+    if (db === 'mariadb') expect(await countsOf('acme')).toEqual([10, 0]); // the documented caveat
+    // The recount repairs MariaDB, and elsewhere leaves exact counts exact.
+    const runner = dataSource.createQueryRunner();
+    await recountLostReasons(runner).finally(() => runner.release());
     await expectExact({ acme: 0, globex: 0 });
     await service.forTenant('globex').create();
     await expectExact({ acme: 0, globex: 1 });

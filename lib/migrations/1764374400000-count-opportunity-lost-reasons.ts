@@ -139,9 +139,21 @@ async function upSqlite(queryRunner: QueryRunner): Promise<void> {
  */
 export async function recountLostReasons(queryRunner: QueryRunner): Promise<void> {
   const escape = (name: string) => queryRunner.connection.driver.escape(name);
-  const [count, table, tenant] = [COUNT, TABLE, 'tenant_id'].map(escape);
-  await queryRunner.query(`DELETE FROM ${count}`);
-  await queryRunner.query(
-    `INSERT INTO ${count} (${tenant}, ${escape('shard')}, ${escape('n')}) SELECT ${tenant}, 0, COUNT(*) FROM ${table} GROUP BY ${tenant}`,
-  );
+  // Qualified like the migration's own names on PostgreSQL, where the schema may be off the search path.
+  const schema = queryRunner.connection.driver.options.type === 'postgres' ? `${escape(await postgresSchema(queryRunner))}.` : '';
+  const [count, table] = [COUNT, TABLE].map((name) => schema + escape(name));
+  const tenant = escape('tenant_id');
+  // One transaction (unless the caller's): readers never see the counts emptied.
+  const own = !queryRunner.isTransactionActive;
+  if (own) await queryRunner.startTransaction();
+  try {
+    await queryRunner.query(`DELETE FROM ${count}`);
+    await queryRunner.query(
+      `INSERT INTO ${count} (${tenant}, ${escape('shard')}, ${escape('n')}) SELECT ${tenant}, 0, COUNT(*) FROM ${table} GROUP BY ${tenant}`,
+    );
+    if (own) await queryRunner.commitTransaction();
+  } catch (error) {
+    if (own) await queryRunner.rollbackTransaction();
+    throw error;
+  }
 }
