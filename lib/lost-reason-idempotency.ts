@@ -1,13 +1,13 @@
 import { HttpStatus, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createHash } from 'node:crypto';
-import { EntityManager, IsNull, QueryFailedError, Repository } from 'typeorm';
+import { EntityManager, IsNull, Repository } from 'typeorm';
 import { CreateLostReasonDto } from './dto';
 import { IdempotencyException, InvalidRequestException } from './exceptions';
 import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { LostReasonIdempotencyKey } from './lost-reason-idempotency-key.entity';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
-import { isSqlite } from './lost-reason-drivers';
+import { driverErrorOf, isSqlite } from './lost-reason-drivers';
 import { validateParams } from './lost-reason.validation';
 
 /** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
@@ -84,7 +84,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 /** A unique or primary-key violation, on PostgreSQL, MySQL/MariaDB or SQLite. */
 function isDuplicate(error: unknown): boolean {
-  const driverError = (error instanceof QueryFailedError ? error.driverError : undefined) as { code?: unknown; errno?: unknown } | undefined;
+  const driverError = driverErrorOf(error);
   return (
     driverError?.code === '23505' ||
     driverError?.errno === 1062 ||
@@ -92,7 +92,6 @@ function isDuplicate(error: unknown): boolean {
     driverError?.code === 'SQLITE_CONSTRAINT_UNIQUE'
   );
 }
-
 
 /** The first request with a key no longer holds it: someone took over a key it held too long. */
 class LostClaim extends Error {}

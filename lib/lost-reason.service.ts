@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { randomBytesFromPool } from './lost-reason-random';
-import { EntityManager, QueryFailedError, QueryResult, ReplicationMode, Repository } from 'typeorm';
+import { EntityManager, QueryResult, ReplicationMode, Repository } from 'typeorm';
 import {
   CreateLostReasonDto,
   DeletedLostReason,
@@ -21,7 +21,7 @@ import { LostReason } from './lost-reason.entity';
 import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 import { isTenantId, storedTenantId } from './lost-reason-tenant-id';
-import { isMysqlFamily } from './lost-reason-drivers';
+import { driverErrorOf, isMysqlFamily } from './lost-reason-drivers';
 import { LostReasonRow, LostReasonStatements } from './lost-reason.statements';
 import { validateParams } from './lost-reason.validation';
 
@@ -294,12 +294,11 @@ const laterThan = (previous: string): string => new Date(Math.max(Date.now(), Da
  * non-UTF-8 PostgreSQL database) rejects them on write: that is the client's 400, not a 500.
  */
 function rethrowUnstorable(error: unknown): never {
-  const driverError = (error instanceof QueryFailedError ? error.driverError : undefined) as { code?: string; errno?: number } | undefined;
+  const driverError = driverErrorOf(error);
   const unstorable = driverError?.errno === 1366 || driverError?.code === '22021' || driverError?.code === '22P05';
   if (unstorable) throw new InvalidRequestException("lost_reason contains characters this database's character set cannot store", 'lost_reason');
   throw error;
 }
-
 
 /** The public object: exactly the contract's fields, in the contract's order. */
 function toObject({ id, created_at, updated_at, lost_reason }: LostReasonRow): LostReasonObject {
