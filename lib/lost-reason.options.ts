@@ -47,14 +47,15 @@ export function resolveLostReasonOptions(
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
     throw new LostReasonModuleOptionsError('requestTimeoutMs', 'must be a positive integer (milliseconds).');
   }
-  const perTenantKeys = apiKeys !== undefined && !Array.isArray(apiKeys);
-  const wellFormed = Array.isArray(apiKeys) || (perTenantKeys && typeof apiKeys === 'object' && apiKeys !== null && Object.keys(apiKeys).length > 0);
-  const keyTenants: Array<[string, string | undefined]> = !wellFormed
-    ? []
-    : Array.isArray(apiKeys)
-      ? apiKeys.map((key) => [key, undefined])
-      : Object.entries(apiKeys as Record<string, string>);
-  if ((apiKeys !== undefined && !wellFormed) || keyTenants.some(([key]) => typeof key !== 'string' || !API_KEY_PATTERN.test(key))) {
+  // A list of keys, or a non-empty object of key → tenant.
+  const perTenantKeys = typeof apiKeys === 'object' && apiKeys !== null && !Array.isArray(apiKeys) && Object.keys(apiKeys).length > 0;
+  const keyTenants: Array<[string, string | undefined]> = Array.isArray(apiKeys)
+    ? apiKeys.map((key) => [key, undefined])
+    : perTenantKeys
+      ? Object.entries(apiKeys as Record<string, string>)
+      : [];
+  const wellFormed = apiKeys === undefined || Array.isArray(apiKeys) || perTenantKeys;
+  if (!wellFormed || keyTenants.some(([key]) => typeof key !== 'string' || !API_KEY_PATTERN.test(key))) {
     throw new LostReasonModuleOptionsError('apiKeys', 'must be a list of keys, or an object of key → tenant, with keys made of letters, digits and - . _ ~ + / (then = padding), as a Bearer token allows.');
   }
   if (perTenantKeys && keyTenants.some(([, owner]) => !isTenantId(owner))) {
