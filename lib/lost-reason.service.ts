@@ -167,7 +167,7 @@ export class LostReasonService implements OnModuleInit {
   async delete(id: string): Promise<DeletedLostReason> {
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
     const { affected } = this.findsRowsFirst
-      ? await this.write((sql) => sql.deleteBySeq, [(await this.rowOf(id)).seq, this.tenantId])
+      ? await this.write((sql) => sql.deleteBySeq, [(await this.findRow(id, 'master')).seq, this.tenantId])
       : await this.write((sql) => sql.delete, [id, this.tenantId]);
     if (!affected) throw new LostReasonNotFoundException(id);
     const deleted: DeletedLostReason = { id, deleted: true };
@@ -197,7 +197,7 @@ export class LostReasonService implements OnModuleInit {
     const tenant = this.tenantId;
     if (this.findsRowsFirst) {
       // A plain read, then a compare-and-set by primary key: two statements, no lock held.
-      const current = await this.rowOf(id);
+      const current = await this.findRow(id, 'master');
       const updatedAt = laterThan(current.updated_at);
       const { affected } = await this.write((sql) => sql.updateBySeqIfUnchanged[variant], [updatedAt, ...set, current.seq, tenant, current.updated_at]);
       if (affected) return { ...current, updated_at: updatedAt, ...changed };
@@ -232,15 +232,13 @@ export class LostReasonService implements OnModuleInit {
     return isMysqlFamily(this.repository.manager.connection.driver.options.type);
   }
 
-  /** This tenant's object `id` with its primary key, by a plain read (see `findsRowsFirst`). */
-  private async rowOf(id: string): Promise<LostReasonRow & { seq: number }> {
-    const [found] = await this.read<LostReasonRow & { seq: number }>((sql) => sql.rowOf, [id, this.tenantId], { mode: 'master' });
-    if (!found) throw new LostReasonNotFoundException(id);
-    return found;
-  }
-
-  private async findRow(id: string, mode?: ReplicationMode): Promise<LostReasonRow> {
-    const [row] = isPossibleId(id) ? await this.read<LostReasonRow>((sql) => sql.retrieve, [id, this.tenantId], { mode }) : [];
+  /**
+   * This tenant's object `id` with its primary key; a 404 without a query for an impossible
+   * id. `'master'` for the reads a write depends on (MySQL/MariaDB find the row first, see
+   * `findsRowsFirst`; the compare-and-set retry reads the current `updated_at`).
+   */
+  private async findRow(id: string, mode?: ReplicationMode): Promise<LostReasonRow & { seq: number }> {
+    const [row] = isPossibleId(id) ? await this.read<LostReasonRow & { seq: number }>((sql) => sql.retrieve, [id, this.tenantId], { mode }) : [];
     if (!row) throw new LostReasonNotFoundException(id);
     return row;
   }

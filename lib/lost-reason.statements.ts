@@ -94,7 +94,7 @@ export class LostReasonStatements {
 
   /** Params: tenant, id, created_at, updated_at, lost_reason. */
   readonly insert: string;
-  /** Params: id, tenant. */
+  /** The object with its primary key (`seq`, for MySQL/MariaDB's writes by key). Params: id, tenant. */
   readonly retrieve: string;
   /** The first page, with the total of the tenant's objects on every row. Params: tenant, tenant, limit. */
   readonly firstPage: string;
@@ -106,13 +106,11 @@ export class LostReasonStatements {
   readonly cursorPosition: string;
   /** A page next to a cursor, nearest first. Params: tenant, created_at ×3, seq, limit. */
   readonly pageNextTo: Record<CursorDirection, string>;
-  /** MySQL/MariaDB: the row with its primary key, by a plain (non-locking) read. Params: id, tenant. */
-  readonly rowOf: string;
   /** MySQL/MariaDB: the row locked for update, by primary key (and tenant). Params: seq, tenant. */
   readonly lockBySeq: string;
   /** Params: id, tenant. */
   readonly delete: string;
-  /** MySQL/MariaDB: deletes the row found by `rowOf`. Params: seq, tenant. */
+  /** MySQL/MariaDB: deletes the row found by `retrieve`. Params: seq, tenant. */
   readonly deleteBySeq: string;
 
   /**
@@ -124,7 +122,7 @@ export class LostReasonStatements {
   /** The compare-and-set retry: as `updateIfOlder`, if `updated_at` still equals the last param. */
   readonly updateIfUnchanged: UpdateVariants;
   /**
-   * MySQL/MariaDB: the compare-and-set update of the row read by `rowOf`, if its `updated_at`
+   * MySQL/MariaDB: the compare-and-set update of the row read by `retrieve`, if its `updated_at`
    * is still the one read. Params: updated_at[, lost_reason], seq, tenant, updated_at read.
    */
   readonly updateBySeqIfUnchanged: UpdateVariants;
@@ -151,7 +149,7 @@ export class LostReasonStatements {
     this.insert = this.sql(
       `INSERT INTO ${table} (${[tenant, ...PUBLIC_COLUMNS.map(column)].join(', ')}) VALUES (?, ?, ?, ?, ?)`,
     );
-    this.retrieve = this.sql(`${selectPublic} WHERE ${id} = ? AND ${tenant} = ?`);
+    this.retrieve = this.sql(`SELECT ${seq} AS ${this.quote('seq')}, ${this.publicColumns} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
     const newestFirst = `ORDER BY ${createdAt} DESC, ${seq} DESC`;
     this.firstPage = this.sql(
       `SELECT ${this.publicColumns}, ${countOfTenant} AS ${this.quote('total')} FROM ${table} WHERE ${tenant} = ? ${newestFirst} LIMIT ?`,
@@ -179,7 +177,6 @@ export class LostReasonStatements {
           `ORDER BY ${createdAt} ${direction}, ${seq} ${direction} LIMIT ?`,
       );
     this.pageNextTo = { after: nextTo('<', 'DESC'), before: nextTo('>', 'ASC') };
-    this.rowOf = this.sql(`SELECT ${seq} AS ${this.quote('seq')}, ${this.publicColumns} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
     // By primary key, and the tenant again: the row was found for this tenant, and checking it
     // costs nothing next to the key.
     const bySeq = `${seq} = ? AND ${tenant} = ?`;
