@@ -1,25 +1,13 @@
-import { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { StatementLog } from '../test/support/statement-log';
 import { InvalidRequestException, LostReasonNotFoundException } from './exceptions';
 import { LostReason } from './lost-reason.entity';
 import { LostReasonService } from './lost-reason.service';
 
-/** Counts the SQL statements the service sends (schema set-up excluded). */
-class StatementCounter implements TypeOrmLogger {
-  statements: string[] = [];
-  logQuery(query: string) {
-    this.statements.push(query);
-  }
-  logQueryError() {}
-  logQuerySlow() {}
-  logSchemaBuild() {}
-  logMigration() {}
-  log() {}
-}
-
 describe('LostReasonService (on an in-memory SQLite database)', () => {
   let dataSource: DataSource;
   let service: LostReasonService;
-  const counter = new StatementCounter();
+  const counter = new StatementLog();
 
   /** Runs `operation` and answers how many statements it sent. */
   async function statementsOf(operation: () => Promise<unknown>): Promise<number> {

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource, DataSourceOptions, Logger as TypeOrmLogger } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { StatementLog } from './support/statement-log';
 import {
   assignUntenantedLostReasons,
   LOST_REASON_ENTITIES,
@@ -12,19 +13,6 @@ import {
 } from '../lib';
 import { storedTenantId } from '../lib/lost-reason-tenant-id';
 import { DATABASES, describeEach, dropModuleSchema, testedDatabases } from './support/databases';
-
-/** Records the SQL TypeORM sends. */
-class StatementLog implements TypeOrmLogger {
-  statements: string[] = [];
-  logQuery(query: string) {
-    this.statements.push(query);
-  }
-  logQueryError() {}
-  logQuerySlow() {}
-  logSchemaBuild() {}
-  logMigration() {}
-  log() {}
-}
 
 /**
  * The count table of `CountOpportunityLostReasons1764374400000`: the list's `total` reads it,

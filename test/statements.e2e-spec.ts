@@ -2,25 +2,13 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
-import { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { StatementLog } from './support/statement-log';
 import { LostReasonModule } from '../lib';
 import { describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, hostDatabase, RESOURCE } from './support/host-app';
 
 const TRANSACTION_CONTROL = /^(BEGIN|START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b/i;
-
-/** Records every SQL statement TypeORM sends. */
-class StatementLog implements TypeOrmLogger {
-  statements: string[] = [];
-  logQuery(query: string) {
-    this.statements.push(query.trim());
-  }
-  logQueryError() {}
-  logQuerySlow() {}
-  logSchemaBuild() {}
-  logMigration() {}
-  log() {}
-}
 
 /**
  * The SQL each operation costs, counted through a TypeORM logger, so that a regression (an
