@@ -209,7 +209,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   private async find(id: string): Promise<StoredKey | undefined> {
-    const row = await this.repository.findOne({ select: ['request_hash', 'status', 'response', 'created_at'], where: { id } });
+    const row = await this.repository.findOne({ select: { request_hash: true, status: true, response: true, created_at: true }, where: { id } });
     return row ?? undefined;
   }
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LostReasonModule } from 'nestjs-lost-reason';
-import { databaseOptionsFromUrl } from './database-options';
+import { databaseOptionsFromUrl } from './database-options.js';
 
 /** The key the sample accepts when API_KEYS names none (never in production). */
 export const DEMO_API_KEY = 'sk_test_sample';

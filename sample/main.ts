@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DEFAULT_LOST_REASON_PATH } from 'nestjs-lost-reason';
 import { DataSource } from 'typeorm';
-import { apiKeysFromEnv, AppModule, DEMO_API_KEY } from './app.module';
-import { DOCS_PATH, setupOpenApi } from './openapi';
+import { apiKeysFromEnv, AppModule, DEMO_API_KEY } from './app.module.js';
+import { DOCS_PATH, setupOpenApi } from './openapi.js';
 
 async function bootstrap() {
   const app = await NestFactory.create(AppModule);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the e2e suites against the OLDEST versions the peerDependencies ranges in package.json
-# claim (NestJS 10, @nestjs/typeorm 10, the oldest supported TypeORM 0.3.x), in a temporary
-# copy of the repo with its own fresh install. The main `npm test` covers the newest versions.
+# Runs the e2e suites on an older line of the peer ranges in package.json, in a temporary copy of
+# the repo with its own fresh install. The main `npm test` covers the newest line (NestJS 12,
+# TypeORM 1). Usage: run-line.sh previous|oldest
+#   previous: NestJS 11, @nestjs/typeorm 11, the latest TypeORM 0.3.x, @nestjs/swagger 11
+#   oldest:   NestJS 10, @nestjs/typeorm 10, TypeORM 0.3.26, @nestjs/swagger 7, class-validator 0.14
 #
 # Inherits the environment: CI=true makes every database mandatory, DB= / ADAPTER= narrow
 # the run, POSTGRES_URL / MARIADB_URL point it at other databases (see test/support/databases.ts).
@@ -9,19 +11,33 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+LINE="${1:?usage: run-line.sh previous|oldest}"
 
-# Keep these in step with "peerDependencies" in package.json: their lower ends are what this tests.
-NEST_VERSION='^10.4.9'            # latest 10.x
-NEST_TYPEORM_VERSION='^10.0.2'    # peers: @nestjs/common|core ^8 || ^9 || ^10, typeorm ^0.3.0
-NEST_SWAGGER_VERSION='^7.4.2'     # the last major with @nestjs/common|core ^9 || ^10 peers
-NEST_CONFIG_VERSION='^3.2.3'      # peers: @nestjs/common ^8 || ^9 || ^10
-CLASS_VALIDATOR_VERSION='^0.14.0' # the older major of the peer range (the main run uses 0.15)
-# Exact, the lower end of the typeorm peer range: 0.3.26 is the first 0.3.x whose peer range
-# admits better-sqlite3 12 (older ones stop at ^11, which npm refuses next to ^12; 13 does not
-# run on Node 20). The library's own TypeORM calls work back to 0.3.0 (tried with forced peers).
-TYPEORM_VERSION="${COMPAT_TYPEORM:-0.3.26}"
+# Keep these in step with "peerDependencies" in package.json: each line is a major they claim.
+case "$LINE" in
+  previous)
+    NEST_VERSION='^11.1.0'
+    NEST_TYPEORM_VERSION='^11.0.0'
+    NEST_SWAGGER_VERSION='^11.0.0'
+    NEST_CONFIG_VERSION='^4.0.0'
+    CLASS_VALIDATOR_VERSION='^0.15.0'
+    TYPEORM_VERSION="${COMPAT_TYPEORM:-^0.3.26}" # the latest 0.3.x
+    ;;
+  oldest)
+    NEST_VERSION='^10.4.9'            # latest 10.x
+    NEST_TYPEORM_VERSION='^10.0.2'    # peers: @nestjs/common|core ^8 || ^9 || ^10, typeorm ^0.3.0
+    NEST_SWAGGER_VERSION='^7.4.2'     # the last major with @nestjs/common|core ^9 || ^10 peers
+    NEST_CONFIG_VERSION='^3.2.3'      # peers: @nestjs/common ^8 || ^9 || ^10
+    CLASS_VALIDATOR_VERSION='^0.14.0' # the older major of the peer range
+    # Exact, the lower end of the typeorm peer range: 0.3.26 is the first 0.3.x whose peer range
+    # admits better-sqlite3 12 (older ones stop at ^11, which npm refuses next to ^12; 13 does not
+    # run on Node 20).
+    TYPEORM_VERSION="${COMPAT_TYPEORM:-0.3.26}"
+    ;;
+  *) echo "compat: unknown line '$LINE' (previous|oldest)" >&2; exit 2 ;;
+esac
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/lost-reason-compat.XXXXXX")"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/lost-reason-compat-$LINE.XXXXXX")"
 cleanup() {
   if [[ "${COMPAT_KEEP:-}" == 1 ]]; then echo "compat: kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -59,13 +75,13 @@ TYPEORM_VERSION="$TYPEORM_VERSION" CLASS_VALIDATOR_VERSION="$CLASS_VALIDATOR_VER
   fs.writeFileSync("package.json", JSON.stringify(pkg, null, 2) + "\n");
 '
 
-echo "compat: npm install (oldest supported versions)"
+echo "compat: npm install ($LINE line)"
 npm install --no-audit --no-fund
 npm ls @nestjs/common @nestjs/core @nestjs/typeorm @nestjs/testing typeorm class-validator --depth=0
 
 # The e2e projects (both schema modes), without the specs that build/pack the repo itself:
 # the README spec builds and runs the sample, and a package/tarball spec would test the packing,
 # neither of which depends on the framework versions.
-echo "compat: e2e suites on NestJS 10 / TypeORM $TYPEORM_VERSION"
+echo "compat: e2e suites on the $LINE line"
 npx jest --runInBand --selectProjects e2e e2e-migrations \
   --testPathPatterns '^(?!(.*/)?test/(readme|package|pack|tarball)[^/]*\.e2e-spec\.ts$)'
