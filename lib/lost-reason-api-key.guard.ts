@@ -6,7 +6,27 @@ import { withinDeadline } from './lost-reason-deadline';
 import { digestApiKey, ResolvedLostReasonOptions } from './lost-reason.options';
 import { LostReasonTenancy } from './lost-reason-tenancy';
 
-/** Accepts a request whose `Authorization: Bearer <key>` holds a key the options allow. */
+/** What the guard reads of a request: Express's, Fastify's, or Node's own. */
+export interface AuthorizedRequest {
+  headers?: Record<string, unknown>;
+  rawHeaders?: string[];
+  raw?: { rawHeaders?: string[] };
+}
+
+/**
+ * The request's `Authorization` header, or `undefined` when it was sent more than once: Node
+ * keeps only the first in `headers`, while a proxy in front may have checked another.
+ */
+function authorizationOf(request: AuthorizedRequest): unknown {
+  const lines = request.rawHeaders ?? request.raw?.rawHeaders ?? [];
+  let count = 0;
+  for (let i = 0; i < lines.length; i += 2) {
+    if (lines[i].length === 13 && lines[i].toLowerCase() === 'authorization') count++;
+  }
+  return count > 1 ? undefined : request.headers?.authorization;
+}
+
+/** Accepts a request whose one `Authorization: Bearer <key>` holds a key the options allow. */
 @Injectable()
 export class LostReasonApiKeyGuard implements CanActivate {
   constructor(
@@ -16,15 +36,15 @@ export class LostReasonApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest();
-    const accepted = await this.authenticate(request.headers?.authorization);
+    const accepted = await this.authenticate(authorizationOf(request));
     if (!accepted) throw new AuthenticationException();
     if (accepted.tenant !== undefined) this.tenancy.recordKeyTenant(request, accepted.tenant);
     return true;
   }
 
-  /** Whether an `Authorization` header value passes the module's key check (true when it is off). */
-  async isAuthenticated(header: unknown): Promise<boolean> {
-    return (await this.authenticate(header)) !== undefined;
+  /** Whether a request's credentials pass the module's key check (true when it is off). */
+  async isAuthenticated(request: AuthorizedRequest): Promise<boolean> {
+    return (await this.authenticate(authorizationOf(request))) !== undefined;
   }
 
   /** The accepted key's tenant (when keys are given per tenant), or `undefined` if refused. */

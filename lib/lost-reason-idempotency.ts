@@ -67,19 +67,6 @@ export function idempotencyKeyOf(request: { headers?: Record<string, unknown> })
   return value;
 }
 
-/** JSON with object keys sorted at every level: equal parameters, equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.keys(value)
-      .sort()
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** A unique or primary-key violation, on PostgreSQL, MySQL/MariaDB or SQLite. */
@@ -153,9 +140,11 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
    * transaction's manager on PostgreSQL and MySQL/MariaDB, nothing on SQLite.
    */
   async run<T>(tenant: string, key: string, params: unknown, create: (manager?: EntityManager) => Promise<T>): Promise<IdempotentResult<T>> {
-    validateParams(CreateLostReasonDto, params);
+    // What the parameters mean, not how they were spelled: no body, `{}` and an explicit null
+    // create the same object.
+    const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
     const id = sha256(JSON.stringify([tenant, key]));
-    const requestHash = sha256(canonicalJson(params ?? {}));
+    const requestHash = sha256(JSON.stringify({ lost_reason }));
     // A claim lost to a concurrent request or a deleted expired row costs one more round.
     for (let attempt = 0; attempt < 3; attempt++) {
       const claimedAt = new Date().toISOString();

@@ -74,7 +74,7 @@ export class LostReasonRouteFallback implements OnModuleInit {
 
   /** The error to answer with: the credentials' problem first, else `error`. */
   private async errorFor(request: IncomingRequest, error: unknown): Promise<unknown> {
-    const authenticated = await this.apiKeyGuard.isAuthenticated(request.headers.authorization);
+    const authenticated = await this.apiKeyGuard.isAuthenticated(request);
     return authenticated ? error : new AuthenticationException();
   }
 

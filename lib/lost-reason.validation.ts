@@ -32,7 +32,15 @@ export function validateParams<T extends object>(dto: ClassConstructor<T>, param
   if (unknown !== undefined) {
     throw new InvalidRequestException(`Received unknown parameter: ${unknown}`, unknown);
   }
-  const instance = plainToInstance(dto, input);
+  // Every parameter is a scalar. class-transformer would walk an object or array value in full,
+  // recursively (a deep one overflows the stack) and through keys such as "constructor" (which
+  // it calls): only scalars go through it; the validators refuse the others as they are.
+  const scalars: Record<string, unknown> = {};
+  const composites: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    (typeof value === 'object' && value !== null ? composites : scalars)[key] = value;
+  }
+  const instance = Object.assign(plainToInstance(dto, scalars), composites);
   const [error] = validateSync(instance, { stopAtFirstError: true });
   if (error) {
     const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;

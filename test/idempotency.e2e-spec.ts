@@ -81,13 +81,18 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
     await api().get(`${RESOURCE}/${first.body.id}`).set(auth).expect(200, first.body);
   });
 
-  it('treats no body and an empty object as the same parameters; key order does not matter', async () => {
+  it('compares what the parameters mean: no body, {} and an explicit null create the same object', async () => {
     const key = freshKey();
     const first = await post(key).expect(201);
     expect(first.body.lost_reason).toBeNull();
-    const retry = await post(key, {}).expect(201);
-    expect(retry.headers['idempotent-replayed']).toBe('true');
-    expect(retry.body).toEqual(first.body);
+    for (const same of [{}, { lost_reason: null }]) {
+      const retry = await post(key, same).expect(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toEqual(first.body);
+    }
+    const spelled = freshKey();
+    const created = await post(spelled, { lost_reason: null }).expect(201);
+    expect((await post(spelled).expect(201)).body).toEqual(created.body);
   });
 
   it('refuses the same key with other parameters (400 idempotency_error) and creates nothing', async () => {

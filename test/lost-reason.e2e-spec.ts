@@ -97,6 +97,9 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       ['a boolean', '{"lost_reason":true}', 400, 'lost_reason'],
       ['an object', '{"lost_reason":{"$gt":""}}', 400, 'lost_reason'],
       ['an array', '{"lost_reason":["a"]}', 400, 'lost_reason'],
+      ['an object with a "constructor" key', '{"lost_reason":{"constructor":1}}', 400, 'lost_reason'],
+      ['arrays nested 5,000 deep', `{"lost_reason":${'['.repeat(5000)}${']'.repeat(5000)}}`, 400, 'lost_reason'],
+      ['objects nested 5,000 deep', `{"lost_reason":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`, 400, 'lost_reason'],
       ['too long', JSON.stringify({ lost_reason: 'a'.repeat(LOST_REASON_MAX_LENGTH + 1) }), 400, 'lost_reason'],
       ['too long in astral characters', JSON.stringify({ lost_reason: '😀'.repeat(LOST_REASON_MAX_LENGTH + 1) }), 400, 'lost_reason'],
       ['too long in variation selectors', JSON.stringify({ lost_reason: '\ufe0f'.repeat(10000) }), 400, 'lost_reason'],
@@ -458,6 +461,20 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
         expect(body.error.type).toBe('authentication_error');
       }
       expect(await total()).toBe(0);
+    });
+
+    it('answers 401 to two Authorization headers, even when both hold the key (a proxy may read the other one)', async () => {
+      const created = (await create({ lost_reason: 'safe' }).expect(201)).body;
+      const item = `${RESOURCE}/${created.id}`;
+      for (const pair of [[`Bearer ${API_KEY}`, 'Bearer sk_test_wrong'], ['Bearer sk_test_wrong', `Bearer ${API_KEY}`], [`Bearer ${API_KEY}`, `Bearer ${API_KEY}`]]) {
+        for (const send of [() => api().get(RESOURCE), () => api().patch(item).send({ lost_reason: 'x' }), () => api().delete(item), () => api().put(RESOURCE)]) {
+          // An array value makes Node send one header line per entry.
+          const { status, body } = await send().set('Authorization', pair as unknown as string);
+          expect(status).toBe(401);
+          expect(body.error.type).toBe('authentication_error');
+        }
+      }
+      await api().get(item).set(auth).expect(200, created);
     });
 
     it('accepts the scheme in any case', async () => {
