@@ -9,12 +9,12 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { packWorkingTree } from './support/pack';
 
 /**
  * The package as users get it: `npm pack` on a fresh copy of the working tree (its `prepack`
@@ -61,26 +61,6 @@ function run(command: string, args: string[], cwd: string, options: ExecFileSync
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`);
-  }
-}
-
-/**
- * What a fresh clone holds: the working tree without dependencies, build output, local data or
- * tarballs (.gitignore), so `npm pack` cannot ship a leftover dist/. Files that vanish while
- * being copied (other suites write sample/data) are skipped.
- */
-function copyWorkingTree(from: string, to: string): void {
-  mkdirSync(to, { recursive: true });
-  for (const entry of readdirSync(from, { withFileTypes: true })) {
-    const source = join(from, entry.name);
-    const rel = relative(ROOT, source).split(sep).join('/');
-    if (['node_modules', '.git', 'coverage', 'sample/data'].includes(rel) || /^dist/.test(rel) || rel.endsWith('.tgz')) continue;
-    try {
-      if (entry.isDirectory()) copyWorkingTree(source, join(to, entry.name));
-      else if (entry.isFile()) copyFileSync(source, join(to, entry.name));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
   }
 }
 
@@ -174,14 +154,7 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
   beforeAll(() => {
     tmp = realpathSync(mkdtempSync(join(tmpdir(), 'nestjs-lost-reason-package-')));
 
-    // Pack a fresh clone: `prepack` must build dist/ by itself.
-    const clone = join(tmp, 'clone');
-    copyWorkingTree(ROOT, clone);
-    symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'junction');
-    const output = run('npm', ['pack', '--json', '--pack-destination', tmp], clone);
-    const [packed] = JSON.parse(output.slice(output.indexOf('[')));
-    files = packed.files.map((file: { path: string }) => file.path).sort();
-    tarball = join(tmp, packed.filename);
+    ({ tarball, files } = packWorkingTree(tmp));
 
     // A host app of its own, depending on the tarball and on what a host already has.
     host = join(tmp, 'host');

@@ -1,23 +1,10 @@
-import { CanActivate, Controller, ExecutionContext, ForbiddenException, Get, Injectable, LoggerService, Module, Post } from '@nestjs/common';
+import { CanActivate, Controller, ExecutionContext, ForbiddenException, Get, Injectable, Module, Post } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { LostReasonModule, REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../lib';
 import { testedAdapters } from './support/adapters';
+import { CollectingLogger } from './support/collecting-logger';
 import { API_KEY, auth, createHostApp, RESOURCE, restoreSchema } from './support/host-app';
-
-/** Collects what the app logs, to look at the module's error lines. */
-class CollectingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private collect = (...parts: unknown[]) => {
-    this.lines.push(parts.map((part) => (part instanceof Error ? String(part.stack) : String(part))).join(' '));
-  };
-  log = this.collect;
-  error = this.collect;
-  warn = this.collect;
-  debug = this.collect;
-  verbose = this.collect;
-  fatal = this.collect;
-}
 
 @Controller('host')
 class HostController {
@@ -61,7 +48,7 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
   });
   afterAll(() => app.close());
   beforeEach(() => {
-    logger.lines.length = 0;
+    logger.clear();
   });
 
   it('is on the successful answers of all five routes, different each time', async () => {
@@ -163,7 +150,7 @@ describe.each(testedAdapters())('Request-Id when the host\'s key check fails (sq
     ['on a malformed body (the fallback checks the key first)', () => api().post(RESOURCE).set('Content-Type', 'application/json').send('{')],
     ['on an unknown route', () => api().put(RESOURCE)],
   ])('answers a bare 500 %s and logs it with the id, never with the key', async (_case, send) => {
-    logger.lines.length = 0;
+    logger.clear();
     const response = await send().set('Authorization', `Bearer ${key}`);
     expect(response.status).toBe(500);
     const id = idOf(response);
