@@ -39,6 +39,8 @@ export const IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS = 60 * 1000;
 
 /** Each process deletes expired keys at most this often. */
 const PRUNE_INTERVAL_MS = 60 * 1000;
+/** How often a claim that could not be released (the database was failing) is tried again. */
+const RELEASE_RETRY_MS = 1000;
 
 /** Printable ASCII, space included (HTTP parsers trim it at the ends). */
 const KEY_PATTERN = new RegExp(`^[\\x20-\\x7e]{1,${IDEMPOTENCY_KEY_MAX_LENGTH}}$`);
@@ -107,6 +109,13 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   /** When this process deletes expired keys next (epoch ms). */
   private nextPruneAt = 0;
   private pruning?: Promise<void>;
+  /**
+   * Claims of failed requests that could not be deleted (the database was failing too), by claim
+   * id: their creation time. Retried in the background until the database answers, and taken
+   * over at once by a retry of the same key, so the key is free as soon as the database is back.
+   */
+  private readonly unreleased = new Map<string, string>();
+  private releaseTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(LOST_REASON_IDEMPOTENCY_REPOSITORY) private readonly repository: Repository<LostReasonIdempotencyKey>,
@@ -130,6 +139,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearTimeout(this.releaseTimer);
     await this.pruning; // before the host closes the connection
   }
 
@@ -155,9 +165,11 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
       }
       const stored = await this.find(id);
       if (stored === undefined) continue; // released or pruned in between
-      if (this.isStale(stored)) {
+      const abandonedHere = stored.status === null && this.unreleased.get(id) === stored.created_at;
+      if (abandonedHere || this.isStale(stored)) {
         // Conditional on what made it stale: a claim that completes meanwhile is kept.
         await this.repository.delete({ id, created_at: stored.created_at, ...(stored.status === null && { status: IsNull() }) });
+        if (abandonedHere) this.unreleased.delete(id);
         continue;
       }
       if (stored.request_hash !== requestHash) {
@@ -203,7 +215,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Expired, or held by a request that has not finished for longer than any request should take. */
-  private isStale({ status, created_at }: StoredKey): boolean {
+  private isStale({ status, created_at }: Pick<StoredKey, 'status' | 'created_at'>): boolean {
     const age = Date.now() - Date.parse(created_at);
     const lockTimeout = Math.max(IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS, 2 * this.options.requestTimeoutMs);
     return age > IDEMPOTENCY_KEY_TTL_MS || (status === null && age > lockTimeout);
@@ -255,15 +267,41 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   /** Deletes this request's claim if it is still in progress, so that a retry can proceed. */
   private async release(id: string, claimedAt: string): Promise<void> {
     try {
-      await this.repository
-        .createQueryBuilder()
-        .delete()
-        .where('id = :id AND created_at = :claimedAt AND status IS NULL', { id, claimedAt })
-        .execute();
+      await this.deleteClaim(id, claimedAt);
     } catch (error) {
-      // The database is failing: the claim stays until it is taken over (lock timeout).
-      this.logger.warn(`Could not release an ${IDEMPOTENCY_KEY_HEADER}: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`Could not release an ${IDEMPOTENCY_KEY_HEADER} yet: ${error instanceof Error ? error.message : String(error)}`);
+      this.unreleased.set(id, claimedAt);
+      this.retryReleasesSoon();
     }
+  }
+
+  private deleteClaim(id: string, claimedAt: string) {
+    return this.repository
+      .createQueryBuilder()
+      .delete()
+      .where('id = :id AND created_at = :claimedAt AND status IS NULL', { id, claimedAt })
+      .execute();
+  }
+
+  /** Retries the claims left behind, every second, until none is left or they are stale anyway. */
+  private retryReleasesSoon(): void {
+    if (this.releaseTimer) return;
+    this.releaseTimer = setTimeout(async () => {
+      for (const [id, claimedAt] of this.unreleased) {
+        if (this.isStale({ status: null, created_at: claimedAt })) {
+          this.unreleased.delete(id);
+          continue;
+        }
+        try {
+          await this.deleteClaim(id, claimedAt);
+          this.unreleased.delete(id);
+        } catch {
+          break; // still failing: next round
+        }
+      }
+      this.releaseTimer = undefined;
+      if (this.unreleased.size > 0) this.retryReleasesSoon();
+    }, RELEASE_RETRY_MS).unref();
   }
 
   /** Starts `pruneExpired` when this process has not for a minute; never delays or fails a request. */

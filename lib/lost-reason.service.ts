@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { randomBytesFromPool } from './lost-reason-random';
 import { EntityManager, QueryResult, ReplicationMode, Repository } from 'typeorm';
 import {
@@ -181,11 +181,10 @@ export class LostReasonService implements OnModuleInit {
   }
 
   /**
-   * PostgreSQL and SQLite: `UPDATE … WHERE updated_at < now RETURNING …`, one statement
-   * unless the object was written in this very millisecond; then it steps past the stored
-   * `updated_at` with a compare-and-set, retried if another update wins the race. (SQLite must
-   * not use a transaction here: TypeORM shares one connection between all its concurrent
-   * callers, so their statements would interleave inside it.)
+   * PostgreSQL and SQLite: one `UPDATE … RETURNING …` that steps `updated_at` past the stored
+   * value in the database itself, so concurrent updates of one object each get their own, later
+   * `updated_at` and none is refused. (SQLite must not use a transaction here: TypeORM shares one
+   * connection between all its concurrent callers, so their statements would interleave in it.)
    * MySQL/MariaDB, without UPDATE … RETURNING: a plain read, then an `UPDATE` by primary key
    * if `updated_at` is still the one read; when another write came in between, `SELECT … FOR
    * UPDATE` then `UPDATE` in one transaction.
@@ -212,13 +211,8 @@ export class LostReasonService implements OnModuleInit {
         return { ...locked, updated_at: next, ...changed };
       });
     }
-    const now = new Date().toISOString();
-    let [row] = (await this.write((sql) => sql.updateIfOlder[variant], [now, ...set, id, tenant, now])).records as LostReasonRow[];
-    for (let attempt = 0; row === undefined && attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      const { updated_at: previous } = await this.findRow(id, 'master');
-      [row] = (await this.write((sql) => sql.updateIfUnchanged[variant], [laterThan(previous), ...set, id, tenant, previous])).records as LostReasonRow[];
-    }
-    if (row === undefined) throw new ConflictException('The object is being updated by other requests; retry.');
+    const [row] = (await this.write((sql) => sql.updateAdvancing[variant], [new Date().toISOString(), ...set, id, tenant])).records as LostReasonRow[];
+    if (row === undefined) throw new LostReasonNotFoundException(id);
     return row;
   }
 
@@ -277,9 +271,6 @@ type PageRow = LostReasonRow & { total: string | number };
 
 /** Picks one of the prepared statements. */
 type Statement = (statements: LostReasonStatements) => string;
-
-/** Compare-and-set attempts of one update before answering 409 (only under heavy contention). */
-const MAX_UPDATE_ATTEMPTS = 50;
 
 /** Only ids of the module's own shape can exist: anything else is answered without a query. */
 const isPossibleId = (id: unknown): id is string => typeof id === 'string' && LOST_REASON_ID_PATTERN.test(id);

@@ -114,13 +114,12 @@ export class LostReasonStatements {
   readonly deleteBySeq: string;
 
   /**
-   * PostgreSQL, SQLite: sets `updated_at` (and `lost_reason`) if the stored `updated_at` is
-   * older than the new one, returning the public columns. Params: updated_at[, lost_reason],
-   * id, tenant, new updated_at.
+   * PostgreSQL, SQLite: sets `lost_reason` and moves `updated_at` to the later of now and one
+   * millisecond past the stored value, returning the public columns. One statement that never
+   * loses a race: a concurrent update of the row is waited for, then stepped past (PostgreSQL
+   * evaluates the SET again on the row it waited for). Params: now[, lost_reason], id, tenant.
    */
-  readonly updateIfOlder: UpdateVariants;
-  /** The compare-and-set retry: as `updateIfOlder`, if `updated_at` still equals the last param. */
-  readonly updateIfUnchanged: UpdateVariants;
+  readonly updateAdvancing: UpdateVariants;
   /**
    * MySQL/MariaDB: the compare-and-set update of the row read by `retrieve`, if its `updated_at`
    * is still the one read. Params: updated_at[, lost_reason], seq, tenant, updated_at read.
@@ -187,10 +186,17 @@ export class LostReasonStatements {
     const [updatedAt, lostReason] = ['updated_at', 'lost_reason'].map(column);
     const update = (setLostReason: boolean, where: string) =>
       this.sql(`UPDATE ${table} SET ${updatedAt} = ?${setLostReason ? `, ${lostReason} = ?` : ''} WHERE ${where}`);
-    const compareAndSet = (compare: '<' | '=', setLostReason: boolean) =>
-      `${update(setLostReason, `${id} = ? AND ${tenant} = ? AND ${updatedAt} ${compare} ?`)} RETURNING ${this.publicColumns}`;
-    this.updateIfOlder = { withLostReason: compareAndSet('<', true), timestampOnly: compareAndSet('<', false) };
-    this.updateIfUnchanged = { withLostReason: compareAndSet('=', true), timestampOnly: compareAndSet('=', false) };
+    // ISO 8601 text with milliseconds compares in time order, so the later one is the greater.
+    const stepPastStored =
+      metadata.connection.driver.options.type === 'postgres'
+        ? `GREATEST(?, to_char((${updatedAt}::timestamptz + interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`
+        : `MAX(?, strftime('%Y-%m-%dT%H:%M:%fZ', ${updatedAt}, '+0.001 seconds'))`;
+    const advance = (setLostReason: boolean) =>
+      this.sql(
+        `UPDATE ${table} SET ${updatedAt} = ${stepPastStored}${setLostReason ? `, ${lostReason} = ?` : ''} ` +
+          `WHERE ${id} = ? AND ${tenant} = ? RETURNING ${this.publicColumns}`,
+      );
+    this.updateAdvancing = { withLostReason: advance(true), timestampOnly: advance(false) };
     this.updateBySeq = { withLostReason: update(true, bySeq), timestampOnly: update(false, bySeq) };
     const bySeqIfUnchanged = `${bySeq} AND ${updatedAt} = ?`;
     this.updateBySeqIfUnchanged = { withLostReason: update(true, bySeqIfUnchanged), timestampOnly: update(false, bySeqIfUnchanged) };

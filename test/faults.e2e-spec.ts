@@ -2,14 +2,15 @@ import { INestApplication } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { createServer, connect, Server, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { LOST_REASON_ID_PATTERN } from '../lib/lost-reason.constants';
-import { LostReason, LostReasonModule, REQUEST_ID_HEADER } from '../lib';
+import { LostReason, LostReasonIdempotencyKey, LostReasonModule, REQUEST_ID_HEADER } from '../lib';
+import { LostReasonIdempotency } from '../lib/lost-reason-idempotency';
 import { AdapterName, createAdapter, testedAdapters } from './support/adapters';
 import { DATABASES, DatabaseName, describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, hostDatabase, RESOURCE } from './support/host-app';
+import { TcpProxy } from './support/tcp-proxy';
 
 /**
  * Database faults, for real: the host app reaches PostgreSQL/MariaDB through a TCP proxy the
@@ -31,112 +32,6 @@ const UNAVAILABLE = 'The database is unavailable; retry.';
 const TIMED_OUT = 'The database did not answer in time; retry.';
 /** What a 503 body must never contain: connection strings, driver codes, stack frames, SQL. */
 const LEAKS = ['postgres://', 'mysql://', 'ECONN', 'at ', 'SELECT', 'INSERT', 'UPDATE', '127.0.0.1'];
-
-type CutMode = 'refuse' | 'blackhole';
-
-/**
- * A TCP proxy in front of the real database server. `cut()` destroys every live connection,
- * then either refuses new ones (the listening socket is closed: ECONNREFUSED) or black-holes
- * them (accepted, never answered: only timeouts end them). `freeze()` is a partition without
- * resets: live connections stay open but nothing crosses, and new ones are black-holed.
- * `restore()` forwards again (frozen connections resume where they stopped).
- */
-class TcpProxy {
-  private readonly sockets = new Set<Socket>();
-  private readonly pairs = new Set<[Socket, Socket]>();
-  private readonly server: Server = createServer((client) => this.accept(client));
-  private mode: 'open' | CutMode | 'frozen' = 'open';
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async start(): Promise<void> {
-    await this.listen(0);
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  private listen(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  }
-
-  private accept(client: Socket): void {
-    this.track(client);
-    if (this.mode !== 'open') {
-      // Black hole: hold the connection without reading from it or answering.
-      client.pause();
-      return;
-    }
-    const upstream = connect(this.target.port, this.target.host);
-    this.track(upstream);
-    const pair: [Socket, Socket] = [client, upstream];
-    this.pairs.add(pair);
-    const close = () => {
-      this.pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', close);
-    upstream.on('close', close);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  }
-
-  private destroyAll(): void {
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  cut(mode: CutMode): void {
-    this.mode = mode;
-    if (mode === 'refuse') this.server.close();
-    this.destroyAll();
-  }
-
-  freeze(): void {
-    this.mode = 'frozen';
-    for (const [client, upstream] of this.pairs) {
-      client.unpipe(upstream);
-      upstream.unpipe(client);
-      client.pause();
-      upstream.pause();
-    }
-  }
-
-  /** Forwards again; does nothing when the proxy is not cut or frozen. */
-  async restore(): Promise<void> {
-    const mode = this.mode;
-    if (mode === 'open') return;
-    this.mode = 'open';
-    for (const socket of this.sockets) {
-      // Black-holed connections: the app's drivers gave up on them already.
-      if (![...this.pairs].some((pair) => pair.includes(socket))) socket.destroy();
-    }
-    if (mode === 'frozen') {
-      for (const [client, upstream] of this.pairs) {
-        client.pipe(upstream);
-        upstream.pipe(client);
-      }
-    }
-    if (mode === 'refuse') await this.listen(this.port);
-  }
-
-  async stop(): Promise<void> {
-    this.mode = 'blackhole';
-    this.destroyAll();
-    if (this.server.listening) await new Promise((resolve) => this.server.close(resolve));
-  }
-}
 
 interface Answer {
   method: string;
@@ -193,7 +88,7 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-    direct = new DataSource({ ...DATABASES[db], entities: [LostReason] } as DataSourceOptions);
+    direct = new DataSource({ ...DATABASES[db], entities: [LostReason, LostReasonIdempotencyKey] } as DataSourceOptions);
     await direct.initialize();
   });
 
@@ -275,6 +170,31 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     const list = await call('GET', RESOURCE);
     expect(list.status).toBe(200);
     expect(list.body.data.map((object: { lost_reason: string }) => object.lost_reason)).toEqual(['back', 'before']);
+  }, 30_000);
+
+  it('leaves an Idempotency-Key whose request failed with the database free again as soon as the database is back', async () => {
+    const store = app.get(LostReasonIdempotency);
+    const keys = direct.getRepository(LostReasonIdempotencyKey);
+    const post = (key: string) =>
+      fetch(base + RESOURCE, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json', 'Idempotency-Key': key }, body: '{"lost_reason":"once"}' });
+    // The claim is stored, then the database goes away before the create and the claim's release.
+    const failDuringCreate = async () => {
+      proxy.cut('refuse');
+      throw new Error('the database went away');
+    };
+    for (const retry of ['the same key, at once', 'the same key, after the background release'] as const) {
+      const key = `outage-${db}-${adapter}-${retry.length}-${Date.now()}`;
+      await expect(store.run('', key, { lost_reason: 'once' }, failDuringCreate)).rejects.toThrow('the database went away');
+      expect(await keys.countBy({ idempotency_key: key })).toBe(1); // the release failed
+      await proxy.restore();
+      if (retry === 'the same key, after the background release') {
+        await sleep(2500);
+        expect(await keys.countBy({ idempotency_key: key })).toBe(0);
+      }
+      const answer = await post(key);
+      expect(answer.status).toBe(201);
+      expect(answer.headers.get('idempotent-replayed')).toBeNull();
+    }
   }, 30_000);
 
   it('answers every request in time under load while the connection is cut; writes are all-or-nothing', async () => {

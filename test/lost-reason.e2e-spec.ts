@@ -504,6 +504,17 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       expect(final.updated_at).toBe(stamps.at(-1));
     });
 
+    it('under contention, 200 parallel updates of one object all succeed, each with a later updated_at', async () => {
+      const { id } = (await create({ lost_reason: 'start' }).expect(201)).body;
+      const values = Array.from({ length: 200 }, (_, i) => `contended ${i}`);
+      const responses = await Promise.all(values.map((v) => api().patch(`${RESOURCE}/${id}`).set(auth).send({ lost_reason: v })));
+      expect(responses.map((r) => r.status)).toEqual(values.map(() => 200));
+      const stamps = responses.map((r) => r.body.updated_at as string);
+      expect(new Set(stamps).size).toBe(values.length);
+      const last = responses.reduce((latest, r) => (r.body.updated_at > latest.body.updated_at ? r : latest));
+      expect((await api().get(`${RESOURCE}/${id}`).set(auth).expect(200)).body).toEqual(last.body);
+    });
+
     it('of parallel deletes of one object exactly one succeeds', async () => {
       const { id } = (await create({ lost_reason: 'once' }).expect(201)).body;
       const statuses = (await Promise.all(Array.from({ length: 10 }, () => api().delete(`${RESOURCE}/${id}`).set(auth)))).map((r) => r.status);
