@@ -22,6 +22,7 @@ import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 import { isTenantId, storedTenantId } from './lost-reason-tenant-id';
 import { driverErrorOf, isMysqlFamily } from './lost-reason-drivers';
+import { destroyConnection, withinDeadline } from './lost-reason-deadline';
 import { LostReasonRow, LostReasonStatements } from './lost-reason.statements';
 import { validateParams } from './lost-reason.validation';
 
@@ -38,7 +39,7 @@ export class LostReasonService implements OnModuleInit {
   constructor(
     @Inject(LOST_REASON_REPOSITORY) protected readonly repository: Repository<LostReason>,
     @Optional() protected readonly hooks?: LostReasonHooksDispatcher,
-    @Optional() @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options?: Pick<ResolvedLostReasonOptions, 'multiTenant'>,
+    @Optional() @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options?: Pick<ResolvedLostReasonOptions, 'multiTenant'> & Partial<Pick<ResolvedLostReasonOptions, 'requestTimeoutMs'>>,
   ) {}
 
   /**
@@ -254,14 +255,21 @@ export class LostReasonService implements OnModuleInit {
     return this.run(statement, parameters, manager, 'master');
   }
 
-  /** One statement through `manager`: its own connection inside a transaction (`withManager`), else one from the pool. */
+  /**
+   * One statement through `manager`: its own connection inside a transaction (`withManager`),
+   * else one from the pool. A pooled connection whose statement outlives the request deadline
+   * is closed (`destroyConnection`); a transaction's connection is its owner's to handle.
+   */
   private async run(statement: Statement, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
     const sql = statement(await LostReasonStatements.of(this.repository.metadata));
-    const runner = manager.queryRunner ?? manager.connection.createQueryRunner(mode);
+    if (manager.queryRunner) return manager.queryRunner.query(sql, parameters, true);
+    const runner = manager.connection.createQueryRunner(mode);
     try {
-      return await runner.query(sql, parameters, true);
+      const query = runner.query(sql, parameters, true);
+      const deadline = this.options?.requestTimeoutMs;
+      return deadline === undefined ? await query : await withinDeadline(query, deadline, () => destroyConnection(runner));
     } finally {
-      if (!manager.queryRunner) await runner.release();
+      await runner.release();
     }
   }
 }

@@ -6,6 +6,13 @@ import type { DataSourceOptions } from 'typeorm';
 export const DEFAULT_SQLITE_FILE = resolve(__dirname, '..', 'sample', 'data', 'lost-reasons.sqlite');
 
 /**
+ * A sample owns its connection, so it sets what the module cannot (README, "Database faults"):
+ * connect timeouts below the module's 10 s deadline, and TCP keep-alive to find dead idle
+ * connections.
+ */
+const CONNECT_TIMEOUT_MS = 5000;
+
+/**
  * TypeORM options from a DATABASE_URL: `sqlite:PATH`, `sqlite::memory:`, `postgres://…`,
  * `mysql://…` or `mariadb://…`. Unset means an SQLite file under sample/data.
  */
@@ -19,10 +26,10 @@ export function databaseOptionsFromUrl(url = `sqlite:${DEFAULT_SQLITE_FILE}`): D
     }
     case 'postgres':
     case 'postgresql':
-      return { type: 'postgres', url };
+      return { type: 'postgres', url, connectTimeoutMS: CONNECT_TIMEOUT_MS, extra: { keepAlive: true } };
     case 'mysql':
     case 'mariadb':
-      return { type: 'mariadb', url: url.replace(/^mariadb:/, 'mysql:') };
+      return { type: 'mariadb', url: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: CONNECT_TIMEOUT_MS, extra: { enableKeepAlive: true } };
     default:
       throw new Error(`DATABASE_URL must start with sqlite:, postgres://, mysql:// or mariadb:// (got "${scheme}:…")`);
   }

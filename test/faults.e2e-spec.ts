@@ -332,6 +332,32 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     for (const row of rows) expect(row.updated_at).toBe(row.created_at);
   }, 20_000);
 
+  it('heals connections that die silently: service is back within one deadline of the stall, twice in a row', async () => {
+    const WORKERS = 12; // more than the pool keeps (10 by default): every pooled connection gets a request
+    const worker = async (until: number, answers: Array<Answer & { at: number }>) => {
+      while (performance.now() < until) {
+        const answer = await call('GET', `${RESOURCE}?limit=1`);
+        answers.push({ ...answer, at: performance.now() });
+        expectWellBehaved(answer, 200);
+      }
+    };
+    // Fill the pool with live connections.
+    await Promise.all(Array.from({ length: WORKERS }, () => worker(performance.now() + 500, [])));
+    for (const round of [1, 2]) {
+      proxy.stallLive();
+      const stalledAt = performance.now();
+      const answers: Array<Answer & { at: number }> = [];
+      await Promise.all(Array.from({ length: WORKERS }, () => worker(stalledAt + 3 * REQUEST_TIMEOUT_MS, answers)));
+      // Requests on the stalled connections end at the deadline, and their connections are
+      // dropped; from one deadline (plus scheduling slack) after the stall, everything succeeds.
+      const healedAt = stalledAt + REQUEST_TIMEOUT_MS + 1000;
+      const late = answers.filter((answer) => answer.at - answer.ms > healedAt);
+      expect({ round, late: late.length > 0 }).toEqual({ round, late: true });
+      expect({ round, failedLate: late.filter((answer) => answer.status !== 200).map((answer) => answer.status) }).toEqual({ round, failedLate: [] });
+      expect(answers.some((answer) => answer.status === 503)).toBe(true); // the stall was felt
+    }
+  }, 60_000);
+
   it('answers 503 in time when a statement is stuck behind a row lock, and keeps serving others', async () => {
     const created = await call('POST', RESOURCE, { lost_reason: 'locked' });
     expect(created.status).toBe(201);

@@ -7,7 +7,8 @@ export type CutMode = 'refuse' | 'blackhole';
  * then either refuses new ones (the listening socket is closed: ECONNREFUSED) or black-holes
  * them (accepted, never answered: only timeouts end them). `freeze()` is a partition without
  * resets: live connections stay open but nothing crosses, and new ones are black-holed.
- * `restore()` forwards again (frozen connections resume where they stopped).
+ * `stallLive()` stalls the live connections the same way but admits new ones. `restore()`
+ * forwards again (frozen connections resume where they stopped).
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
@@ -73,6 +74,19 @@ export class TcpProxy {
 
   freeze(): void {
     this.mode = 'frozen';
+    this.stopForwarding();
+  }
+
+  /**
+   * Connections that die silently (a NAT or conntrack flush, a failover behind a virtual IP):
+   * the live ones pass nothing from now on and are never reset, while new ones work.
+   */
+  stallLive(): void {
+    this.stopForwarding();
+    this.pairs.clear(); // never forwarded again, not even by restore()
+  }
+
+  private stopForwarding(): void {
     for (const [client, upstream] of this.pairs) {
       client.unpipe(upstream);
       upstream.unpipe(client);
