@@ -48,7 +48,7 @@ module.exports = {
       // production hosts run. The README and migration specs build their own schema.
       ...e2e,
       displayName: 'e2e-migrations',
-      testPathIgnorePatterns: ['/node_modules/', '/test/readme\\.e2e-spec\\.ts$', '/test/migrations\\.e2e-spec\\.ts$', '/test/package\\.e2e-spec\\.ts$', '/test/instances\\.e2e-spec\\.ts$', '/test/faults\\.e2e-spec\\.ts$', '/test/naming\\.e2e-spec\\.ts$', '/test/counts\\.e2e-spec\\.ts$', '/test/replicas\\.e2e-spec\\.ts$'],
+      testPathIgnorePatterns: ['/node_modules/', '/test/readme\\.e2e-spec\\.ts$', '/test/migrations\\.e2e-spec\\.ts$', '/test/package\\.e2e-spec\\.ts$', '/test/instances\\.e2e-spec\\.ts$', '/test/faults\\.e2e-spec\\.ts$', '/test/naming\\.e2e-spec\\.ts$', '/test/counts\\.e2e-spec\\.ts$', '/test/replicas\\.e2e-spec\\.ts$', '/test/sqlite-fairness\\.e2e-spec\\.ts$'],
       setupFilesAfterEnv: ['<rootDir>/test/support/migrated-schema.ts'],
     },
     {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EntityMetadata, QueryRunner } from 'typeorm';
 import { isMysqlFamily, isSqlite } from './lost-reason-drivers';
+import { keepSqliteCounts } from './migrations/1764374400000-count-opportunity-lost-reasons';
 import type { LostReason } from './lost-reason.entity';
 
 /** The count table's name: the module's table's, and this (see the migration that creates it). */
@@ -38,7 +39,8 @@ export class LostReasonStatements {
   /**
    * The statements of `metadata`'s table, built on first use. Whether the count table of
    * `CountOpportunityLostReasons1764374400000` exists is looked up then too: a host on
-   * `synchronize` has none (no triggers to keep it), and its totals come from `COUNT(*)`.
+   * `synchronize` has none (no triggers to keep it), and its totals come from `COUNT(*)`; on
+   * SQLite, the module creates it then.
    */
   static of(metadata: EntityMetadata): Promise<LostReasonStatements> {
     let statements = this.cache.get(metadata);
@@ -57,6 +59,12 @@ export class LostReasonStatements {
     try {
       const hasCounter = await runner.hasTable(counterPath);
       const counted = hasCounter && (await this.hasCountTrigger(runner, metadata));
+      if (!counted && isSqlite(metadata.connection.driver.options.type)) {
+        // Embedded, one writer: the module keeps the count itself (see keepSqliteCounts).
+        const tenantColumn = metadata.findColumnWithPropertyName('tenant_id')?.databaseName ?? 'tenant_id';
+        await keepSqliteCounts(runner, { table: metadata.tablePath, tenantColumn });
+        return new LostReasonStatements(metadata, counterPath);
+      }
       if (hasCounter && !counted) {
         new Logger('LostReasonModule').warn(
           `${counterPath} exists, but ${metadata.tablePath} has no count trigger this connection can see (the table was ` +

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LostReasonModule } from 'nestjs-lost-reason';
+import { LOST_REASON_MIGRATIONS, LostReasonModule } from 'nestjs-lost-reason';
 import { databaseOptionsFromUrl } from './database-options.js';
 
 /** The key the sample accepts when API_KEYS names none (never in production). */
@@ -31,8 +31,11 @@ export function apiKeysFromEnv(env = process.env): string[] | Record<string, str
     TypeOrmModule.forRoot({
       ...databaseOptionsFromUrl(process.env.DATABASE_URL),
       autoLoadEntities: true,
-      // A demo: the schema follows the entity. Production hosts use migrations instead.
-      synchronize: true,
+      // The production schema: the module's migrations (with the count table that keeps list
+      // totals cheap), run at start-up.
+      synchronize: false,
+      migrations: LOST_REASON_MIGRATIONS,
+      migrationsRun: true,
     }),
     LostReasonModule.forRoot({ apiKeys: apiKeysFromEnv() }),
   ],

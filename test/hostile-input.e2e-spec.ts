@@ -25,7 +25,11 @@ const deeplyNested = fc
   .record({ depth: fc.integer({ min: 50, max: 10_000 }), array: fc.boolean() })
   .map(({ depth, array }) => (array ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
 
-/** Many small objects: up to about what fits in Fastify's default 1 MiB limit. */
+/**
+ * Many small objects, up to about 800 kB: within Fastify's default 1 MiB limit, so the module
+ * sees them. (Past the limit, Fastify answers 413 while parsing; NestJS 10's Fastify adapter also
+ * logs that as an error, which the module does not intercept: README, "Supported versions".)
+ */
 const wide = fc.integer({ min: 1, max: 60_000 }).map((count) => `[${Array.from({ length: count }, (_, i) => `{"k${i % 7}":${i}}`).join(',')}]`);
 
 const hostileValue: fc.Arbitrary<string> = fc.oneof(
@@ -63,11 +67,12 @@ describeEach(matrix)('hostile input', ([db, adapter]) => {
   });
   afterAll(() => app?.close());
 
-  /** The answer is 2xx or a module-shaped 4xx, and nothing was logged as an error. */
+  /** The answer is 2xx or a module-shaped 4xx, and nothing was logged as an error for it. */
   const expectNoFailure = (response: request.Response) => {
     expect(response.status).toBeLessThan(500);
     if (response.status >= 400) expect(response.body.error.type).toEqual(expect.any(String));
     const errors = logger.entries.filter(({ level }) => level === 'error' || level === 'fatal');
+    logger.clear();
     expect(errors).toEqual([]);
   };
 
@@ -96,7 +101,8 @@ describeEach(matrix)('hostile input', ([db, adapter]) => {
   });
 
   it(`answers any JSON body with 2xx or 4xx, logging no error (${numRuns} runs, seed ${seed})`, async () => {
-    const keyed = fc.array(fc.tuple(fc.string({ maxLength: 12 }), hostileValue), { maxLength: 3 }).map((entries) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`);
+    // One hostile value per body at most, so the body stays within the adapter's limit.
+    const keyed = fc.array(fc.tuple(fc.string({ maxLength: 12 }), hostileValue), { maxLength: 1 }).map((entries) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`);
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 5 }).map((body) => JSON.stringify(body)), keyed), async (body) => {
         const before = await rows();

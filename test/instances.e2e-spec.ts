@@ -2,7 +2,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { DATABASES, testedDatabases } from './support/databases';
+import { DATABASES, dropModuleSchema, testedDatabases } from './support/databases';
 
 /**
  * Many instances: the module keeps no per-process state that matters for correctness. Two
@@ -138,7 +138,9 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
     let portB = await freePort();
     while (portB === portA) portB = await freePort();
     const env = { DATABASE_URL: url, API_KEYS: API_KEY, NODE_ENV: '' };
-    // One after the other: the first creates the table (synchronize), the second finds it.
+    // The sample runs the module's migrations: from an empty schema, one process after the other
+    // (the first migrates, the second finds nothing pending).
+    await dropModuleSchema('postgres');
     a = await startSample('A', { ...env, PORT: String(portA) });
     b = await startSample('B', { ...env, PORT: String(portB) });
     dataSource = await new DataSource({ ...DATABASES.postgres, connectTimeoutMS: 3000 } as DataSourceOptions).initialize();
@@ -148,6 +150,7 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
   afterAll(async () => {
     await Promise.all([stopSample(a), stopSample(b)]);
     await dataSource?.destroy();
+    await dropModuleSchema('postgres'); // the synchronize-schema suites start from nothing
   }, 20_000);
 
   it(`creates ${CREATES} objects in parallel batches through both processes, with unique ids`, async () => {

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { LOST_REASON_ENTITIES, LOST_REASON_MIGRATIONS, LostReason, LostReasonIdempotencyKey, LostReasonModule } from '../../lib';
+import { keepSqliteCounts } from '../../lib/migrations/1764374400000-count-opportunity-lost-reasons';
 import { DATABASES, DatabaseName } from './databases';
 import { AdapterName, createAdapter } from './adapters';
 
@@ -25,9 +26,19 @@ export function hostDatabase(db: DatabaseName, extra: Partial<DataSourceOptions>
   return { ...DATABASES[db], entities: [...LOST_REASON_ENTITIES], ...schema, ...extra } as DataSourceOptions;
 }
 
-/** Rebuilds the module's table after a test dropped it, the way the schema was built. */
+/**
+ * Rebuilds the module's table after a test dropped it, the way the schema was built. On SQLite
+ * under `synchronize`, its count triggers too, as the module sets them up at its next start.
+ */
 export async function restoreSchema(dataSource: DataSource): Promise<void> {
-  if (!usesMigrations()) return dataSource.synchronize();
+  if (!usesMigrations()) {
+    await dataSource.synchronize();
+    if (dataSource.options.type === 'better-sqlite3') {
+      const runner = dataSource.createQueryRunner();
+      await keepSqliteCounts(runner, { table: 'opportunity_lost_reason', tenantColumn: 'tenant_id' }).finally(() => runner.release());
+    }
+    return;
+  }
   // The table is gone but its migrations are recorded as applied: forget them, apply them again
   // (from an empty database: the later migrations' tables go too).
   const queryRunner = dataSource.createQueryRunner();

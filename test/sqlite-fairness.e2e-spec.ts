@@ -1,0 +1,65 @@
+import { INestApplication } from '@nestjs/common';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { LOST_REASON_ENTITIES, LostReasonModule } from '../lib';
+import { storedTenantId } from '../lib/lost-reason-tenant-id';
+import { testedDatabases } from './support/databases';
+import { createHostApp, RESOURCE } from './support/host-app';
+
+/**
+ * SQLite's driver is synchronous: a statement holds the event loop, and with it every other
+ * tenant's request. A million rows of one tenant, lists of that tenant in parallel: another
+ * tenant's request is still answered well within the deadline, on the schema `synchronize`
+ * builds (the sample's default before; hosts' development setting).
+ */
+const ROWS = 1_000_000;
+const REQUEST_TIMEOUT_MS = 2000;
+const PARALLEL_LISTS = 150;
+const KEYS = { sk_test_fair_acme: 'acme', sk_test_fair_globex: 'globex' };
+
+(testedDatabases().includes('sqlite') ? describe : describe.skip)('one tenant cannot stall the others on SQLite (synchronize schema)', () => {
+  const file = join(tmpdir(), `lost-reason-fairness-${process.pid}.sqlite`);
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    rmSync(file, { force: true });
+    // The host's data, there before the module starts.
+    const seed = await new DataSource({ type: 'better-sqlite3', database: file, entities: [...LOST_REASON_ENTITIES], synchronize: true }).initialize();
+    await seed.query(
+      `INSERT INTO opportunity_lost_reason (tenant_id, id, created_at, updated_at) ` +
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) ` +
+        `SELECT ?, 'opportunity-lost-reason_' || printf('%032x', i), '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n`,
+      [storedTenantId('acme')],
+    );
+    await seed.destroy();
+    app = await createHostApp('sqlite', [LostReasonModule.forRoot({ apiKeys: KEYS, requestTimeoutMs: REQUEST_TIMEOUT_MS })], undefined, 'express', {
+      keepRows: true,
+      database: { database: file },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    rmSync(file, { force: true });
+  });
+
+  it(`answers another tenant within the deadline while ${PARALLEL_LISTS} lists of a ${ROWS}-row tenant run`, async () => {
+    const server = app.getHttpServer();
+    const list = (key: string) => request(server).get(`${RESOURCE}?limit=20`).set('Authorization', `Bearer ${key}`);
+    expect((await list('sk_test_fair_acme').expect(200)).body.total).toBe(ROWS);
+    // `.then` sends a supertest request; the other tenant's goes out once the flood is in flight.
+    const flood = Array.from({ length: PARALLEL_LISTS }, () => list('sk_test_fair_acme').then((response) => response));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = performance.now();
+    const other = await list('sk_test_fair_globex');
+    const otherMs = performance.now() - started;
+    const flooded = await Promise.all(flood);
+    expect(other.status).toBe(200);
+    expect(other.body.total).toBe(0);
+    expect(flooded.every((response) => response.status === 200 && response.body.total === ROWS)).toBe(true);
+    expect(otherMs).toBeLessThan(REQUEST_TIMEOUT_MS);
+  }, 120_000);
+});
