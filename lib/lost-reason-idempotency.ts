@@ -9,6 +9,7 @@ import { LostReasonIdempotencyKey } from './lost-reason-idempotency-key.entity';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 import { driverErrorOf, isSqlite } from './lost-reason-drivers';
 import { validateParams } from './lost-reason.validation';
+import { withinDeadline } from './lost-reason-deadline';
 
 /** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
 export const LOST_REASON_IDEMPOTENCY_REPOSITORY = Symbol('LOST_REASON_IDEMPOTENCY_REPOSITORY');
@@ -41,6 +42,8 @@ export const IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS = 60 * 1000;
 const PRUNE_INTERVAL_MS = 60 * 1000;
 /** How often a claim that could not be released (the database was failing) is tried again. */
 const RELEASE_RETRY_MS = 1000;
+/** The request hash of an empty body before hashes followed what parameters mean (0.1.0). */
+const EMPTY_BODY_HASH = createHash('sha256').update('{}').digest('hex');
 
 /** Printable ASCII, space included (HTTP parsers trim it at the ends). */
 const KEY_PATTERN = new RegExp(`^[\\x20-\\x7e]{1,${IDEMPOTENCY_KEY_MAX_LENGTH}}$`);
@@ -116,6 +119,8 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
    */
   private readonly unreleased = new Map<string, string>();
   private releaseTimer?: NodeJS.Timeout;
+  private releasing?: Promise<void>;
+  private destroyed = false;
 
   constructor(
     @Inject(LOST_REASON_IDEMPOTENCY_REPOSITORY) private readonly repository: Repository<LostReasonIdempotencyKey>,
@@ -139,8 +144,9 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
     clearTimeout(this.releaseTimer);
-    await this.pruning; // before the host closes the connection
+    await Promise.all([this.pruning, this.releasing]); // before the host closes the connection
   }
 
   /**
@@ -155,6 +161,8 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
     const id = sha256(JSON.stringify([tenant, key]));
     const requestHash = sha256(JSON.stringify({ lost_reason }));
+    // Keys stored before this spelling-blind hash, for an empty body: still the same request.
+    const earlierHash = lost_reason === null ? EMPTY_BODY_HASH : requestHash;
     // A claim lost to a concurrent request or a deleted expired row costs one more round.
     for (let attempt = 0; attempt < 3; attempt++) {
       const claimedAt = new Date().toISOString();
@@ -169,10 +177,10 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
       if (abandonedHere || this.isStale(stored)) {
         // Conditional on what made it stale: a claim that completes meanwhile is kept.
         await this.repository.delete({ id, created_at: stored.created_at, ...(stored.status === null && { status: IsNull() }) });
-        if (abandonedHere) this.unreleased.delete(id);
+        if (abandonedHere) this.forgetUnreleased(id, stored.created_at);
         continue;
       }
-      if (stored.request_hash !== requestHash) {
+      if (stored.request_hash !== requestHash && stored.request_hash !== earlierHash) {
         throw new IdempotencyException(
           HttpStatus.BAD_REQUEST,
           `Keys for idempotent requests can only be used with the same parameters they were first used with. Use another ${IDEMPOTENCY_KEY_HEADER} for a different request.`,
@@ -285,23 +293,32 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
 
   /** Retries the claims left behind, every second, until none is left or they are stale anyway. */
   private retryReleasesSoon(): void {
-    if (this.releaseTimer) return;
-    this.releaseTimer = setTimeout(async () => {
-      for (const [id, claimedAt] of this.unreleased) {
-        if (this.isStale({ status: null, created_at: claimedAt })) {
-          this.unreleased.delete(id);
-          continue;
-        }
-        try {
-          await this.deleteClaim(id, claimedAt);
-          this.unreleased.delete(id);
-        } catch {
-          break; // still failing: next round
-        }
-      }
+    if (this.releaseTimer || this.releasing || this.destroyed) return;
+    this.releaseTimer = setTimeout(() => {
       this.releaseTimer = undefined;
-      if (this.unreleased.size > 0) this.retryReleasesSoon();
+      this.releasing = this.retryReleases().finally(() => {
+        this.releasing = undefined;
+        if (this.unreleased.size > 0) this.retryReleasesSoon();
+      });
     }, RELEASE_RETRY_MS).unref();
+  }
+
+  private async retryReleases(): Promise<void> {
+    for (const [id, claimedAt] of this.unreleased) {
+      if (this.destroyed) return;
+      try {
+        // Within the deadline: a database that black-holes connections must not hold the round.
+        if (!this.isStale({ status: null, created_at: claimedAt })) await withinDeadline(this.deleteClaim(id, claimedAt), this.options.requestTimeoutMs);
+        this.forgetUnreleased(id, claimedAt);
+      } catch {
+        return; // still failing: next round
+      }
+    }
+  }
+
+  /** Forgets a left-behind claim, unless a later failed request of the same key replaced it. */
+  private forgetUnreleased(id: string, claimedAt: string): void {
+    if (this.unreleased.get(id) === claimedAt) this.unreleased.delete(id);
   }
 
   /** Starts `pruneExpired` when this process has not for a minute; never delays or fails a request. */

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 /**
  * `@nestjs/swagger` is an optional peer dependency: the module describes its API to it when the
  * host has installed it, and must load and serve without it. So it is never imported statically
@@ -27,8 +28,13 @@ function loadSwagger(): SwaggerDecorators | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('@nestjs/swagger') as SwaggerDecorators;
-  } catch {
-    // Not installed (or not loadable): the module works the same, only undocumented.
+  } catch (error) {
+    // Not installed: the module works the same, only undocumented. Installed but not loadable
+    // (say, @nestjs/swagger 12, ES modules only, on a Node.js without require(esm)): said once.
+    const { code, message } = error as { code?: string; message?: string };
+    if (code !== 'MODULE_NOT_FOUND' || !message?.includes("'@nestjs/swagger'")) {
+      new Logger('LostReasonModule').warn(`@nestjs/swagger is installed but could not be loaded, so the API is not documented: ${message}`);
+    }
     return undefined;
   }
 }

@@ -229,8 +229,8 @@ export class LostReasonService implements OnModuleInit {
 
   /**
    * This tenant's object `id` with its primary key; a 404 without a query for an impossible
-   * id. `'master'` for the reads a write depends on (MySQL/MariaDB find the row first, see
-   * `findsRowsFirst`; the compare-and-set retry reads the current `updated_at`).
+   * id. `'master'` for the reads a write depends on (MySQL/MariaDB find the row first: see
+   * `findsRowsFirst`).
    */
   private async findRow(id: string, mode?: ReplicationMode): Promise<LostReasonRow & { seq: number }> {
     const [row] = isPossibleId(id) ? await this.read<LostReasonRow & { seq: number }>((sql) => sql.retrieve, [id, this.tenantId], { mode }) : [];

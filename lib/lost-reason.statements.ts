@@ -31,7 +31,8 @@ export type CursorDirection = 'after' | 'before';
  * metadata (table path, column names after the host's naming strategy, the driver's quoting
  * and placeholders). The hot paths run these fixed strings instead of building each query with
  * TypeORM's query builder on every call: the profile showed that builder as the module's
- * largest cost of its own. Portable SQL only: PostgreSQL, MySQL/MariaDB and SQLite all take it.
+ * largest cost of its own. Portable SQL, except `updateAdvancing` (written for PostgreSQL and
+ * for SQLite) and the statements only MySQL/MariaDB use.
  */
 export class LostReasonStatements {
   private static readonly cache = new WeakMap<EntityMetadata, Promise<LostReasonStatements>>();
@@ -126,6 +127,7 @@ export class LostReasonStatements {
    * millisecond past the stored value, returning the public columns. One statement that never
    * loses a race: a concurrent update of the row is waited for, then stepped past (PostgreSQL
    * evaluates the SET again on the row it waited for). Params: now[, lost_reason], id, tenant.
+   * Empty on MySQL/MariaDB, which update by primary key instead.
    */
   readonly updateAdvancing: UpdateVariants;
   /**
@@ -194,17 +196,23 @@ export class LostReasonStatements {
     const [updatedAt, lostReason] = ['updated_at', 'lost_reason'].map(column);
     const update = (setLostReason: boolean, where: string) =>
       this.sql(`UPDATE ${table} SET ${updatedAt} = ?${setLostReason ? `, ${lostReason} = ?` : ''} WHERE ${where}`);
-    // ISO 8601 text with milliseconds compares in time order, so the later one is the greater.
-    const stepPastStored =
-      metadata.connection.driver.options.type === 'postgres'
-        ? `GREATEST(?, to_char((${updatedAt}::timestamptz + interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`
-        : `MAX(?, strftime('%Y-%m-%dT%H:%M:%fZ', ${updatedAt}, '+0.001 seconds'))`;
-    const advance = (setLostReason: boolean) =>
-      this.sql(
-        `UPDATE ${table} SET ${updatedAt} = ${stepPastStored}${setLostReason ? `, ${lostReason} = ?` : ''} ` +
-          `WHERE ${id} = ? AND ${tenant} = ? RETURNING ${this.publicColumns}`,
-      );
-    this.updateAdvancing = { withLostReason: advance(true), timestampOnly: advance(false) };
+    this.updateAdvancing = { withLostReason: '', timestampOnly: '' };
+    const type = metadata.connection.driver.options.type;
+    if (type === 'postgres' || isSqlite(type)) {
+      // The module writes UTC ISO 8601 text with milliseconds, which compares in time order, so
+      // the later one is the greater. Read as a zone-less timestamp (PostgreSQL) so the session's
+      // time zone cannot shift it; text SQLite cannot read as a time yields '' (now wins).
+      const stepPastStored =
+        type === 'postgres'
+          ? `GREATEST(?, to_char(${updatedAt}::timestamp + interval '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`
+          : `MAX(?, COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', ${updatedAt}, '+0.001 seconds'), ''))`;
+      const advance = (setLostReason: boolean) =>
+        this.sql(
+          `UPDATE ${table} SET ${updatedAt} = ${stepPastStored}${setLostReason ? `, ${lostReason} = ?` : ''} ` +
+            `WHERE ${id} = ? AND ${tenant} = ? RETURNING ${this.publicColumns}`,
+        );
+      this.updateAdvancing = { withLostReason: advance(true), timestampOnly: advance(false) };
+    }
     this.updateBySeq = { withLostReason: update(true, bySeq), timestampOnly: update(false, bySeq) };
     const bySeqIfUnchanged = `${bySeq} AND ${updatedAt} = ?`;
     this.updateBySeqIfUnchanged = { withLostReason: update(true, bySeqIfUnchanged), timestampOnly: update(false, bySeqIfUnchanged) };

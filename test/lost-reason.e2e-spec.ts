@@ -504,6 +504,17 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       expect(final.updated_at).toBe(stamps.at(-1));
     });
 
+    it('steps updated_at one millisecond past a stored value in the future, across a year end', async () => {
+      const { id } = (await create({ lost_reason: 'future' }).expect(201)).body;
+      const dataSource = app.get(DataSource);
+      const set = (value: string) =>
+        dataSource.query(`UPDATE opportunity_lost_reason SET updated_at = ${dataSource.driver.createParameter('v', 0)} WHERE id = ${dataSource.driver.createParameter('id', 1)}`, [value, id]);
+      await set('2999-12-31T23:59:59.999Z');
+      expect((await api().patch(`${RESOURCE}/${id}`).set(auth).send({}).expect(200)).body.updated_at).toBe('3000-01-01T00:00:00.000Z');
+      await set('2999-02-28T23:59:59.999Z');
+      expect((await api().patch(`${RESOURCE}/${id}`).set(auth).send({ lost_reason: 'x' }).expect(200)).body.updated_at).toBe('2999-03-01T00:00:00.000Z');
+    });
+
     it('under contention, 200 parallel updates of one object all succeed, each with a later updated_at', async () => {
       const { id } = (await create({ lost_reason: 'start' }).expect(201)).body;
       const values = Array.from({ length: 200 }, (_, i) => `contended ${i}`);

@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { DATABASES, testedDatabases } from './support/databases';
+import { DATABASES, DatabaseName, dropModuleSchema, testedDatabases } from './support/databases';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
@@ -104,15 +104,28 @@ describe('README', () => {
   };
 
   it.each(serverUrls())('the sample serves on DATABASE_URL=%s', async (url) => {
-    port = await freePort();
-    const started = await startSample({ PORT: String(port), DATABASE_URL: url, API_KEYS: 'sk_test_db' });
-    sample = started.child;
-    const api = `http://localhost:${port}/api/crm/opportunity-lost-reason`;
-    const headers = { Authorization: 'Bearer sk_test_db', 'Content-Type': 'application/json' };
-    const created = (await (await fetch(api, { method: 'POST', headers, body: '{"lost_reason":"via URL"}' })).json()) as { id: string };
-    const retrieved = await fetch(`${api}/${created.id}`, { headers });
-    expect(retrieved.status).toBe(200);
-    expect(await fetch(`${api}/${created.id}`, { method: 'DELETE', headers }).then((r) => r.status)).toBe(200);
+    // The sample migrates from an empty schema; the synchronize-schema suites start from one too.
+    const db: DatabaseName | undefined = url.startsWith('postgres') ? 'postgres' : /^(mysql|mariadb):/.test(url) ? 'mariadb' : undefined;
+    if (db) await dropModuleSchema(db);
+    try {
+      port = await freePort();
+      const started = await startSample({ PORT: String(port), DATABASE_URL: url, API_KEYS: 'sk_test_db' });
+      sample = started.child;
+      const api = `http://localhost:${port}/api/crm/opportunity-lost-reason`;
+      const headers = { Authorization: 'Bearer sk_test_db', 'Content-Type': 'application/json' };
+      const created = (await (await fetch(api, { method: 'POST', headers, body: '{"lost_reason":"via URL"}' })).json()) as { id: string };
+      const retrieved = await fetch(`${api}/${created.id}`, { headers });
+      expect(retrieved.status).toBe(200);
+      expect(await fetch(`${api}/${created.id}`, { method: 'DELETE', headers }).then((r) => r.status)).toBe(200);
+    } finally {
+      if (sample) {
+        const exited = new Promise((resolve) => sample!.once('exit', resolve));
+        sample.kill();
+        await exited;
+        sample = undefined;
+      }
+      if (db) await dropModuleSchema(db);
+    }
   });
 
   it('the sample refuses to start in production without API_KEYS', async () => {

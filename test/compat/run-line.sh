@@ -82,6 +82,9 @@ npm ls @nestjs/common @nestjs/core @nestjs/typeorm @nestjs/testing typeorm class
 # The e2e projects (both schema modes), without the specs that build/pack the repo itself:
 # the README spec builds and runs the sample, and a package/tarball spec would test the packing,
 # neither of which depends on the framework versions.
+echo "compat: type check against the $LINE line's declarations"
+npx tsc -p tsconfig.json --noEmit
+
 echo "compat: e2e suites on the $LINE line"
 npx jest --runInBand --selectProjects e2e e2e-migrations \
   --testPathPatterns '^(?!(.*/)?test/(readme|package|pack|tarball)[^/]*\.e2e-spec\.ts$)'
