@@ -27,6 +27,16 @@ interface FastifyReplyLike {
 
 const OWN_ERROR = Symbol('lostReasonError');
 const pathOf = (url: string) => url.split('?', 1)[0];
+
+/** The path as routers compare it: percent-encoded characters decoded (when well-formed). */
+function decodedPathOf(url: string): string {
+  const path = pathOf(url);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -57,7 +67,11 @@ export class LostReasonRouteFallback implements OnModuleInit {
     if (adapter?.getType() === 'fastify') this.onFastify(adapter.getInstance<FastifyLike>());
   }
 
-  /** `/<global prefix>/<URI version>/<path>` and anything below it, anchored at both ends. */
+  /**
+   * `/<global prefix>/<URI version>/<path>` and anything below it, anchored at both ends, in any
+   * case: Express routes paths case-insensitively, so every alias it routes to the module is the
+   * module's (on Fastify, which does not, an alias is then a 404 in the module's shape).
+   */
   private buildOwnPath(): RegExp {
     const prefix = this.applicationConfig.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
     const versioning = this.applicationConfig.getVersioning();
@@ -65,11 +79,12 @@ export class LostReasonRouteFallback implements OnModuleInit {
     const version = versionPrefix === undefined ? '' : `(?:/${escapeRegExp(versionPrefix)}[^/]+)?`;
     // The prefix is optional: the host may exclude routes from it.
     const prefixed = prefix ? `(?:/${escapeRegExp(prefix)})?` : '';
-    return new RegExp(`^${prefixed}${version}/${escapeRegExp(this.options.path)}(?:/.*)?$`);
+    return new RegExp(`^${prefixed}${version}/${escapeRegExp(this.options.path)}(?:/.*)?$`, 'i');
   }
 
+  /** Whether the request is on the module's path, decoded as routers decode it (Fastify does). */
   private isOwn(request: IncomingRequest): boolean {
-    return this.ownPath.test(pathOf(request.url));
+    return this.ownPath.test(decodedPathOf(request.url));
   }
 
   /** The error to answer with: the credentials' problem first, else `error`. */

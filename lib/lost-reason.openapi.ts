@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+
 /**
  * `@nestjs/swagger` is an optional peer dependency: the module describes its API to it when the
  * host has installed it, and must load and serve without it. So it is never imported statically

@@ -477,6 +477,28 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       await api().get(item).set(auth).expect(200, created);
     });
 
+    it('applies its rules on every alias of its path the adapter routes to it (case on Express, percent-encoding on Fastify)', async () => {
+      const alias = adapter === 'express' ? RESOURCE.toUpperCase() : RESOURCE.replace('reason', 'r%65ason');
+      await api().get(alias).set(auth).expect(200); // the adapter does route it to the module
+      for (const send of [
+        () => api().post(alias).set('Content-Type', 'application/json').send('{'),
+        () => api().post(alias).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
+        () => api().put(alias),
+      ]) {
+        const response = await send();
+        expect(response.status).toBe(401);
+        expect(response.body.error.type).toBe('authentication_error');
+        expect(response.headers['request-id']).toMatch(/^req_/);
+      }
+      const malformed = await api().post(alias).set(auth).set('Content-Type', 'application/json').send('{');
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error.type).toBe('invalid_request_error');
+      expect(malformed.headers['request-id']).toMatch(/^req_/);
+      const oversized = await api().post(alias).set(auth).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) }));
+      expect(oversized.status).toBe(413);
+      expect(oversized.body.error.type).toBe('invalid_request_error');
+    });
+
     it('accepts the scheme in any case', async () => {
       await api().get(RESOURCE).set('Authorization', `bearer ${API_KEY}`).expect(200);
     });

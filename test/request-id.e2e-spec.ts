@@ -96,6 +96,19 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
     expect(logger.lines.filter((line) => line.includes('req_'))).toEqual([]);
   });
 
+  it('is on the 4xx of an alias of the module\'s path too, which logs nothing as an error', async () => {
+    const alias = adapter === 'express' ? RESOURCE.toUpperCase() : RESOURCE.replace('reason', 'r%65ason');
+    for (const send of [
+      () => api().post(alias).set(auth).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
+      () => api().post(alias).set(auth).set('Content-Type', 'application/json').send('{'),
+    ]) {
+      const response = await send();
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      idOf(response);
+    }
+    expect(logger.entries.filter(({ level }) => level === 'error')).toEqual([]);
+  });
+
   it('ignores an incoming Request-Id or X-Request-Id: ids are always the module\'s own', async () => {
     const response = await api().get(RESOURCE).set(auth).set('Request-Id', 'req_forged').set('X-Request-Id', 'req_forged').expect(200);
     expect(idOf(response)).not.toBe('req_forged');
