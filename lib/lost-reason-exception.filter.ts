@@ -21,7 +21,7 @@ function statusOf(exception: unknown): number | undefined {
 }
 
 /** Why a body was refused for its content type. */
-export const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'Send the parameters as a JSON object, with Content-Type: application/json.';
+export const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'Send the parameters as a JSON object in UTF-8, with Content-Type: application/json.';
 
 /** Client-facing text of a 4xx that the module did not raise itself (body parser, host guard…). */
 function clientMessage(exception: unknown, status: number, authorization: unknown): string {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { unrecognizedRequestUrl } from './exceptions';
 import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { withinDeadline } from './lost-reason-deadline';
 import type { ResolvedLostReasonOptions } from './lost-reason.options';
@@ -29,8 +30,10 @@ export class LostReasonRequestRunner {
     @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions,
   ) {}
 
-  run<T>(request: object, response: object, work: (scope: LostReasonRequestScope) => Promise<T>): Promise<T> {
+  run<T>(request: { method?: string; url?: string }, response: object, work: (scope: LostReasonRequestScope) => Promise<T>): Promise<T> {
     this.adapterHost.httpAdapter.setHeader(response, REQUEST_ID_HEADER, requestIdOf(request));
+    // Express routes `/path/` like `/path`, Fastify does not: one answer on both, Stripe's 404.
+    if (request.url?.split('?', 1)[0].endsWith('/')) return Promise.reject(unrecognizedRequestUrl(request));
     return withinDeadline(this.scopeOf(request).then(work), this.options.requestTimeoutMs);
   }
 

@@ -1,9 +1,12 @@
 import { HttpStatus, Inject, Injectable, Logger, OnModuleInit, VersioningType } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
-import { AuthenticationException, invalidRequestWithStatus } from './exceptions';
+import { Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { AuthenticationException, invalidRequestWithStatus, unrecognizedRequestUrl } from './exceptions';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
 import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { LostReasonErrorResponse, lostReasonErrorLogLine, RETRY_AFTER_SECONDS, toLostReasonErrorResponse } from './lost-reason-exception.filter';
+import { LostReasonErrorResponse, lostReasonErrorLogLine, RETRY_AFTER_SECONDS, toLostReasonErrorResponse, UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './lost-reason-exception.filter';
+import { isUtf8Json } from './lost-reason-body.decorator';
 import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 
@@ -26,6 +29,49 @@ interface FastifyReplyLike {
 }
 
 const OWN_ERROR = Symbol('lostReasonError');
+
+/** A body stream Fastify reads, with the count of bytes received as sent (for Content-Length). */
+type BodyStream = Readable & { receivedEncodedLength?: number };
+
+const INFLATERS: Record<string, () => Transform> = { gzip: createGunzip, deflate: createInflate, br: createBrotliDecompress };
+
+/**
+ * `payload` decoded per its `Content-Encoding`: a 415 for one the module does not know, a 400 for
+ * bytes that do not inflate. Fastify checks Content-Length against `receivedEncodedLength`.
+ */
+function inflated(payload: BodyStream, encoding: string): BodyStream {
+  const name = encoding.trim().toLowerCase();
+  if (name === 'identity') return payload;
+  const inflate = INFLATERS[name];
+  if (!inflate) throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding "${encoding}" is not supported: send identity, gzip, deflate or br.`);
+  const body: Transform & { receivedEncodedLength?: number } = inflate();
+  body.receivedEncodedLength = 0;
+  payload.on('data', (chunk: Buffer) => (body.receivedEncodedLength! += chunk.length));
+  payload.on('error', (error) => body.destroy(error));
+  // Bytes that do not inflate are the client's error.
+  body.once('error', (error: Error & { statusCode?: number }) => (error.statusCode ??= HttpStatus.BAD_REQUEST));
+  payload.pipe(body);
+  return body;
+}
+
+/** A chunked body that turns out empty, read as `{}`: no parameters, as on Express. */
+function emptyAsNoParameters(payload: BodyStream): BodyStream {
+  let bytes = 0;
+  const body: Transform & { receivedEncodedLength?: number } = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      done(null, bytes === 0 ? '{}' : undefined);
+    },
+  });
+  Object.defineProperty(body, 'receivedEncodedLength', { get: () => payload.receivedEncodedLength ?? bytes });
+  payload.on('error', (error) => body.destroy(error));
+  payload.pipe(body);
+  return body;
+}
+
 const pathOf = (url: string) => url.split('?', 1)[0];
 
 /** The path as routers compare it: percent-encoded characters decoded (when well-formed). */
@@ -111,9 +157,6 @@ export class LostReasonRouteFallback implements OnModuleInit {
     return { ...response, requestId };
   }
 
-  private unrecognized(request: IncomingRequest) {
-    return invalidRequestWithStatus(HttpStatus.NOT_FOUND, `Unrecognized request URL (${request.method}: ${pathOf(request.url)}).`);
-  }
 
   /** Registered after the routes: the first runs when no route matched, the second on errors. */
   private onExpress(): void {
@@ -126,7 +169,7 @@ export class LostReasonRouteFallback implements OnModuleInit {
     };
     adapter.use((request: IncomingRequest, response: unknown, next: Next) => {
       if (!this.isOwn(request)) return next();
-      reply(request, response, this.unrecognized(request)).catch(next);
+      reply(request, response, unrecognizedRequestUrl(request)).catch(next);
     });
     adapter.use((error: unknown, request: IncomingRequest, response: unknown, next: Next) => {
       if (!this.isOwn(request)) return next(error);
@@ -140,13 +183,18 @@ export class LostReasonRouteFallback implements OnModuleInit {
    * rewrites what is sent for its own paths in `onSend`.
    */
   private onFastify(fastify: FastifyLike): void {
-    fastify.addHook('preParsing', async (request: IncomingRequest, _reply: unknown, payload: unknown) => {
+    fastify.addHook('preParsing', async (request: IncomingRequest, _reply: unknown, payload: Readable) => {
+      if (!this.isOwn(request)) return payload;
       // Fastify rejects "Content-Type: application/json" with an empty body; the API treats
       // it as "no parameters", as on Express.
       const { headers } = request;
-      const empty = headers['transfer-encoding'] === undefined && Number(headers['content-length'] ?? 0) === 0;
-      if (this.isOwn(request) && empty) delete headers['content-type'];
-      return payload;
+      // Refused before Fastify's parser reads the bytes as UTF-8 anyway (the route would say 415 too).
+      if (!isUtf8Json(headers['content-type'])) throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
+      const chunked = headers['transfer-encoding'] !== undefined;
+      if (!chunked && Number(headers['content-length'] ?? 0) === 0) delete headers['content-type'];
+      // As Express's body parser: compressed bodies inflated, unknown encodings refused.
+      const body = inflated(payload, String(headers['content-encoding'] ?? 'identity'));
+      return chunked ? emptyAsNoParameters(body) : body;
     });
     fastify.addHook('onError', async (request: IncomingRequest, _reply: unknown, error: unknown) => {
       if (this.isOwn(request)) request[OWN_ERROR] = error;
@@ -158,7 +206,7 @@ export class LostReasonRouteFallback implements OnModuleInit {
       if (reply.statusCode < 400) return payload;
       if (typeof payload === 'string' && payload.startsWith('{"error":{')) return payload;
       const cause =
-        request[OWN_ERROR] ?? (reply.statusCode === HttpStatus.NOT_FOUND ? this.unrecognized(request) : { statusCode: reply.statusCode });
+        request[OWN_ERROR] ?? (reply.statusCode === HttpStatus.NOT_FOUND ? unrecognizedRequestUrl(request) : { statusCode: reply.statusCode });
       const { status, body } = await this.answer(request, cause);
       reply.code(status);
       if (status === HttpStatus.SERVICE_UNAVAILABLE) reply.header('Retry-After', RETRY_AFTER_SECONDS);

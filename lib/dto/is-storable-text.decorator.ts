@@ -7,6 +7,8 @@ function storableTextProblem(value: unknown, maxLength: number): string | undefi
   if (value.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
   // A lone UTF-16 surrogate cannot be encoded as UTF-8: drivers would silently replace it.
   if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
+  // What body parsers make of invalid UTF-8 bytes, silently: refused, so bad bytes are a 400.
+  if (value.includes('\ufffd')) return 'must be valid UTF-8 text (U+FFFD, what invalid bytes decode to, is refused)';
   // Databases count characters as code points, so count them the same way
   // (class-validator's MaxLength also discounts variation selectors, which would let
   // an arbitrarily long string through).

@@ -18,3 +18,7 @@ export class InvalidRequestException extends BadRequestException {
 /** An `invalid_request_error` with another status than 400 (an unknown route: 404; a media type: 415). */
 export const invalidRequestWithStatus = (status: number, message: string): HttpException =>
   new HttpException({ type: 'invalid_request_error', message } satisfies LostReasonErrorBody, status);
+
+/** The 404 of a method and path the module has no route for (its error shape, like Stripe's). */
+export const unrecognizedRequestUrl = (request: { method?: string; url?: string }): HttpException =>
+  invalidRequestWithStatus(404, `Unrecognized request URL (${request.method ?? '?'}: ${(request.url ?? '').split('?', 1)[0]}).`);
