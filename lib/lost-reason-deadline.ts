@@ -1,5 +1,5 @@
 import { TimeoutError } from 'rxjs';
-import { QueryRunner } from 'typeorm';
+import { DataSource, QueryRunner, ReplicationMode } from 'typeorm';
 
 /**
  * `work`'s result, or rxjs's `TimeoutError` once `ms` have passed (the module's exception
@@ -40,4 +40,19 @@ export function destroyConnection(runner: QueryRunner): void {
 
 interface Socketish {
   destroy?: () => void;
+}
+
+/**
+ * `work` on a pooled connection of its own, released after. Past `ms` (when given), the answer is
+ * a `TimeoutError` and the connection is destroyed (`destroyConnection`), so a silently dead one
+ * never goes back to the pool.
+ */
+export async function onPooledConnection<T>(dataSource: DataSource, mode: ReplicationMode, ms: number | undefined, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner(mode);
+  try {
+    const done = work(runner);
+    return ms === undefined ? await done : await withinDeadline(done, ms, () => destroyConnection(runner));
+  } finally {
+    await runner.release();
+  }
 }

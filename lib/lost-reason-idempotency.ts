@@ -9,7 +9,7 @@ import { LostReasonIdempotencyKey } from './lost-reason-idempotency-key.entity';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 import { driverErrorOf, isSqlite } from './lost-reason-drivers';
 import { validateParams } from './lost-reason.validation';
-import { withinDeadline } from './lost-reason-deadline';
+import { onPooledConnection } from './lost-reason-deadline';
 
 /** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
 export const LOST_REASON_IDEMPOTENCY_REPOSITORY = Symbol('LOST_REASON_IDEMPOTENCY_REPOSITORY');
@@ -176,7 +176,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
       const abandonedHere = stored.status === null && this.unreleased.get(id) === stored.created_at;
       if (abandonedHere || this.isStale(stored)) {
         // Conditional on what made it stale: a claim that completes meanwhile is kept.
-        await this.repository.delete({ id, created_at: stored.created_at, ...(stored.status === null && { status: IsNull() }) });
+        await this.guarded((keys) => keys.delete({ id, created_at: stored.created_at, ...(stored.status === null && { status: IsNull() }) }));
         if (abandonedHere) this.forgetUnreleased(id, stored.created_at);
         continue;
       }
@@ -198,18 +198,14 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
    */
   async pruneExpired(now = Date.now()): Promise<number> {
     const cutoff = new Date(now - IDEMPOTENCY_KEY_TTL_MS).toISOString();
-    const { affected } = await this.repository
-      .createQueryBuilder()
-      .delete()
-      .where('created_at < :cutoff', { cutoff })
-      .execute();
+    const { affected } = await this.guarded((keys) => keys.createQueryBuilder().delete().where('created_at < :cutoff', { cutoff }).execute());
     return affected ?? 0;
   }
 
   /** One INSERT; false when the key is already taken. */
   private async claim(row: LostReasonIdempotencyKey): Promise<boolean> {
     try {
-      await this.repository.createQueryBuilder().insert().values(row).updateEntity(false).execute();
+      await this.guarded((keys) => keys.createQueryBuilder().insert().values(row).updateEntity(false).execute());
       return true;
     } catch (error) {
       if (isDuplicate(error)) return false;
@@ -218,7 +214,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   private async find(id: string): Promise<StoredKey | undefined> {
-    const row = await this.repository.findOne({ select: { request_hash: true, status: true, response: true, created_at: true }, where: { id } });
+    const row = await this.guarded((keys) => keys.findOne({ select: { request_hash: true, status: true, response: true, created_at: true }, where: { id } }));
     return row ?? undefined;
   }
 
@@ -246,11 +242,13 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
       return body;
     }
     try {
-      return await manager.transaction(async (transaction) => {
-        const body = await create(transaction);
-        if (!(await this.complete(transaction, id, claimedAt, body))) throw new LostClaim();
-        return body;
-      });
+      return await this.guarded((keys) =>
+        keys.manager.transaction(async (transaction) => {
+          const body = await create(transaction);
+          if (!(await this.complete(transaction, id, claimedAt, body))) throw new LostClaim();
+          return body;
+        }),
+      );
     } catch (error) {
       // Rolled back, or a COMMIT whose outcome is unknown: the release below only deletes a
       // claim that is still in progress, so a committed answer stays and is replayed.
@@ -284,11 +282,19 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   private deleteClaim(id: string, claimedAt: string) {
-    return this.repository
-      .createQueryBuilder()
-      .delete()
-      .where('id = :id AND created_at = :claimedAt AND status IS NULL', { id, claimedAt })
-      .execute();
+    return this.guarded((keys) =>
+      keys.createQueryBuilder().delete().where('id = :id AND created_at = :claimedAt AND status IS NULL', { id, claimedAt }).execute(),
+    );
+  }
+
+  /**
+   * `work` with the keys' repository on a pooled connection of its own, closed if it outlives the
+   * request deadline, so a silently dead connection never holds a key or the pool (`onPooledConnection`).
+   */
+  private guarded<T>(work: (keys: Repository<LostReasonIdempotencyKey>) => Promise<T>): Promise<T> {
+    return onPooledConnection(this.repository.manager.connection, 'master', this.options.requestTimeoutMs, (runner) =>
+      work(runner.manager.getRepository(LostReasonIdempotencyKey)),
+    );
   }
 
   /** Retries the claims left behind, every second, until none is left or they are stale anyway. */
@@ -307,8 +313,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     for (const [id, claimedAt] of this.unreleased) {
       if (this.destroyed) return;
       try {
-        // Within the deadline: a database that black-holes connections must not hold the round.
-        if (!this.isStale({ status: null, created_at: claimedAt })) await withinDeadline(this.deleteClaim(id, claimedAt), this.options.requestTimeoutMs);
+        if (!this.isStale({ status: null, created_at: claimedAt })) await this.deleteClaim(id, claimedAt);
         this.forgetUnreleased(id, claimedAt);
       } catch {
         return; // still failing: next round

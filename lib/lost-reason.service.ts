@@ -22,7 +22,7 @@ import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 import { isTenantId, storedTenantId } from './lost-reason-tenant-id';
 import { driverErrorOf, isMysqlFamily } from './lost-reason-drivers';
-import { destroyConnection, withinDeadline } from './lost-reason-deadline';
+import { onPooledConnection } from './lost-reason-deadline';
 import { LostReasonRow, LostReasonStatements } from './lost-reason.statements';
 import { validateParams } from './lost-reason.validation';
 
@@ -204,7 +204,7 @@ export class LostReasonService implements OnModuleInit {
       // Another write came first: lock the row and write on what it holds now. (Retrying the
       // plain read would not do inside a host's REPEATABLE READ transaction: it would see the
       // same old snapshot every time.)
-      return this.repository.manager.transaction(async (transaction) => {
+      return this.transaction(async (transaction) => {
         const [locked] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [current.seq, tenant], { manager: transaction });
         if (!locked) throw new LostReasonNotFoundException(id);
         const next = laterThan(locked.updated_at);
@@ -257,20 +257,20 @@ export class LostReasonService implements OnModuleInit {
 
   /**
    * One statement through `manager`: its own connection inside a transaction (`withManager`),
-   * else one from the pool. A pooled connection whose statement outlives the request deadline
-   * is closed (`destroyConnection`); a transaction's connection is its owner's to handle.
+   * else one from the pool, closed if the statement outlives the request deadline
+   * (`onPooledConnection`).
    */
   private async run(statement: Statement, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
     const sql = statement(await LostReasonStatements.of(this.repository.metadata));
     if (manager.queryRunner) return manager.queryRunner.query(sql, parameters, true);
-    const runner = manager.connection.createQueryRunner(mode);
-    try {
-      const query = runner.query(sql, parameters, true);
-      const deadline = this.options?.requestTimeoutMs;
-      return deadline === undefined ? await query : await withinDeadline(query, deadline, () => destroyConnection(runner));
-    } finally {
-      await runner.release();
-    }
+    return onPooledConnection(manager.connection, mode, this.options?.requestTimeoutMs, (runner) => runner.query(sql, parameters, true));
+  }
+
+  /** `work` in a transaction: the host's (a savepoint in it) with `withManager`, else one of the module's own on a guarded connection. */
+  private transaction<T>(work: (transaction: EntityManager) => Promise<T>): Promise<T> {
+    const { manager } = this.repository;
+    if (manager.queryRunner) return manager.transaction(work);
+    return onPooledConnection(manager.connection, 'master', this.options?.requestTimeoutMs, (runner) => runner.manager.transaction(work));
   }
 }
 
