@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger, OnModuleInit, VersioningType } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { AuthenticationException, invalidRequestWithStatus, unrecognizedRequestUrl } from './exceptions';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
@@ -44,13 +44,15 @@ function inflated(payload: BodyStream, encoding: string): BodyStream {
   if (name === 'identity') return payload;
   const inflate = INFLATERS[name];
   if (!inflate) throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding "${encoding}" is not supported: send identity, gzip, deflate or br.`);
-  const body: Transform & { receivedEncodedLength?: number } = inflate();
+  const inflater = inflate();
+  const body: PassThrough & { receivedEncodedLength?: number } = new PassThrough();
   body.receivedEncodedLength = 0;
-  payload.on('data', (chunk: Buffer) => (body.receivedEncodedLength! += chunk.length));
+  // Bytes that do not inflate are the client's error: a 400, not a failure to log.
+  inflater.on('error', () => body.destroy(invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${name} data.`)));
   payload.on('error', (error) => body.destroy(error));
-  // Bytes that do not inflate are the client's error.
-  body.once('error', (error: Error & { statusCode?: number }) => (error.statusCode ??= HttpStatus.BAD_REQUEST));
-  payload.pipe(body);
+  payload.pipe(inflater).pipe(body);
+  // After pipe(), in the same tick: a 'data' listener alone would start the flow and lose chunks.
+  payload.on('data', (chunk: Buffer) => (body.receivedEncodedLength! += chunk.length));
   return body;
 }
 
@@ -173,7 +175,9 @@ export class LostReasonRouteFallback implements OnModuleInit {
     });
     adapter.use((error: unknown, request: IncomingRequest, response: unknown, next: Next) => {
       if (!this.isOwn(request)) return next(error);
-      reply(request, response, error).catch(next);
+      // The body parser decoded another declared charset and failed: a 415, as on Fastify.
+      const cause = isUtf8Json(request.headers['content-type']) ? error : invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
+      reply(request, response, cause).catch(next);
     });
   }
 

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { LostReasonModule } from '../lib';
@@ -10,7 +11,7 @@ import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
 
 /**
  * Property test: arbitrary JSON values, depths and sizes for every parameter, and arbitrary whole
- * bodies. Whatever is sent, the answer is a 2xx or a 4xx in the module's shape (never a 5xx),
+ * bodies in any content encoding and declared charset. Whatever is sent, the answer is a 2xx or a 4xx in the module's shape (never a 5xx),
  * nothing is logged at error level, and a refused request changes no row.
  */
 
@@ -103,11 +104,24 @@ describeEach(matrix)('hostile input', ([db, adapter]) => {
   it(`answers any JSON body with 2xx or 4xx, logging no error (${numRuns} runs, seed ${seed})`, async () => {
     // One hostile value per body at most, so the body stays within the adapter's limit.
     const keyed = fc.array(fc.tuple(fc.string({ maxLength: 12 }), hostileValue), { maxLength: 1 }).map((entries) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`);
+    // The same bytes sent in any encoding and with any declared charset, truncated or not.
+    const wire = fc.record({
+      encoding: fc.constantFrom('identity', 'gzip', 'deflate', 'br', 'zstd', 'x-unknown'),
+      charset: fc.constantFrom(undefined, 'utf-8', 'UTF-8', 'iso-8859-1', 'utf-16le', ''),
+      truncated: fc.boolean(),
+    });
+    const COMPRESS: Record<string, (bytes: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 5 }).map((body) => JSON.stringify(body)), keyed), async (body) => {
+      fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 5 }).map((body) => JSON.stringify(body)), keyed), wire, async (body, { encoding, charset, truncated }) => {
         const before = await rows();
-        const response = await api().post(RESOURCE).set(auth).set('Content-Type', 'application/json').send(body);
+        let bytes = COMPRESS[encoding]?.(Buffer.from(body)) ?? Buffer.from(body);
+        if (truncated) bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
+        const type = charset === undefined ? 'application/json' : `application/json; charset=${charset}`;
+        // serialize: sent as the bytes they are (superagent would JSON-encode a Buffer for application/json).
+        const response = await api().post(RESOURCE).set(auth).set('Content-Type', type).set('Content-Encoding', encoding).serialize(((raw: Buffer) => raw) as unknown as (raw: unknown) => string).send(bytes);
         expectNoFailure(response);
+        const refusedMedia = !['identity', 'gzip', 'deflate', 'br'].includes(encoding) || !['utf-8', undefined].includes(charset?.toLowerCase());
+        if (refusedMedia && bytes.length > 0) expect(response.status).toBe(415);
         if (response.status === 201) await api().delete(`${RESOURCE}/${response.body.id}`).set(auth).expect(200);
         else expect(await rows()).toEqual(before);
       }),
