@@ -42,9 +42,12 @@ export class LostReasonApiKeyGuard implements CanActivate {
     return true;
   }
 
-  /** Whether a request's credentials pass the module's key check (true when it is off). */
-  async isAuthenticated(request: AuthorizedRequest): Promise<boolean> {
-    return (await this.authenticate(authorizationOf(request))) !== undefined;
+  /**
+   * Whether a request's credentials pass the module's key check (true when it is off). Given
+   * an `Authorization` header's value instead (the form this method took first), that value.
+   */
+  async isAuthenticated(request: AuthorizedRequest | string): Promise<boolean> {
+    return (await this.authenticate(typeof request === 'string' ? request : authorizationOf(request))) !== undefined;
   }
 
   /** The accepted key's tenant (when keys are given per tenant), or `undefined` if refused. */

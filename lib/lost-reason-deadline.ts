@@ -43,16 +43,26 @@ interface Socketish {
 }
 
 /**
- * `work` on a pooled connection of its own, released after. Past `ms` (when given), the answer is
- * a `TimeoutError` and the connection is destroyed (`destroyConnection`), so a silently dead one
- * never goes back to the pool.
+ * `work` on a pooled connection of its own. Past `ms` (when given), the answer is a
+ * `TimeoutError` and the connection is destroyed (`destroyConnection`), so a silently dead one
+ * never goes back to the pool; `work` is skipped if the pool hands the connection over only
+ * after that. The connection is released once `work` has settled, never under it: a runner
+ * released while still waiting for its connection would leave that connection out of the pool
+ * for good, and a destroyed one released at once would go back to it before the driver notices.
  */
 export async function onPooledConnection<T>(dataSource: DataSource, mode: ReplicationMode, ms: number | undefined, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
   const runner = dataSource.createQueryRunner(mode);
-  try {
-    const done = work(runner);
-    return ms === undefined ? await done : await withinDeadline(done, ms, () => destroyConnection(runner));
-  } finally {
-    await runner.release();
-  }
+  let expired = false;
+  const done = (async () => {
+    await runner.connect();
+    if (expired) throw new TimeoutError();
+    return work(runner);
+  })();
+  const release = () => runner.release().catch(() => undefined);
+  void done.then(release, release);
+  if (ms === undefined) return done;
+  return withinDeadline(done, ms, () => {
+    expired = true;
+    destroyConnection(runner);
+  });
 }

@@ -310,10 +310,12 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   private async retryReleases(): Promise<void> {
+    // Stale claims are taken over by anyone anyway: forgotten first, so the map stays bounded.
+    for (const [id, claimedAt] of this.unreleased) if (this.isStale({ status: null, created_at: claimedAt })) this.unreleased.delete(id);
     for (const [id, claimedAt] of this.unreleased) {
       if (this.destroyed) return;
       try {
-        if (!this.isStale({ status: null, created_at: claimedAt })) await this.deleteClaim(id, claimedAt);
+        await this.deleteClaim(id, claimedAt);
         this.forgetUnreleased(id, claimedAt);
       } catch {
         return; // still failing: next round

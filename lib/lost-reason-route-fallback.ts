@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger, OnModuleInit, VersioningType } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { AuthenticationException, invalidRequestWithStatus, unrecognizedRequestUrl } from './exceptions';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
@@ -18,10 +18,16 @@ interface IncomingRequest {
 }
 type Next = (error?: unknown) => void;
 
-/** The few Fastify methods used here (fastify is the host's dependency, not the module's). */
+/** The few Fastify members used here (fastify is the host's dependency, not the module's). */
 interface FastifyLike {
   addHook(name: string, hook: (...args: any[]) => unknown): unknown;
+  initialConfig?: { bodyLimit?: number };
 }
+interface FastifyRequestLike {
+  routeOptions?: { bodyLimit?: number };
+}
+/** Fastify's own default, for a version that tells neither limit. */
+const DEFAULT_FASTIFY_BODY_LIMIT = 1024 * 1024;
 interface FastifyReplyLike {
   statusCode: number;
   code(status: number): unknown;
@@ -35,52 +41,62 @@ type BodyStream = Readable & { receivedEncodedLength?: number };
 
 const INFLATERS: Record<string, () => Transform> = { gzip: createGunzip, deflate: createInflate, br: createBrotliDecompress };
 
-/**
- * `payload` decoded per its `Content-Encoding`: a 415 for one the module does not know, a 400 for
- * bytes that do not inflate. Fastify checks Content-Length against `receivedEncodedLength`.
- */
-function inflated(payload: BodyStream, encoding: string): BodyStream {
-  const name = encoding.trim().toLowerCase();
-  if (name === 'identity') return payload;
-  const inflate = INFLATERS[name];
-  if (!inflate) throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding "${encoding}" is not supported: send identity, gzip, deflate or br.`);
-  const inflater = inflate();
-  const body: PassThrough & { receivedEncodedLength?: number } = new PassThrough();
-  body.receivedEncodedLength = 0;
-  // Bytes that do not inflate are the client's error: a 400, not a failure to log.
-  inflater.on('error', () => body.destroy(invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${name} data.`)));
-  payload.on('error', (error) => body.destroy(error));
-  payload.pipe(inflater).pipe(body);
-  // After pipe(), in the same tick: a 'data' listener alone would start the flow and lose chunks.
-  payload.on('data', (chunk: Buffer) => (body.receivedEncodedLength! += chunk.length));
-  return body;
+/** A `Content-Encoding` in lower case (`identity` when none); a 415 for one the module cannot decode. */
+function knownEncoding(header: unknown): string {
+  const name = String(header ?? '').trim().toLowerCase() || 'identity';
+  if (name !== 'identity' && !INFLATERS[name]) {
+    throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding "${String(header)}" is not supported: send identity, gzip, deflate or br.`);
+  }
+  return name;
 }
 
-/** A chunked body that turns out empty, read as `{}`: no parameters, as on Express. */
-function emptyAsNoParameters(payload: BodyStream): BodyStream {
-  let bytes = 0;
+/**
+ * The body Fastify parses, for a request that has one: inflated per its `Content-Encoding` (a
+ * 415 for one the module does not know, a 400 for bytes that do not inflate, a 413 once the
+ * inflated bytes pass `limit`: Fastify counts only what it reads), and a chunked body that turns
+ * out empty read as `{}`, no parameters, as on Express. Fastify checks Content-Length against
+ * `receivedEncodedLength`, the bytes as sent.
+ */
+function decodedBody(payload: BodyStream, name: string, chunked: boolean, limit: number): BodyStream {
+  const inflate = name === 'identity' ? undefined : INFLATERS[name];
+  if (!inflate && !chunked) return payload;
+  let sent = 0;
+  let decoded = 0;
   const body: Transform & { receivedEncodedLength?: number } = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      bytes += chunk.length;
+      decoded += chunk.length;
+      if (decoded > limit) return done(invalidRequestWithStatus(HttpStatus.PAYLOAD_TOO_LARGE, 'The request body is too large.'));
       done(null, chunk);
     },
     flush(done) {
-      done(null, bytes === 0 ? '{}' : undefined);
+      done(null, chunked && decoded === 0 ? '{}' : undefined);
     },
   });
-  Object.defineProperty(body, 'receivedEncodedLength', { get: () => payload.receivedEncodedLength ?? bytes });
-  payload.on('error', (error) => body.destroy(error));
-  payload.pipe(body);
+  Object.defineProperty(body, 'receivedEncodedLength', { get: () => sent });
+  const inflater = inflate?.();
+  // Bytes that do not inflate are the client's error (registered before pipeline's own listener,
+  // so `body`, where Fastify reads, fails with this one).
+  inflater?.once('error', () => body.destroy(invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${name} data.`)));
+  // pipeline: an error anywhere destroys every stage, so nothing goes on inflating after a refusal.
+  const stages = (inflater ? [payload, inflater, body] : [payload, body]) as [Readable, Transform];
+  pipeline(stages, () => undefined);
+  // After pipeline() has attached its own, in the same tick: alone, a 'data' listener would
+  // start the flow early and lose chunks.
+  payload.on('data', (chunk: Buffer) => (sent += chunk.length));
+  body.on('error', () => undefined); // Fastify listens while it reads; this keeps a late error from crashing the process
   return body;
 }
 
 const pathOf = (url: string) => url.split('?', 1)[0];
 
-/** The path as routers compare it: percent-encoded characters decoded (when well-formed). */
+/**
+ * The path as routers compare it: percent-encoded characters decoded (when well-formed), except
+ * the reserved ones (`%2F` stays, as routers keep it).
+ */
 function decodedPathOf(url: string): string {
   const path = pathOf(url);
   try {
-    return decodeURIComponent(path);
+    return decodeURI(path);
   } catch {
     return path;
   }
@@ -116,9 +132,8 @@ export class LostReasonRouteFallback implements OnModuleInit {
   }
 
   /**
-   * `/<global prefix>/<URI version>/<path>` and anything below it, anchored at both ends, in any
-   * case: Express routes paths case-insensitively, so every alias it routes to the module is the
-   * module's (on Fastify, which does not, an alias is then a 404 in the module's shape).
+   * `/<global prefix>/<URI version>/<path>` and anything below it, anchored at both ends; on
+   * Express in any case, as Express routes paths case-insensitively (Fastify does not).
    */
   private buildOwnPath(): RegExp {
     const prefix = this.applicationConfig.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
@@ -127,7 +142,8 @@ export class LostReasonRouteFallback implements OnModuleInit {
     const version = versionPrefix === undefined ? '' : `(?:/${escapeRegExp(versionPrefix)}[^/]+)?`;
     // The prefix is optional: the host may exclude routes from it.
     const prefixed = prefix ? `(?:/${escapeRegExp(prefix)})?` : '';
-    return new RegExp(`^${prefixed}${version}/${escapeRegExp(this.options.path)}(?:/.*)?$`, 'i');
+    const anyCase = this.adapterHost.httpAdapter?.getType() === 'express' ? 'i' : '';
+    return new RegExp(`^${prefixed}${version}/${escapeRegExp(this.options.path)}(?:/[\\s\\S]*)?$`, anyCase);
   }
 
   /** Whether the request is on the module's path, decoded as routers decode it (Fastify does). */
@@ -175,8 +191,11 @@ export class LostReasonRouteFallback implements OnModuleInit {
     });
     adapter.use((error: unknown, request: IncomingRequest, response: unknown, next: Next) => {
       if (!this.isOwn(request)) return next(error);
-      // The body parser decoded another declared charset and failed: a 415, as on Fastify.
-      const cause = isUtf8Json(request.headers['content-type']) ? error : invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
+      // A body in a declared charset other than UTF-8 that the parser refused, or decoded and
+      // failed on: a 415, as on Fastify (which refuses the charset before reading).
+      const status = (error as { status?: number })?.status ?? 500;
+      const charsetFailure = status >= 400 && status < 500 && !isUtf8Json(request.headers['content-type']);
+      const cause = charsetFailure ? invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE) : error;
       reply(request, response, cause).catch(next);
     });
   }
@@ -187,18 +206,26 @@ export class LostReasonRouteFallback implements OnModuleInit {
    * rewrites what is sent for its own paths in `onSend`.
    */
   private onFastify(fastify: FastifyLike): void {
-    fastify.addHook('preParsing', async (request: IncomingRequest, _reply: unknown, payload: Readable) => {
+    fastify.addHook('preParsing', async (request: IncomingRequest & FastifyRequestLike, _reply: unknown, payload: Readable) => {
       if (!this.isOwn(request)) return payload;
-      // Fastify rejects "Content-Type: application/json" with an empty body; the API treats
-      // it as "no parameters", as on Express.
+      // Checked as Express's body parser checks them, and only when it would: for a request that
+      // announces a body (a length, even 0, or chunks).
       const { headers } = request;
+      const chunked = headers['transfer-encoding'] !== undefined;
+      if (!chunked && headers['content-length'] === undefined) return payload;
       // Refused before Fastify's parser reads the bytes as UTF-8 anyway (the route would say 415 too).
       if (!isUtf8Json(headers['content-type'])) throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
-      const chunked = headers['transfer-encoding'] !== undefined;
-      if (!chunked && Number(headers['content-length'] ?? 0) === 0) delete headers['content-type'];
-      // As Express's body parser: compressed bodies inflated, unknown encodings refused.
-      const body = inflated(payload, String(headers['content-encoding'] ?? 'identity'));
-      return chunked ? emptyAsNoParameters(body) : body;
+      const encoding = knownEncoding(headers['content-encoding']);
+      if (!chunked && Number(headers['content-length']) === 0) {
+        // Nothing is not valid compressed data (Express's parser says so too).
+        if (encoding !== 'identity') throw invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${encoding} data.`);
+        // Fastify rejects "Content-Type: application/json" with an empty body; the API treats
+        // it as "no parameters", as on Express.
+        delete headers['content-type'];
+        return payload;
+      }
+      const limit = request.routeOptions?.bodyLimit ?? fastify.initialConfig?.bodyLimit ?? DEFAULT_FASTIFY_BODY_LIMIT;
+      return decodedBody(payload, encoding, chunked, limit);
     });
     fastify.addHook('onError', async (request: IncomingRequest, _reply: unknown, error: unknown) => {
       if (this.isOwn(request)) request[OWN_ERROR] = error;

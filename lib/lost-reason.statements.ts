@@ -61,10 +61,16 @@ export class LostReasonStatements {
       const hasCounter = await runner.hasTable(counterPath);
       const counted = hasCounter && (await this.hasCountTrigger(runner, metadata));
       if (!counted && isSqlite(metadata.connection.driver.options.type)) {
-        // Embedded, one writer: the module keeps the count itself (see keepSqliteCounts).
+        // Embedded, one writer: the module keeps the count itself (see keepSqliteCounts), unless
+        // it cannot write there (a read-only database): then COUNT(*), as elsewhere.
         const tenantColumn = metadata.findColumnWithPropertyName('tenant_id')?.databaseName ?? 'tenant_id';
-        await keepSqliteCounts(runner, { table: metadata.tablePath, tenantColumn });
-        return new LostReasonStatements(metadata, counterPath);
+        try {
+          await keepSqliteCounts(runner, { table: metadata.tablePath, tenantColumn });
+          return new LostReasonStatements(metadata, counterPath);
+        } catch (error) {
+          new Logger('LostReasonModule').warn(`Could not set up ${counterPath} (${error instanceof Error ? error.message : String(error)}): totals use COUNT(*).`);
+          return new LostReasonStatements(metadata, undefined);
+        }
       }
       if (hasCounter && !counted) {
         new Logger('LostReasonModule').warn(

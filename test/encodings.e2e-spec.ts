@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants as zlibConstants, deflateSync, gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { testedAdapters } from './support/adapters';
 import { API_KEY, createHostApp, RESOURCE } from './support/host-app';
@@ -90,6 +90,32 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
     expect(corrupt.status).toBe(400);
     expect(corrupt.body.error.type).toBe('invalid_request_error');
     expect(await count()).toBe(3);
+  });
+
+  it('looks at the encoding and charset only of a request that announces a body, on both adapters', async () => {
+    // An announced but empty compressed body is not valid compressed data, on both.
+    expect((await send('POST', RESOURCE, { ...json, 'Content-Encoding': 'gzip', 'Content-Length': '0' }, [])).status).toBe(400);
+    const empty = await send('POST', RESOURCE, json, []);
+    expect(empty.status).toBe(201);
+    const bodyless: Array<Record<string, string>> = [{ 'Content-Encoding': 'gzip' }, { 'Content-Encoding': 'zstd' }, { 'Content-Type': 'application/json; charset=iso-8859-1' }];
+    for (const headers of bodyless) {
+      expect({ headers, status: (await send('GET', RESOURCE, headers)).status }).toEqual({ headers, status: 200 });
+      expect({ headers, status: (await send('DELETE', `${RESOURCE}/${empty.body.id}`, headers)).status }).toEqual({ headers, status: expect.any(Number) });
+    }
+  });
+
+  it('refuses a compressed body that inflates past the body limit with 413, and stops inflating it', async () => {
+    // 64 MiB of zeros in a few kB: a bomb, whatever the adapter's limit (100 kB on Express, 1 MiB on Fastify).
+    const bomb = brotliCompressSync(Buffer.alloc(64 * 1024 * 1024), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } });
+    const cpuBefore = process.cpuUsage();
+    const answer = await send('POST', RESOURCE, { ...json, 'Content-Encoding': 'br', 'Content-Length': String(bomb.length) }, [bomb]);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // time for any inflating left behind
+    const cpuMs = (process.cpuUsage(cpuBefore).user + process.cpuUsage(cpuBefore).system) / 1000;
+    expect(answer.status).toBe(413);
+    expect(answer.body.error.type).toBe('invalid_request_error');
+    // Inflating all of it takes seconds of CPU here; the refusal stops at the limit.
+    expect(cpuMs).toBeLessThan(1500);
+    expect(await count()).toBe(0);
   });
 
   it('reads an empty chunked JSON body as no parameters, like an empty one with a length', async () => {

@@ -45,6 +45,17 @@ interface Answer {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What the drivers' pools tell of their connections (pg-pool's public counts; mysql2's own lists). */
+interface PgPool {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+interface MysqlPool {
+  _allConnections: { length: number };
+  _freeConnections: { length: number };
+}
+
 /** The real server's address, from the URL the suite uses for this database. */
 function targetOf(db: DatabaseName): { host: string; port: number; url: URL } {
   const url = new URL((DATABASES[db] as { url: string }).url);
@@ -358,6 +369,16 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
       expect({ round, late: late.length > 0 }).toEqual({ round, late: true });
       expect({ round, failedLate: late.filter((answer) => answer.status >= 300).map((answer) => answer.status) }).toEqual({ round, failedLate: [] });
       expect(answers.some((answer) => answer.status === 503)).toBe(true); // the stall was felt
+    }
+    // No connection was leaked by a deadline: once the load is over, every one is back and idle.
+    await sleep(REQUEST_TIMEOUT_MS);
+    const driver = app.get(DataSource).driver as unknown as { master?: PgPool; pool?: MysqlPool };
+    if (db === 'postgres') {
+      const { totalCount, idleCount, waitingCount } = driver.master!;
+      expect({ busy: totalCount - idleCount, waiting: waitingCount }).toEqual({ busy: 0, waiting: 0 });
+    } else {
+      const pool = driver.pool!;
+      expect({ busy: pool._allConnections.length - pool._freeConnections.length }).toEqual({ busy: 0 });
     }
   }, 60_000);
 

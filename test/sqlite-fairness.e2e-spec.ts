@@ -8,7 +8,7 @@ import { DataSource } from 'typeorm';
 import { LOST_REASON_ENTITIES, LostReasonModule } from '../lib';
 import { storedTenantId } from '../lib/lost-reason-tenant-id';
 import { testedDatabases } from './support/databases';
-import { createHostApp, RESOURCE } from './support/host-app';
+import { auth, createHostApp, RESOURCE } from './support/host-app';
 
 /**
  * SQLite's driver is synchronous: a statement holds the event loop, and with it every other
@@ -62,4 +62,27 @@ const KEYS = { sk_test_fair_acme: 'acme', sk_test_fair_globex: 'globex' };
     expect(flooded.every((response) => response.status === 200 && response.body.total === ROWS)).toBe(true);
     expect(otherMs).toBeLessThan(REQUEST_TIMEOUT_MS);
   }, 120_000);
+});
+
+(testedDatabases().includes('sqlite') ? describe : describe.skip)('a read-only SQLite database without the count table', () => {
+  const file = join(tmpdir(), `lost-reason-readonly-${process.pid}.sqlite`);
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    rmSync(file, { force: true });
+    const seed = await new DataSource({ type: 'better-sqlite3', database: file, entities: [...LOST_REASON_ENTITIES], synchronize: true }).initialize();
+    await seed.query(`INSERT INTO opportunity_lost_reason (tenant_id, id, created_at, updated_at) VALUES ('', 'opportunity-lost-reason_${'0'.repeat(31)}1', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`);
+    await seed.destroy();
+    app = await createHostApp('sqlite', undefined, undefined, 'express', { keepRows: true, database: { database: file, readonly: true, synchronize: false } as object });
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(file, { force: true });
+  });
+
+  it('serves reads, counting with COUNT(*), since the module cannot keep the count there', async () => {
+    const list = await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(200);
+    expect(list.body.total).toBe(1);
+    await request(app.getHttpServer()).get(`${RESOURCE}/${list.body.data[0].id}`).set(auth).expect(200);
+  });
 });
