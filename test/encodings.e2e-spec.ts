@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
 import { brotliCompressSync, constants as zlibConstants, deflateSync, gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
-import { testedAdapters } from './support/adapters';
+import { OLDEST_LINE_QUIRKS, testedAdapters } from './support/adapters';
 import { API_KEY, createHostApp, RESOURCE } from './support/host-app';
 
 /**
@@ -79,9 +79,12 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
 
   it('inflates gzip, deflate and br bodies, and refuses an unknown Content-Encoding with 415', async () => {
     const plain = Buffer.from('{"lost_reason":"compressed"}');
+    // Express 4's body parser (NestJS 10) has no brotli: a 415 there, as for any unknown encoding.
+    const brotli = adapter === 'fastify' || OLDEST_LINE_QUIRKS.expressBrotli();
     for (const [encoding, bytes] of [['gzip', gzipSync(plain)], ['deflate', deflateSync(plain)], ['br', brotliCompressSync(plain)]] as const) {
       const answer = await send('POST', RESOURCE, { ...json, 'Content-Encoding': encoding, 'Content-Length': String(bytes.length) }, [bytes]);
-      expect({ encoding, status: answer.status, lost_reason: answer.body.lost_reason }).toEqual({ encoding, status: 201, lost_reason: 'compressed' });
+      const expected = encoding === 'br' && !brotli ? { status: 415, lost_reason: undefined } : { status: 201, lost_reason: 'compressed' };
+      expect({ encoding, status: answer.status, lost_reason: answer.body.lost_reason }).toEqual({ encoding, ...expected });
     }
     const answer = await send('POST', RESOURCE, { ...json, 'Content-Encoding': 'zstd', 'Content-Length': String(plain.length) }, [plain]);
     expect(answer.status).toBe(415);
@@ -89,7 +92,7 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
     const corrupt = await send('POST', RESOURCE, { ...json, 'Content-Encoding': 'gzip', 'Content-Length': String(plain.length) }, [plain]);
     expect(corrupt.status).toBe(400);
     expect(corrupt.body.error.type).toBe('invalid_request_error');
-    expect(await count()).toBe(3);
+    expect(await count()).toBe(brotli ? 3 : 2);
   });
 
   it('looks at the encoding and charset only of a request that announces a body, on both adapters', async () => {

@@ -2,7 +2,7 @@ import { CanActivate, Controller, ExecutionContext, ForbiddenException, Get, Inj
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { LostReasonModule, REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../lib';
-import { testedAdapters } from './support/adapters';
+import { OLDEST_LINE_QUIRKS, testedAdapters } from './support/adapters';
 import { CollectingLogger } from './support/collecting-logger';
 import { API_KEY, auth, createHostApp, RESOURCE, restoreSchema } from './support/host-app';
 
@@ -98,10 +98,11 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
 
   it('is on the 4xx of an alias of the module\'s path too, which logs nothing as an error', async () => {
     const alias = adapter === 'express' ? RESOURCE.toUpperCase() : RESOURCE.replace('reason', 'r%65ason');
-    for (const send of [
-      () => api().post(alias).set(auth).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
-      () => api().post(alias).set(auth).set('Content-Type', 'application/json').send('{'),
-    ]) {
+    const oversized = () => api().post(alias).set(auth).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) }));
+    const malformed = () => api().post(alias).set(auth).set('Content-Type', 'application/json').send('{');
+    // NestJS 10's Fastify adapter logs any 413 as an error (README, "Supported versions").
+    const quiet413 = adapter === 'express' || !OLDEST_LINE_QUIRKS.fastifyLogs413();
+    for (const send of quiet413 ? [oversized, malformed] : [malformed]) {
       const response = await send();
       expect(response.status).toBeGreaterThanOrEqual(400);
       idOf(response);
