@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger, OnModuleInit, VersioningType } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { AuthenticationException, invalidRequestWithStatus, unrecognizedRequestUrl } from './exceptions';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
@@ -74,16 +74,20 @@ function decodedBody(payload: BodyStream, name: string, chunked: boolean, limit:
   });
   Object.defineProperty(body, 'receivedEncodedLength', { get: () => sent });
   const inflater = inflate?.();
-  // Bytes that do not inflate are the client's error (registered before pipeline's own listener,
-  // so `body`, where Fastify reads, fails with this one).
-  inflater?.once('error', () => body.destroy(invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${name} data.`)));
-  // pipeline: an error anywhere destroys every stage, so nothing goes on inflating after a refusal.
-  const stages = (inflater ? [payload, inflater, body] : [payload, body]) as [Readable, Transform];
-  pipeline(stages, () => undefined);
-  // After pipeline() has attached its own, in the same tick: alone, a 'data' listener would
-  // start the flow early and lose chunks.
+  // Bytes that do not inflate are the client's error.
+  inflater?.on('error', () => body.destroy(invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${name} data.`)));
+  payload.on('error', (error) => body.destroy(error));
+  // A refusal stops the reading and the inflating, but leaves the request stream open: Fastify
+  // answers on it (destroying it would reset the connection instead of the 413).
+  body.once('error', () => {
+    payload.unpipe();
+    inflater?.destroy();
+  });
+  body.on('error', () => undefined); // Fastify listens while it reads; a late error must not crash the process
+  if (inflater) payload.pipe(inflater).pipe(body);
+  else payload.pipe(body);
+  // After pipe(), in the same tick: alone, a 'data' listener would start the flow early and lose chunks.
   payload.on('data', (chunk: Buffer) => (sent += chunk.length));
-  body.on('error', () => undefined); // Fastify listens while it reads; this keeps a late error from crashing the process
   return body;
 }
 
