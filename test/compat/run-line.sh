@@ -44,9 +44,9 @@ cleanup() {
 trap cleanup EXIT
 
 echo "compat: copying $ROOT to $WORK"
-# The working tree as git sees it (tracked and new files, .gitignore honoured), without installs or builds.
-rsync -a --filter=':- .gitignore' --exclude='/.git' --exclude='node_modules' \
-  --exclude='/dist*/' --exclude='/coverage/' "$ROOT/" "$WORK/"
+# The working tree as git sees it (tracked and new files, .gitignore honoured: no installs or
+# builds), with git and tar only (both in the base image; rsync is not).
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf -) | tar -xf - -C "$WORK"
 rm -f "$WORK/package-lock.json"
 
 cd "$WORK"
