@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
-import { brotliCompressSync, constants as zlibConstants, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { OLDEST_LINE_QUIRKS, testedAdapters } from './support/adapters';
 import { API_KEY, createHostApp, RESOURCE } from './support/host-app';
@@ -108,10 +108,11 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
   });
 
   it('refuses a compressed body that inflates past the body limit with 413, and stops inflating it', async () => {
-    // 64 MiB of zeros in a few kB: a bomb, whatever the adapter's limit (100 kB on Express, 1 MiB on Fastify).
-    const bomb = brotliCompressSync(Buffer.alloc(64 * 1024 * 1024), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } });
+    // 64 MiB of zeros in 64 kB: a bomb, whatever the adapter's limit (100 kB on Express, 1 MiB on
+    // Fastify). gzip, which every line's parsers take (Express 4 has no brotli).
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 1 });
     const cpuBefore = process.cpuUsage();
-    const answer = await send('POST', RESOURCE, { ...json, 'Content-Encoding': 'br', 'Content-Length': String(bomb.length) }, [bomb]);
+    const answer = await send('POST', RESOURCE, { ...json, 'Content-Encoding': 'gzip', 'Content-Length': String(bomb.length) }, [bomb]);
     await new Promise((resolve) => setTimeout(resolve, 500)); // time for any inflating left behind
     const cpuMs = (process.cpuUsage(cpuBefore).user + process.cpuUsage(cpuBefore).system) / 1000;
     expect(answer.status).toBe(413);
