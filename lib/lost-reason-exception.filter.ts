@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { TimeoutError } from 'rxjs';
 import { LostReasonErrorBody } from './exceptions';
 import { redactCredentials, REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
+import { pathOf } from './lost-reason-request-path';
 
 /** An error as the module answers it: a status and Stripe's `{ error: { ... } }` body. */
 export interface LostReasonErrorResponse {
@@ -156,7 +157,7 @@ export interface LostReasonErrorRequest {
  * its query string, and the text without the request's credentials.
  */
 export function lostReasonErrorLogLine(request: LostReasonErrorRequest, requestId: string, exception: unknown): string {
-  const path = String(request.originalUrl ?? request.url ?? '').split('?', 1)[0];
+  const path = pathOf(String(request.originalUrl ?? request.url ?? ''));
   const cause = exception instanceof Error ? (exception.stack ?? String(exception)) : String(exception);
   return `[${requestId}] ${redactCredentials(`${request.method ?? '?'} ${path} failed: ${cause}`, request.headers?.authorization)}`;
 }

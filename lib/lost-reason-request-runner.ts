@@ -5,6 +5,7 @@ import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { withinDeadline } from './lost-reason-deadline';
 import type { ResolvedLostReasonOptions } from './lost-reason.options';
 import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
+import { pathOf } from './lost-reason-request-path';
 import { LostReasonService } from './lost-reason.service';
 import { LostReasonTenancy } from './lost-reason-tenancy';
 
@@ -33,7 +34,7 @@ export class LostReasonRequestRunner {
   run<T>(request: { method?: string; url?: string }, response: object, work: (scope: LostReasonRequestScope) => Promise<T>): Promise<T> {
     this.adapterHost.httpAdapter.setHeader(response, REQUEST_ID_HEADER, requestIdOf(request));
     // Express routes `/path/` like `/path`, Fastify does not: one answer on both, Stripe's 404.
-    if (request.url?.split('?', 1)[0].endsWith('/')) return Promise.reject(unrecognizedRequestUrl(request));
+    if (pathOf(request.url).endsWith('/')) return Promise.reject(unrecognizedRequestUrl(request));
     return withinDeadline(this.scopeOf(request).then(work), this.options.requestTimeoutMs);
   }
 

@@ -8,6 +8,7 @@ import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
 import { LostReasonErrorResponse, lostReasonErrorLogLine, RETRY_AFTER_SECONDS, toLostReasonErrorResponse, UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './lost-reason-exception.filter';
 import { isUtf8Json } from './lost-reason-body.decorator';
 import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
+import { pathOf } from './lost-reason-request-path';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
 
 interface IncomingRequest {
@@ -15,6 +16,7 @@ interface IncomingRequest {
   url: string;
   headers: Record<string, string | string[] | undefined>;
   [OWN_ERROR]?: unknown;
+  [IS_OWN]?: boolean;
 }
 type Next = (error?: unknown) => void;
 
@@ -35,6 +37,8 @@ interface FastifyReplyLike {
 }
 
 const OWN_ERROR = Symbol('lostReasonError');
+/** Whether a request is on the module's path, decided once: Fastify asks in up to three hooks. */
+const IS_OWN = Symbol('lostReasonOwnPath');
 
 /** A body stream Fastify reads, with the count of bytes received as sent (for Content-Length). */
 type BodyStream = Readable & { receivedEncodedLength?: number };
@@ -90,8 +94,6 @@ function decodedBody(payload: BodyStream, name: string, chunked: boolean, limit:
   payload.on('data', (chunk: Buffer) => (sent += chunk.length));
   return body;
 }
-
-const pathOf = (url: string) => url.split('?', 1)[0];
 
 /**
  * The path as routers compare it: percent-encoded characters decoded (when well-formed), except
@@ -152,7 +154,7 @@ export class LostReasonRouteFallback implements OnModuleInit {
 
   /** Whether the request is on the module's path, decoded as routers decode it (Fastify does). */
   private isOwn(request: IncomingRequest): boolean {
-    return this.ownPath.test(decodedPathOf(request.url));
+    return (request[IS_OWN] ??= this.ownPath.test(decodedPathOf(request.url)));
   }
 
   /** The error to answer with: the credentials' problem first, else `error`. */

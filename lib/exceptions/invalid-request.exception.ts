@@ -1,4 +1,5 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
+import { pathOf } from '../lost-reason-request-path';
 import { LostReasonErrorBody } from './lost-reason-error-body.interface';
 
 /** A request parameter is missing, malformed or not allowed (HTTP 400). */
@@ -21,4 +22,4 @@ export const invalidRequestWithStatus = (status: number, message: string): HttpE
 
 /** The 404 of a method and path the module has no route for (its error shape, like Stripe's). */
 export const unrecognizedRequestUrl = (request: { method?: string; url?: string }): HttpException =>
-  invalidRequestWithStatus(404, `Unrecognized request URL (${request.method ?? '?'}: ${(request.url ?? '').split('?', 1)[0]}).`);
+  invalidRequestWithStatus(404, `Unrecognized request URL (${request.method ?? '?'}: ${pathOf(request.url)}).`);
