@@ -21,21 +21,32 @@ const REQUEST_TIMEOUT_MS = 2000;
 const PARALLEL_LISTS = 150;
 const KEYS = { sk_test_fair_acme: 'acme', sk_test_fair_globex: 'globex' };
 
-(testedDatabases().includes('sqlite') ? describe : describe.skip)('one tenant cannot stall the others on SQLite (synchronize schema)', () => {
-  const file = join(tmpdir(), `lost-reason-fairness-${process.pid}.sqlite`);
+const onSqlite = testedDatabases().includes('sqlite') ? describe : describe.skip;
+
+/**
+ * A new SQLite file holding the host's data, there before the module starts: the table as
+ * `synchronize` builds it (no count triggers) and `count` objects of `tenant`.
+ */
+async function seededSqliteFile(name: string, count: number, tenant: string): Promise<string> {
+  const file = join(tmpdir(), `lost-reason-${name}-${process.pid}.sqlite`);
+  rmSync(file, { force: true });
+  const seed = await new DataSource({ type: 'better-sqlite3', database: file, entities: [...LOST_REASON_ENTITIES], synchronize: true }).initialize();
+  await seed.query(
+    `INSERT INTO opportunity_lost_reason (tenant_id, id, created_at, updated_at) ` +
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count}) ` +
+      `SELECT ?, 'opportunity-lost-reason_' || printf('%032x', i), '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n`,
+    [tenant],
+  );
+  await seed.destroy();
+  return file;
+}
+
+onSqlite('one tenant cannot stall the others on SQLite (synchronize schema)', () => {
+  let file: string;
   let app: INestApplication;
 
   beforeAll(async () => {
-    rmSync(file, { force: true });
-    // The host's data, there before the module starts.
-    const seed = await new DataSource({ type: 'better-sqlite3', database: file, entities: [...LOST_REASON_ENTITIES], synchronize: true }).initialize();
-    await seed.query(
-      `INSERT INTO opportunity_lost_reason (tenant_id, id, created_at, updated_at) ` +
-        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) ` +
-        `SELECT ?, 'opportunity-lost-reason_' || printf('%032x', i), '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n`,
-      [storedTenantId('acme')],
-    );
-    await seed.destroy();
+    file = await seededSqliteFile('fairness', ROWS, storedTenantId('acme'));
     app = await createHostApp('sqlite', [LostReasonModule.forRoot({ apiKeys: KEYS, requestTimeoutMs: REQUEST_TIMEOUT_MS })], undefined, 'express', {
       keepRows: true,
       database: { database: file },
@@ -43,7 +54,7 @@ const KEYS = { sk_test_fair_acme: 'acme', sk_test_fair_globex: 'globex' };
   }, 120_000);
   afterAll(async () => {
     await app?.close();
-    rmSync(file, { force: true });
+    if (file) rmSync(file, { force: true });
   });
 
   it(`answers another tenant within the deadline while ${PARALLEL_LISTS} lists of a ${ROWS}-row tenant run`, async () => {
@@ -64,20 +75,17 @@ const KEYS = { sk_test_fair_acme: 'acme', sk_test_fair_globex: 'globex' };
   }, 120_000);
 });
 
-(testedDatabases().includes('sqlite') ? describe : describe.skip)('a read-only SQLite database without the count table', () => {
-  const file = join(tmpdir(), `lost-reason-readonly-${process.pid}.sqlite`);
+onSqlite('a read-only SQLite database without the count table', () => {
+  let file: string;
   let app: INestApplication;
 
   beforeAll(async () => {
-    rmSync(file, { force: true });
-    const seed = await new DataSource({ type: 'better-sqlite3', database: file, entities: [...LOST_REASON_ENTITIES], synchronize: true }).initialize();
-    await seed.query(`INSERT INTO opportunity_lost_reason (tenant_id, id, created_at, updated_at) VALUES ('', 'opportunity-lost-reason_${'0'.repeat(31)}1', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`);
-    await seed.destroy();
+    file = await seededSqliteFile('readonly', 1, '');
     app = await createHostApp('sqlite', undefined, undefined, 'express', { keepRows: true, database: { database: file, readonly: true, synchronize: false } as object });
   });
   afterAll(async () => {
     await app?.close();
-    rmSync(file, { force: true });
+    if (file) rmSync(file, { force: true });
   });
 
   it('serves reads, counting with COUNT(*), since the module cannot keep the count there', async () => {
