@@ -120,7 +120,11 @@ async function migrate(url) {
     : /^postgres(ql)?:/.test(url)
       ? { type: 'postgres', url }
       : { type: 'mariadb', url: url.replace(/^mariadb:/, 'mysql:') };
-  const dataSource = await new DataSource({ ...connection, entities: LOST_REASON_ENTITIES, migrations: LOST_REASON_MIGRATIONS }).initialize();
+  const dataSource = await new DataSource({
+    ...connection,
+    entities: LOST_REASON_ENTITIES,
+    migrations: LOST_REASON_MIGRATIONS,
+  }).initialize();
   try {
     await dataSource.runMigrations();
   } finally {

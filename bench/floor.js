@@ -19,7 +19,11 @@ const TOTAL = `(SELECT COALESCE(SUM(n), 0) FROM ${TABLE}_count WHERE tenant_id =
 const ID = /^opportunity-lost-reason_[0-9a-f]{32}$/;
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const digest = (key) => createHash('sha256').update(key).digest();
-const KEYS = (process.env.API_KEYS ?? 'sk_test_bench').split(',').map((k) => k.trim()).filter(Boolean).map(digest);
+const KEYS = (process.env.API_KEYS ?? 'sk_test_bench')
+  .split(',')
+  .map((k) => k.trim())
+  .filter(Boolean)
+  .map(digest);
 
 class HttpError extends Error {
   constructor(status, message, param) {
@@ -75,14 +79,20 @@ function postgresStore(url) {
   return {
     async insert(row) {
       await q('ins', `INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason) VALUES ($1, $2, $3, $4)`, [
-        row.id, row.created_at, row.updated_at, row.lost_reason,
+        row.id,
+        row.created_at,
+        row.updated_at,
+        row.lost_reason,
       ]);
     },
     async get(id) {
       return (await q('get', `SELECT id, created_at, updated_at, lost_reason FROM ${TABLE} WHERE id = $1`, [id]))[0];
     },
     page: (limit, offset) =>
-      q('page', `SELECT id, created_at, updated_at, lost_reason, ${TOTAL} AS total FROM ${TABLE} ORDER BY seq DESC LIMIT $1 OFFSET $2`, [limit, offset]),
+      q('page', `SELECT id, created_at, updated_at, lost_reason, ${TOTAL} AS total FROM ${TABLE} ORDER BY seq DESC LIMIT $1 OFFSET $2`, [
+        limit,
+        offset,
+      ]),
     async count() {
       return Number((await q('count', `SELECT ${TOTAL} AS total`, []))[0].total);
     },
@@ -108,7 +118,10 @@ function mariadbStore(url) {
   return {
     async insert(row) {
       await pool.execute(`INSERT INTO ${TABLE} (id, created_at, updated_at, lost_reason) VALUES (?, ?, ?, ?)`, [
-        row.id, row.created_at, row.updated_at, row.lost_reason,
+        row.id,
+        row.created_at,
+        row.updated_at,
+        row.lost_reason,
       ]);
     },
     async get(id) {
@@ -130,10 +143,12 @@ function mariadbStore(url) {
       const connection = await pool.getConnection();
       try {
         await connection.query('START TRANSACTION');
-        await connection.execute(
-          `UPDATE ${TABLE} SET updated_at = ?, lost_reason = CASE WHEN ? THEN ? ELSE lost_reason END WHERE id = ?`,
-          [now, set ? 1 : 0, value, id],
-        );
+        await connection.execute(`UPDATE ${TABLE} SET updated_at = ?, lost_reason = CASE WHEN ? THEN ? ELSE lost_reason END WHERE id = ?`, [
+          now,
+          set ? 1 : 0,
+          value,
+          id,
+        ]);
         const [rows] = await connection.execute(SELECT, [id]);
         await connection.query('COMMIT');
         return rows[0];
@@ -218,14 +233,20 @@ async function handle(store, req) {
   const url = new URL(req.url, 'http://x');
   let id;
   if (url.pathname === PATH) id = undefined;
-  else if (url.pathname.startsWith(PATH + '/') && url.pathname.indexOf('/', PATH.length + 1) < 0) id = decodeURIComponent(url.pathname.slice(PATH.length + 1));
+  else if (url.pathname.startsWith(PATH + '/') && url.pathname.indexOf('/', PATH.length + 1) < 0)
+    id = decodeURIComponent(url.pathname.slice(PATH.length + 1));
   else throw new HttpError(404, `Unrecognized request URL (${req.method}: ${url.pathname}).`);
   if (!authorized(req.headers.authorization)) throw new HttpError(401, 'Invalid API key provided.');
 
   if (id === undefined && req.method === 'POST') {
     const value = checkBody(await readBody(req));
     const now = new Date().toISOString();
-    const row = { id: 'opportunity-lost-reason_' + randomBytes(16).toString('hex'), created_at: now, updated_at: now, lost_reason: value ?? null };
+    const row = {
+      id: 'opportunity-lost-reason_' + randomBytes(16).toString('hex'),
+      created_at: now,
+      updated_at: now,
+      lost_reason: value ?? null,
+    };
     await store.insert(row);
     return [201, row];
   }

@@ -71,7 +71,8 @@ async function main() {
     }
     const statuses = new Set([...rounds.small, ...rounds.hostile].map((r) => r.status));
     console.log(`hostile body: ${(hostile.length / 1024).toFixed(0)} KiB; answers ${[...statuses].join(', ')}; ${ROUNDS} rounds, medians:`);
-    for (const [name, results] of Object.entries(rounds)) console.log(`  ${name.padEnd(16)} ${median(results.map((r) => r.ms)).toFixed(2)} ms`);
+    for (const [name, results] of Object.entries(rounds))
+      console.log(`  ${name.padEnd(16)} ${median(results.map((r) => r.ms)).toFixed(2)} ms`);
   } finally {
     app.kill();
   }

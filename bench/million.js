@@ -189,14 +189,19 @@ async function setupService(rows) {
   const middle = Math.floor(rows / 2);
   // Ids spread over the table for retrieve; the cursor sits in the middle (row g = rows/2).
   const spread = Array.from({ length: 200 }, (_, i) => 1 + Math.floor(((i * 7919) % 200) * (rows / 200)));
-  const ids = (await c.query(`SELECT g, 'opportunity-lost-reason_' || ${idOf('g')} AS id FROM unnest($1::int[]) g`, [spread])).rows.map((r) => r.id);
+  const ids = (await c.query(`SELECT g, 'opportunity-lost-reason_' || ${idOf('g')} AS id FROM unnest($1::int[]) g`, [spread])).rows.map(
+    (r) => r.id,
+  );
   const cursor = (await c.query(`SELECT 'opportunity-lost-reason_' || ${idOf(middle)} AS id`)).rows[0].id;
   const offset = rows >= 1_000_000 ? 500_000 : Math.floor(rows / 2);
   const ops = {
     retrieve: { label: 'retrieve(id)', run: (i) => service.retrieve(ids[i % ids.length]) },
     first: { label: 'list({ limit: 20 })', run: () => service.list({ limit: 20 }) },
     offset: { label: `list({ limit: 20, offset: ${offset} })`, run: () => service.list({ limit: 20, offset }) },
-    cursor: { label: `list({ limit: 20, starting_after: <row ${middle} of ${rows}, the middle> })`, run: () => service.list({ limit: 20, starting_after: cursor }) },
+    cursor: {
+      label: `list({ limit: 20, starting_after: <row ${middle} of ${rows}, the middle> })`,
+      run: () => service.list({ limit: 20, starting_after: cursor }),
+    },
   };
   for (const [key, op] of Object.entries(ops)) {
     // Sanity: the answer is what the seeded data says.
@@ -231,7 +236,9 @@ async function measureService(small, big) {
     const [sa, sb] = await timePair(a.ops[key].run, b.ops[key].run, opts);
     results[small][key] = { label: a.ops[key].label, ...sa, statements: a.ops[key].statements };
     results[big][key] = { label: b.ops[key].label, ...sb, statements: b.ops[key].statements };
-    log(`${key}: ${small} rows median ${sa.median.toFixed(3)} ms p95 ${sa.p95.toFixed(3)}; ${big} rows median ${sb.median.toFixed(3)} ms p95 ${sb.p95.toFixed(3)}`);
+    log(
+      `${key}: ${small} rows median ${sa.median.toFixed(3)} ms p95 ${sa.p95.toFixed(3)}; ${big} rows median ${sb.median.toFixed(3)} ms p95 ${sb.p95.toFixed(3)}`,
+    );
     if (key === 'retrieve') continue;
     // The same statements raw, with COUNT(*) and with the counter's SUM (what the service would
     // send with a maintained count).
@@ -239,9 +246,13 @@ async function measureService(small, big) {
     [results[small][key].rawCounter, results[big][key].rawCounter] = await timePair(a.ops[key].rawCounter, b.ops[key].rawCounter, opts);
     if (key === 'cursor') {
       [results[small][key].rawFixed, results[big][key].rawFixed] = await timePair(a.ops[key].rawFixed, b.ops[key].rawFixed, opts);
-      log(`cursor raw SQL with counter and bounded keyset: ${results[small][key].rawFixed.median.toFixed(3)} / ${results[big][key].rawFixed.median.toFixed(3)} ms`);
+      log(
+        `cursor raw SQL with counter and bounded keyset: ${results[small][key].rawFixed.median.toFixed(3)} / ${results[big][key].rawFixed.median.toFixed(3)} ms`,
+      );
     }
-    log(`${key} raw SQL: COUNT(*) ${results[small][key].rawCount.median.toFixed(3)} / ${results[big][key].rawCount.median.toFixed(3)} ms; counter ${results[small][key].rawCounter.median.toFixed(3)} / ${results[big][key].rawCounter.median.toFixed(3)} ms`);
+    log(
+      `${key} raw SQL: COUNT(*) ${results[small][key].rawCount.median.toFixed(3)} / ${results[big][key].rawCount.median.toFixed(3)} ms; counter ${results[small][key].rawCounter.median.toFixed(3)} / ${results[big][key].rawCounter.median.toFixed(3)} ms`,
+    );
   }
   // EXPLAIN (ANALYZE, BUFFERS) of every statement of each operation, on the big table.
   for (const key of Object.keys(results[big])) {
@@ -299,10 +310,7 @@ function rowValueKeyset(query) {
 
 /** The service's scalar `(SELECT COUNT(*) FROM t c)` replaced by the counter's sum. */
 function swapCount(query) {
-  return query.replace(
-    /\(SELECT COUNT\(\*\) FROM "opportunity_lost_reason" "c"\)/g,
-    `(SELECT SUM("n") FROM "${COUNTER}")`,
-  );
+  return query.replace(/\(SELECT COUNT\(\*\) FROM "opportunity_lost_reason" "c"\)/g, `(SELECT SUM("n") FROM "${COUNTER}")`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,7 +401,11 @@ async function explainLines(c, sql) {
 async function measureCountBeforeVacuum(rows) {
   const c = await client(schemaOf(rows));
   const out = [];
-  out.push({ label: 'COUNT(*), before VACUUM (visibility map empty)', ...(await time(() => c.query(`SELECT COUNT(*) FROM ${TABLE}`), { min: 10, max: 40 })), plan: await explainLines(c, `SELECT COUNT(*) FROM ${TABLE}`) });
+  out.push({
+    label: 'COUNT(*), before VACUUM (visibility map empty)',
+    ...(await time(() => c.query(`SELECT COUNT(*) FROM ${TABLE}`), { min: 10, max: 40 })),
+    plan: await explainLines(c, `SELECT COUNT(*) FROM ${TABLE}`),
+  });
   await c.end();
   return out;
 }
@@ -402,13 +414,25 @@ async function measureCountOptions(rows) {
   const c = await client(schemaOf(rows));
   const out = [];
   const count = `SELECT COUNT(*) FROM ${TABLE}`;
-  out.push({ label: 'COUNT(*), after VACUUM (index-only scan allowed), parallel workers on', ...(await time(() => c.query(count), { min: 10, max: 60 })), plan: await explainLines(c, count) });
+  out.push({
+    label: 'COUNT(*), after VACUUM (index-only scan allowed), parallel workers on',
+    ...(await time(() => c.query(count), { min: 10, max: 60 })),
+    plan: await explainLines(c, count),
+  });
   await c.query('SET max_parallel_workers_per_gather = 0');
-  out.push({ label: 'COUNT(*), after VACUUM, no parallel workers', ...(await time(() => c.query(count), { min: 10, max: 60 })), plan: await explainLines(c, count) });
+  out.push({
+    label: 'COUNT(*), after VACUUM, no parallel workers',
+    ...(await time(() => c.query(count), { min: 10, max: 60 })),
+    plan: await explainLines(c, count),
+  });
   await c.query('RESET max_parallel_workers_per_gather');
   await c.query('SET enable_indexonlyscan = off');
   await c.query('SET enable_bitmapscan = off');
-  out.push({ label: 'COUNT(*), after VACUUM, sequential scan forced (index-only scan off)', ...(await time(() => c.query(count), { min: 10, max: 60 })), plan: await explainLines(c, count) });
+  out.push({
+    label: 'COUNT(*), after VACUUM, sequential scan forced (index-only scan off)',
+    ...(await time(() => c.query(count), { min: 10, max: 60 })),
+    plan: await explainLines(c, count),
+  });
   await c.query('RESET enable_indexonlyscan');
   await c.query('RESET enable_bitmapscan');
   const estimate = `SELECT reltuples::bigint FROM pg_class WHERE oid = '${TABLE}'::regclass`;
@@ -419,7 +443,8 @@ async function measureCountOptions(rows) {
   await installCounter(c, { shards: SHARDS, kind: 'row' });
   const sum = `SELECT SUM(n) FROM ${COUNTER}`;
   out.push({ label: `counter, ${SHARDS} shards: SELECT SUM(n)`, ...(await time(() => c.query(sum))), plan: await explainLines(c, sum) });
-  const exact = (await c.query(`SELECT (SELECT SUM(n) FROM ${COUNTER})::bigint AS counter, (SELECT COUNT(*) FROM ${TABLE}) AS count`)).rows[0];
+  const exact = (await c.query(`SELECT (SELECT SUM(n) FROM ${COUNTER})::bigint AS counter, (SELECT COUNT(*) FROM ${TABLE}) AS count`))
+    .rows[0];
   if (String(exact.counter) !== String(exact.count)) throw new Error(`counter ${exact.counter} != COUNT(*) ${exact.count}`);
   await c.end();
   return out;
@@ -482,23 +507,36 @@ async function measureWrites(rows, { rounds = 3, sequential = 2000, concurrent =
       acc[k].del.push(ms(process.hrtime.bigint() - t0));
       if (config.kind) {
         const counter = config.kind === 'shipped' ? SHIPPED_COUNTER : COUNTER;
-        const check = (await admin.query(`SELECT (SELECT SUM(n) FROM ${counter})::bigint AS counter, (SELECT COUNT(*) FROM ${TABLE}) AS count`)).rows[0];
-        if (String(check.counter) !== String(check.count)) throw new Error(`${config.label}: counter ${check.counter} != COUNT(*) ${check.count}`);
+        const check = (
+          await admin.query(`SELECT (SELECT SUM(n) FROM ${counter})::bigint AS counter, (SELECT COUNT(*) FROM ${TABLE}) AS count`)
+        ).rows[0];
+        if (String(check.counter) !== String(check.count))
+          throw new Error(`${config.label}: counter ${check.counter} != COUNT(*) ${check.count}`);
       }
       await Promise.all(clients.map((c) => c.end()));
-      log(`writes round ${round + 1}, ${config.label}: bulk ${acc[k].bulk.at(-1).toFixed(0)} ms, delete ${acc[k].del.at(-1).toFixed(0)} ms`);
+      log(
+        `writes round ${round + 1}, ${config.label}: bulk ${acc[k].bulk.at(-1).toFixed(0)} ms, delete ${acc[k].del.at(-1).toFixed(0)} ms`,
+      );
     }
   }
   const out = configs.map((config, k) => ({
     label: config.label,
     sequential: { inserts: acc[k].seq.length, perSecond: acc[k].seq.length / acc[k].seqSeconds, ...stats(acc[k].seq) },
-    concurrent: { connections: concurrent, inserts: acc[k].con.length, perSecond: acc[k].con.length / acc[k].conSeconds, ...stats(acc[k].con) },
+    concurrent: {
+      connections: concurrent,
+      inserts: acc[k].con.length,
+      perSecond: acc[k].con.length / acc[k].conSeconds,
+      ...stats(acc[k].con),
+    },
     bulk: stats(acc[k].bulk).median,
     delete: stats(acc[k].del).median,
     bulkRows: bulk,
     deleteRows: sequential + concurrent * perConnection + bulk + 50,
   }));
-  for (const r of out) log(`writes, ${r.label}: sequential ${r.sequential.perSecond.toFixed(0)}/s, ${concurrent} connections ${r.concurrent.perSecond.toFixed(0)}/s, bulk ${r.bulk.toFixed(0)} ms, delete ${r.delete.toFixed(0)} ms`);
+  for (const r of out)
+    log(
+      `writes, ${r.label}: sequential ${r.sequential.perSecond.toFixed(0)}/s, ${concurrent} connections ${r.concurrent.perSecond.toFixed(0)}/s, bulk ${r.bulk.toFixed(0)} ms, delete ${r.delete.toFixed(0)} ms`,
+    );
   await installCounter(admin, {});
   await admin.query(`VACUUM ANALYZE ${TABLE}`);
   await admin.end();
@@ -523,7 +561,10 @@ function machine() {
     nproc: sh('nproc'),
     cpu: (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? '?',
     memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
-    load: os.loadavg().map((l) => l.toFixed(1)).join(' '),
+    load: os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' '),
     node: process.version,
   };
 }
@@ -532,48 +573,67 @@ function markdown(r) {
   const L = [];
   const big = r.service[ROWS];
   const small = r.service[SMALL];
-  L.push(`Run: ${r.machine.date}; ${r.machine.nproc} cores (${r.machine.cpu}), ${r.machine.memory}; ${r.pg.version}; ` +
-    `shared_buffers ${r.pg.shared_buffers}, max_parallel_workers_per_gather ${r.pg.parallel}, synchronous_commit ${r.pg.synchronous_commit}; Node ${r.machine.node}. ` +
-    `Load average at start ${r.machine.load} (shared machine: other test suites were running).`);
+  L.push(
+    `Run: ${r.machine.date}; ${r.machine.nproc} cores (${r.machine.cpu}), ${r.machine.memory}; ${r.pg.version}; ` +
+      `shared_buffers ${r.pg.shared_buffers}, max_parallel_workers_per_gather ${r.pg.parallel}, synchronous_commit ${r.pg.synchronous_commit}; Node ${r.machine.node}. ` +
+      `Load average at start ${r.machine.load} (shared machine: other test suites were running).`,
+  );
   L.push('');
   L.push('### Seeding');
   L.push('');
   L.push('| rows | INSERT … SELECT generate_series (batches of 100,000, indexes in place) | ANALYZE | table + indexes |');
   L.push('|---:|---:|---:|---:|');
-  for (const s of r.seed) L.push(`| ${s.rows.toLocaleString('en')} | ${s.seconds.insert.toFixed(2)} s | ${s.seconds.analyze.toFixed(2)} s | ${s.size} |`);
+  for (const s of r.seed)
+    L.push(`| ${s.rows.toLocaleString('en')} | ${s.seconds.insert.toFixed(2)} s | ${s.seconds.analyze.toFixed(2)} s | ${s.size} |`);
   L.push('');
   L.push(`### The service's operations, ${SMALL.toLocaleString('en')} vs ${ROWS.toLocaleString('en')} rows`);
   L.push('');
-  L.push('`LostReasonService` from `dist/` on a TypeORM DataSource (pool of 4), sequential calls alternating between the two tables call by call, ms per call (after VACUUM ANALYZE).');
+  L.push(
+    '`LostReasonService` from `dist/` on a TypeORM DataSource (pool of 4), sequential calls alternating between the two tables call by call, ms per call (after VACUUM ANALYZE).',
+  );
   L.push('');
   L.push(`| operation | ${SMALL} rows median | p95 | ${ROWS} rows median | p95 | ratio (median) |`);
   L.push('|---|---:|---:|---:|---:|---:|');
   for (const key of ['retrieve', 'first', 'offset', 'cursor']) {
     const a = small[key];
     const b = big[key];
-    L.push(`| ${key === 'offset' ? `list offset (${a.label.match(/offset: (\d+)/)[1]} / ${b.label.match(/offset: (\d+)/)[1]})` : key === 'cursor' ? 'list({ limit: 20, starting_after: <middle row> })' : b.label} | ${f(a.median)} | ${f(a.p95)} | ${f(b.median)} | ${f(b.p95)} | **${(b.median / a.median).toFixed(1)}×** |`);
+    L.push(
+      `| ${key === 'offset' ? `list offset (${a.label.match(/offset: (\d+)/)[1]} / ${b.label.match(/offset: (\d+)/)[1]})` : key === 'cursor' ? 'list({ limit: 20, starting_after: <middle row> })' : b.label} | ${f(a.median)} | ${f(a.p95)} | ${f(b.median)} | ${f(b.p95)} | **${(b.median / a.median).toFixed(1)}×** |`,
+    );
   }
   L.push('');
-  L.push('The same list statements sent raw through `pg` (no TypeORM), as today (`COUNT(*)` subquery) and with that subquery replaced by the sharded counter (`(SELECT SUM("n") FROM "opportunity_lost_reason_count")`), ms median:');
+  L.push(
+    'The same list statements sent raw through `pg` (no TypeORM), as today (`COUNT(*)` subquery) and with that subquery replaced by the sharded counter (`(SELECT SUM("n") FROM "opportunity_lost_reason_count")`), ms median:',
+  );
   L.push('');
-  L.push(`| statements of | ${SMALL}: COUNT(*) | ${SMALL}: counter | ${ROWS}: COUNT(*) | ${ROWS}: counter | ratio today | ratio with counter |`);
+  L.push(
+    `| statements of | ${SMALL}: COUNT(*) | ${SMALL}: counter | ${ROWS}: COUNT(*) | ${ROWS}: counter | ratio today | ratio with counter |`,
+  );
   L.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const key of ['first', 'offset', 'cursor']) {
     const a = small[key];
     const b = big[key];
-    L.push(`| ${key} | ${f(a.rawCount.median)} | ${f(a.rawCounter?.median)} | ${f(b.rawCount.median)} | ${f(b.rawCounter?.median)} | ${(b.rawCount.median / a.rawCount.median).toFixed(1)}× | ${b.rawCounter && a.rawCounter ? (b.rawCounter.median / a.rawCounter.median).toFixed(1) + '×' : '–'} |`);
+    L.push(
+      `| ${key} | ${f(a.rawCount.median)} | ${f(a.rawCounter?.median)} | ${f(b.rawCount.median)} | ${f(b.rawCounter?.median)} | ${(b.rawCount.median / a.rawCount.median).toFixed(1)}× | ${b.rawCounter && a.rawCounter ? (b.rawCounter.median / a.rawCounter.median).toFixed(1) + '×' : '–'} |`,
+    );
   }
   L.push('');
   const cf = [small.cursor.rawFixed, big.cursor.rawFixed];
   L.push('');
-  L.push(`Cursor statements with the counter **and** the keyset predicate given a leading bound (\`created_at <= X AND (created_at < X OR seq < Y)\`): ${f(cf[0].median)} ms at ${SMALL}, ${f(cf[1].median)} ms at ${ROWS} (p95 ${f(cf[0].p95)} / ${f(cf[1].p95)}): **${(cf[1].median / cf[0].median).toFixed(1)}×**.`);
+  L.push(
+    `Cursor statements with the counter **and** the keyset predicate given a leading bound (\`created_at <= X AND (created_at < X OR seq < Y)\`): ${f(cf[0].median)} ms at ${SMALL}, ${f(cf[1].median)} ms at ${ROWS} (p95 ${f(cf[0].p95)} / ${f(cf[1].p95)}): **${(cf[1].median / cf[0].median).toFixed(1)}×**.`,
+  );
   L.push('');
   L.push(`### The cursor page's keyset predicate at ${ROWS.toLocaleString('en')} rows (page statement only, ms)`);
   L.push('');
   L.push('| predicate | median | p95 | plan |');
   L.push('|---|---:|---:|---|');
   for (const k of r.keyset) {
-    const scan = k.plan.find((l) => /Scan/.test(l))?.trim().replace(/\s*\(cost.*$/, '') ?? '';
+    const scan =
+      k.plan
+        .find((l) => /Scan/.test(l))
+        ?.trim()
+        .replace(/\s*\(cost.*$/, '') ?? '';
     const cond = k.plan.find((l) => /Index Cond/.test(l)) ? 'Index Cond' : 'Filter only';
     const removed = (k.plan.find((l) => /Rows Removed by Filter/.test(l)) ?? '').trim();
     L.push(`| ${k.label} | ${f(k.median)} | ${f(k.p95)} | ${scan}; ${cond}${removed ? '; ' + removed : ''} |`);
@@ -588,12 +648,18 @@ function markdown(r) {
   const w0 = r.writes[0];
   L.push(`### Write overhead of a maintained count (the module's create statement, on the ${ROWS.toLocaleString('en')}-row table)`);
   L.push('');
-  L.push(`Per configuration, ${w0.sequential.inserts} sequential single-row INSERTs (autocommit) and ${w0.concurrent.inserts} from ${w0.concurrent.connections} concurrent connections, over 3 rounds taking turns with the other configurations; then per round one INSERT … SELECT of ${w0.bulkRows.toLocaleString('en')} rows and one DELETE of the ${w0.deleteRows.toLocaleString('en')} rows inserted (medians of the rounds).`);
+  L.push(
+    `Per configuration, ${w0.sequential.inserts} sequential single-row INSERTs (autocommit) and ${w0.concurrent.inserts} from ${w0.concurrent.connections} concurrent connections, over 3 rounds taking turns with the other configurations; then per round one INSERT … SELECT of ${w0.bulkRows.toLocaleString('en')} rows and one DELETE of the ${w0.deleteRows.toLocaleString('en')} rows inserted (medians of the rounds).`,
+  );
   L.push('');
-  L.push(`| trigger | sequential inserts/s | median ms | p95 ms | ${w0.concurrent.connections} connections inserts/s | median ms | p95 ms | bulk INSERT ${w0.bulkRows.toLocaleString('en')} rows | DELETE ${w0.deleteRows.toLocaleString('en')} rows |`);
+  L.push(
+    `| trigger | sequential inserts/s | median ms | p95 ms | ${w0.concurrent.connections} connections inserts/s | median ms | p95 ms | bulk INSERT ${w0.bulkRows.toLocaleString('en')} rows | DELETE ${w0.deleteRows.toLocaleString('en')} rows |`,
+  );
   L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const w of r.writes) {
-    L.push(`| ${w.label} | ${w.sequential.perSecond.toFixed(0)} | ${f(w.sequential.median)} | ${f(w.sequential.p95)} | ${w.concurrent.perSecond.toFixed(0)} | ${f(w.concurrent.median)} | ${f(w.concurrent.p95)} | ${w.bulk.toFixed(0)} ms | ${w.delete.toFixed(0)} ms |`);
+    L.push(
+      `| ${w.label} | ${w.sequential.perSecond.toFixed(0)} | ${f(w.sequential.median)} | ${f(w.sequential.p95)} | ${w.concurrent.perSecond.toFixed(0)} | ${f(w.concurrent.median)} | ${f(w.concurrent.p95)} | ${w.bulk.toFixed(0)} ms | ${w.delete.toFixed(0)} ms |`,
+    );
   }
   L.push('');
   L.push(`### EXPLAIN (ANALYZE, BUFFERS) at ${ROWS.toLocaleString('en')} rows`);
@@ -676,7 +742,9 @@ async function main() {
       await v.end();
     }
     const m = machine();
-    process.stdout.write(`Run: ${new Date().toUTCString()} · ${m.nproc} cores · load ${m.load} · seeded ${seeded.map((x) => `${x.rows} rows in ${x.seconds.insert.toFixed(1)} s`).join(', ')}\n\n`);
+    process.stdout.write(
+      `Run: ${new Date().toUTCString()} · ${m.nproc} cores · load ${m.load} · seeded ${seeded.map((x) => `${x.rows} rows in ${x.seconds.insert.toFixed(1)} s`).join(', ')}\n\n`,
+    );
     process.stdout.write((await measureShipped(SMALL, ROWS)) + '\n');
     return;
   }

@@ -39,7 +39,10 @@ const PRELOAD = path.join(OUT, 'preload.js');
 const auth = (body) => (body ? { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } : { authorization: `Bearer ${KEY}` });
 const pick = (a) => a[Math.floor(Math.random() * a.length)];
 // delete needs a fresh id per request: enough for the warm-up and the profiled seconds.
-const ids = Array.from({ length: workload === 'delete' ? 60000 : 10000 }, () => 'opportunity-lost-reason_' + randomBytes(16).toString('hex'));
+const ids = Array.from(
+  { length: workload === 'delete' ? 60000 : 10000 },
+  () => 'opportunity-lost-reason_' + randomBytes(16).toString('hex'),
+);
 let nextDelete = 0;
 const REQUESTS = {
   create: () => ['POST', P, '{"lost_reason":"Price too high"}'],
@@ -55,17 +58,30 @@ async function load(duration) {
     url: `http://127.0.0.1:${PORT}`,
     connections: 10,
     duration,
-    requests: [{ setupRequest: (base) => { const [method, p, body] = REQUESTS[workload](); return { ...base, method, path: p, headers: auth(body), body }; } }],
+    requests: [
+      {
+        setupRequest: (base) => {
+          const [method, p, body] = REQUESTS[workload]();
+          return { ...base, method, path: p, headers: auth(body), body };
+        },
+      },
+    ],
   });
 }
 
 async function main() {
-  if (!SCRIPTS[server] || !URLS[db] || !REQUESTS[workload]) throw new Error('usage: profile.js <module|module-fastify|baseline|floor> <sqlite|postgres|mariadb> <create|retrieve|list|update|delete> [seconds]');
+  if (!SCRIPTS[server] || !URLS[db] || !REQUESTS[workload])
+    throw new Error(
+      'usage: profile.js <module|module-fastify|baseline|floor> <sqlite|postgres|mariadb> <create|retrieve|list|update|delete> [seconds]',
+    );
   fs.mkdirSync(OUT, { recursive: true });
-  fs.writeFileSync(PRELOAD, `const inspector = require('node:inspector'); const fs = require('node:fs');
+  fs.writeFileSync(
+    PRELOAD,
+    `const inspector = require('node:inspector'); const fs = require('node:fs');
 const session = new inspector.Session(); session.connect();
 process.on('SIGUSR1', () => session.post('Profiler.enable', () => session.post('Profiler.start')));
-process.on('SIGUSR2', () => session.post('Profiler.stop', (error, result) => { fs.writeFileSync(${JSON.stringify(FILE)}, JSON.stringify(result.profile)); process.exit(0); }));\n`);
+process.on('SIGUSR2', () => session.post('Profiler.stop', (error, result) => { fs.writeFileSync(${JSON.stringify(FILE)}, JSON.stringify(result.profile)); process.exit(0); }));\n`,
+  );
   const store = await connect(URLS[db]);
   const [script, env] = SCRIPTS[server];
   const child = spawn(process.execPath, ['-r', PRELOAD, path.join(ROOT, script)], {
@@ -77,7 +93,12 @@ process.on('SIGUSR2', () => session.post('Profiler.stop', (error, result) => { f
   child.on('exit', () => (exited = true));
   try {
     for (let i = 0; i < 150 && !exited; i++) {
-      try { await fetch(`http://127.0.0.1:${PORT}${P}/x`); break; } catch { await sleep(200); }
+      try {
+        await fetch(`http://127.0.0.1:${PORT}${P}/x`);
+        break;
+      } catch {
+        await sleep(200);
+      }
     }
     await store.seed(ids);
     await load(2);
@@ -87,7 +108,9 @@ process.on('SIGUSR2', () => session.post('Profiler.stop', (error, result) => { f
     const result = await load(Number(seconds));
     child.kill('SIGUSR2');
     for (let i = 0; i < 100 && !exited; i++) await sleep(100);
-    console.log(`${server} ${db} ${workload}: ${result.requests.average} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
+    console.log(
+      `${server} ${db} ${workload}: ${result.requests.average} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`,
+    );
     summarise(JSON.parse(fs.readFileSync(FILE, 'utf8')));
   } finally {
     if (!exited) child.kill('SIGKILL');
@@ -108,11 +131,21 @@ function summarise(profile) {
     const { functionName, url, lineNumber } = nodes.get(id).callFrame;
     if (functionName === '(idle)') continue;
     busy += t;
-    const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith('node:') ? 'node core' : url ? url.replace(/.*\/work\/[^/]+\//, '').replace(/^file:\/\//, '') : functionName);
+    const pkg =
+      /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+      (url.startsWith('node:') ? 'node core' : url ? url.replace(/.*\/work\/[^/]+\//, '').replace(/^file:\/\//, '') : functionName);
     add(byPackage, pkg, t);
-    add(byFunction, `${functionName || '(anonymous)'}  ${url.replace(/.*node_modules\//, '').replace(/.*\/work\/[^/]+\//, '')}:${lineNumber + 1}`, t);
+    add(
+      byFunction,
+      `${functionName || '(anonymous)'}  ${url.replace(/.*node_modules\//, '').replace(/.*\/work\/[^/]+\//, '')}:${lineNumber + 1}`,
+      t,
+    );
   }
-  const show = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).forEach(([k, t]) => console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${k}`));
+  const show = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .forEach(([k, t]) => console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${k}`));
   console.log(`busy ${(busy / 1e6).toFixed(2)} s; self time by package:`);
   show(byPackage, 15);
   console.log('top functions (self time):');

@@ -41,7 +41,11 @@ const argv = Object.fromEntries(
   }),
 );
 const opt = (name, env, fallback) => argv[name] ?? process.env[env] ?? fallback;
-const list = (value) => String(value).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value) =>
+  String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const ALL_DBS = ['sqlite', 'postgres', 'mariadb'];
 const ALL_WORKLOADS = ['create', 'retrieve', 'list', 'list-deep', 'update', 'delete', 'mix'];
@@ -68,7 +72,8 @@ for (const [name, values, allowed] of [
 ]) {
   for (const value of values) if (!allowed.includes(value)) throw new Error(`--${name}: unknown "${value}" (use ${allowed.join(', ')})`);
 }
-if (!(config.duration > 0 && config.duration <= 120 && config.rounds >= 1 && config.rounds <= 20)) throw new Error('duration 0-120 s, rounds 1-20');
+if (!(config.duration > 0 && config.duration <= 120 && config.rounds >= 1 && config.rounds <= 20))
+  throw new Error('duration 0-120 s, rounds 1-20');
 if (config.port < 3500 || config.port + 9 > 3599) throw new Error('BENCH_PORT must keep ports within 3500-3599');
 
 const DB_URLS = {
@@ -183,16 +188,43 @@ async function contractProblems(port) {
   try {
     const created = await call('POST', base, { lost_reason: 'Contract check' });
     const object = created.json;
-    if (!expect('POST → 201 object', created.status === 201 && ID.test(object?.id) && ISO.test(object?.created_at) && object?.lost_reason === 'Contract check', created)) return problems;
-    expect('POST object has exactly id, created_at, updated_at, lost_reason', Object.keys(object).join() === 'id,created_at,updated_at,lost_reason', object);
+    if (
+      !expect(
+        'POST → 201 object',
+        created.status === 201 && ID.test(object?.id) && ISO.test(object?.created_at) && object?.lost_reason === 'Contract check',
+        created,
+      )
+    )
+      return problems;
+    expect(
+      'POST object has exactly id, created_at, updated_at, lost_reason',
+      Object.keys(object).join() === 'id,created_at,updated_at,lost_reason',
+      object,
+    );
     const retrieved = await call('GET', `${base}/${object.id}`);
     expect('GET id → 200 same object', retrieved.status === 200 && JSON.stringify(retrieved.json) === JSON.stringify(object), retrieved);
     const listed = await call('GET', `${base}?limit=2&offset=0`);
-    expect('list → {data, has_more, total}, newest first', listed.status === 200 && listed.json?.data?.[0]?.id === object.id && listed.json.data.length === 2 && listed.json.has_more === true && typeof listed.json.total === 'number', listed);
+    expect(
+      'list → {data, has_more, total}, newest first',
+      listed.status === 200 &&
+        listed.json?.data?.[0]?.id === object.id &&
+        listed.json.data.length === 2 &&
+        listed.json.has_more === true &&
+        typeof listed.json.total === 'number',
+      listed,
+    );
     const updated = await call('PATCH', `${base}/${object.id}`, { lost_reason: 'Updated' });
-    expect('PATCH → 200 updated object', updated.status === 200 && updated.json?.lost_reason === 'Updated' && updated.json?.created_at === object.created_at, updated);
+    expect(
+      'PATCH → 200 updated object',
+      updated.status === 200 && updated.json?.lost_reason === 'Updated' && updated.json?.created_at === object.created_at,
+      updated,
+    );
     const deleted = await call('DELETE', `${base}/${object.id}`);
-    expect('DELETE → 200 {id, deleted: true}', deleted.status === 200 && deleted.json?.id === object.id && deleted.json?.deleted === true, deleted);
+    expect(
+      'DELETE → 200 {id, deleted: true}',
+      deleted.status === 200 && deleted.json?.id === object.id && deleted.json?.deleted === true,
+      deleted,
+    );
     const gone = await call('GET', `${base}/${object.id}`);
     expect('GET deleted id → 404', gone.status === 404, gone);
     const anonymous = await fetch(base, { signal: AbortSignal.timeout(5000) });
@@ -204,7 +236,8 @@ async function contractProblems(port) {
 }
 
 // ---------------------------------------------------------------- workloads
-const headers = (body) => (body === undefined ? { authorization: `Bearer ${KEY}` } : { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' });
+const headers = (body) =>
+  body === undefined ? { authorization: `Bearer ${KEY}` } : { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 const pick = (array) => array[Math.floor(Math.random() * array.length)];
 /** A fresh request object every time (autocannon mutates the headers of the one it is given). */
 const req = (base, method, urlPath, body) => ({
@@ -221,9 +254,17 @@ const WORKLOADS = {
   retrieve: { seed: 'rows', next: (b, s) => req(b, 'GET', `${API_PATH}/${pick(s.ids)}`) },
   list: { seed: 'rows', next: (b) => req(b, 'GET', `${API_PATH}?limit=20&offset=0`) },
   'list-deep': { seed: 'rows', next: (b) => req(b, 'GET', `${API_PATH}?limit=20&offset=${config.deepOffset}`) },
-  update: { seed: 'rows', mutates: true, next: (b, s) => req(b, 'PATCH', `${API_PATH}/${pick(s.ids)}`, { lost_reason: 'Went with a competitor' }) },
+  update: {
+    seed: 'rows',
+    mutates: true,
+    next: (b, s) => req(b, 'PATCH', `${API_PATH}/${pick(s.ids)}`, { lost_reason: 'Went with a competitor' }),
+  },
   // Each DELETE takes the next never-deleted id; past the seeded ones, requests would 404 (reported).
-  delete: { seed: 'delete', mutates: true, next: (b, s) => req(b, 'DELETE', `${API_PATH}/${s.deleteIds[s.cursor++ % s.deleteIds.length]}`) },
+  delete: {
+    seed: 'delete',
+    mutates: true,
+    next: (b, s) => req(b, 'DELETE', `${API_PATH}/${s.deleteIds[s.cursor++ % s.deleteIds.length]}`),
+  },
   mix: {
     seed: 'rows',
     mutates: true,
@@ -285,7 +326,11 @@ async function runDatabase(db) {
     dbVersions[db] = await store.version();
     await store.dropTable();
     await migrate(url);
-    const state = { ids: Array.from({ length: config.rows }, newId), deleteIds: Array.from({ length: config.deleteRows }, newId), cursor: 0 };
+    const state = {
+      ids: Array.from({ length: config.rows }, newId),
+      deleteIds: Array.from({ length: config.deleteRows }, newId),
+      cursor: 0,
+    };
     let table = 'none';
     const seed = async (kind) => {
       if (table === kind) return;
@@ -333,7 +378,9 @@ async function runDatabase(db) {
           const value = await measure(servers[name].port, workload, state, config.duration);
           if (WORKLOADS[workload].mutates) table = 'dirty';
           record(db, workload, name, value);
-          console.log(`[bench] ${db} r${round + 1} ${workload.padEnd(9)} ${name.padEnd(14)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms${value.non2xx || value.errors ? `  non-2xx ${value.non2xx} errors ${value.errors}` : ''}`);
+          console.log(
+            `[bench] ${db} r${round + 1} ${workload.padEnd(9)} ${name.padEnd(14)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms${value.non2xx || value.errors ? `  non-2xx ${value.non2xx} errors ${value.errors}` : ''}`,
+          );
         }
       }
       // After every round, so growth that keeps going shows apart from a plateau reached early.
@@ -361,7 +408,9 @@ async function runCeiling() {
       for (const name of rotate(names, round)) {
         const value = await measure(servers[name].port, 'retrieve', state, config.duration);
         record('none', 'retrieve', name, value);
-        console.log(`[bench] ceiling r${round + 1} ${name.padEnd(16)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms`);
+        console.log(
+          `[bench] ceiling r${round + 1} ${name.padEnd(16)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms`,
+        );
       }
     }
     for (const name of names) memory.none[name].end = rssMiB(servers[name]);
@@ -403,17 +452,31 @@ function ratio(db, workload, a, b) {
 function report() {
   const lines = [];
   const machine = machineInfo();
-  lines.push(`Run: ${machine.date}  ·  ${machine.cpus} × ${machine.cpu}  ·  ${machine.memory}  ·  Node ${process.version}  ·  ${machine.os}`);
+  lines.push(
+    `Run: ${machine.date}  ·  ${machine.cpus} × ${machine.cpu}  ·  ${machine.memory}  ·  Node ${process.version}  ·  ${machine.os}`,
+  );
   lines.push('');
-  lines.push(`Settings: ${config.duration} s per measurement, ${config.rounds} rounds (servers alternate in every round, order rotated), ${config.connections} connections, ${config.rows} seeded rows (list-deep: offset ${config.deepOffset}; delete: ${config.deleteRows} seeded ids), autocannon in the runner process on the same machine, database servers on the same machine too.`);
-  lines.push(`Databases: ${Object.entries(dbVersions).map(([db, v]) => `${db}: ${v}`).join('; ') || '–'}.`);
+  lines.push(
+    `Settings: ${config.duration} s per measurement, ${config.rounds} rounds (servers alternate in every round, order rotated), ${config.connections} connections, ${config.rows} seeded rows (list-deep: offset ${config.deepOffset}; delete: ${config.deleteRows} seeded ids), autocannon in the runner process on the same machine, database servers on the same machine too.`,
+  );
+  lines.push(
+    `Databases: ${
+      Object.entries(dbVersions)
+        .map(([db, v]) => `${db}: ${v}`)
+        .join('; ') || '–'
+    }.`,
+  );
   lines.push('');
-  lines.push('Cells: median req/s · p50 ms · p99 ms. Ratios: median over rounds of the per-round req/s ratio. `!` = some responses were not 2xx or failed (see the log).');
+  lines.push(
+    'Cells: median req/s · p50 ms · p99 ms. Ratios: median over rounds of the per-round req/s ratio. `!` = some responses were not 2xx or failed (see the log).',
+  );
   const dbs = Object.keys(results).filter((db) => db !== 'none');
   for (const db of dbs) {
     lines.push('', `### ${db}`, '');
     const servers = config.servers;
-    lines.push(`| workload | ${servers.map((s) => SERVERS[s].label).join(' | ')} | module/baseline | module/floor | fastify-module/floor | fastify/express module |`);
+    lines.push(
+      `| workload | ${servers.map((s) => SERVERS[s].label).join(' | ')} | module/baseline | module/floor | fastify-module/floor | fastify/express module |`,
+    );
     lines.push(`|---|${servers.map(() => '---:').join('|')}|---:|---:|---:|---:|`);
     for (const workload of config.workloads) {
       const cells = servers.map((s) => {
@@ -421,14 +484,19 @@ function report() {
         return v ? `${fmt(v.rps, 0)} · ${fmt(v.p50)} · ${fmt(v.p99)}${v.bad ? ' !' : ''}` : '–';
       });
       const r = (a, b) => `${fmt(ratio(db, workload, a, b), 2)}x`;
-      lines.push(`| ${workload} | ${cells.join(' | ')} | ${r('module', 'baseline')} | ${r('module', 'floor')} | ${r('module-fastify', 'floor')} | ${r('module-fastify', 'module')} |`);
+      lines.push(
+        `| ${workload} | ${cells.join(' | ')} | ${r('module', 'baseline')} | ${r('module', 'floor')} | ${r('module-fastify', 'floor')} | ${r('module-fastify', 'module')} |`,
+      );
     }
   }
   if (results.none) {
     lines.push('', '### Framework ceiling (constant object, no guard, no database; retrieve path)', '');
     lines.push('| server | req/s · p50 · p99 | module retrieve / ceiling, per database |');
     lines.push('|---|---:|---|');
-    for (const [name, moduleName] of [['ceiling-express', 'module'], ['ceiling-fastify', 'module-fastify']]) {
+    for (const [name, moduleName] of [
+      ['ceiling-express', 'module'],
+      ['ceiling-fastify', 'module-fastify'],
+    ]) {
       const v = stat('none', 'retrieve', name);
       if (!v) continue;
       const per = dbs.map((db) => `${db} ${fmt(stat(db, 'retrieve', moduleName)?.rps / v.rps, 2)}x`).join(', ');
@@ -452,16 +520,27 @@ function report() {
     const measured = values.filter((v) => Number.isFinite(v.value));
     if (!measured.length) return;
     const missed = measured.filter((v) => v.value < v.min);
-    lines.push(`| ${label} | ${missed.length ? `**missed** ${missed.length}/${measured.length}: ${missed.map((v) => `${v.where} ${fmt(v.value, 2)}x`).join(', ')}` : `met (${measured.length}/${measured.length}; lowest ${fmt(Math.min(...measured.map((v) => v.value)), 2)}x)`} |`);
+    lines.push(
+      `| ${label} | ${missed.length ? `**missed** ${missed.length}/${measured.length}: ${missed.map((v) => `${v.where} ${fmt(v.value, 2)}x`).join(', ')}` : `met (${measured.length}/${measured.length}; lowest ${fmt(Math.min(...measured.map((v) => v.value)), 2)}x)`} |`,
+    );
   };
   const each = (workloads, a, b, min) =>
-    dbs.flatMap((db) => workloads.filter((w) => config.workloads.includes(w)).map((w) => ({ where: `${db}/${w}`, value: ratio(db, w, a, b), min })));
+    dbs.flatMap((db) =>
+      workloads.filter((w) => config.workloads.includes(w)).map((w) => ({ where: `${db}/${w}`, value: ratio(db, w, a, b), min })),
+    );
   check('module ≥ 1.0x baseline, every workload', each(config.workloads, 'module', 'baseline', 1));
   check('module ≥ 3x baseline on create and update', each(['create', 'update'], 'module', 'baseline', 3));
   check('module on Fastify ≥ 0.5x floor on retrieve, list, mix', each(['retrieve', 'list', 'mix'], 'module-fastify', 'floor', 0.5));
-  for (const [name, moduleName] of [['ceiling-express', 'module'], ['ceiling-fastify', 'module-fastify']]) {
+  for (const [name, moduleName] of [
+    ['ceiling-express', 'module'],
+    ['ceiling-fastify', 'module-fastify'],
+  ]) {
     const ceiling = stat('none', 'retrieve', name);
-    if (ceiling) check(`${SERVERS[moduleName].label} retrieve ≥ 0.7x ${SERVERS[name].label}`, dbs.map((db) => ({ where: db, value: stat(db, 'retrieve', moduleName)?.rps / ceiling.rps, min: 0.7 })));
+    if (ceiling)
+      check(
+        `${SERVERS[moduleName].label} retrieve ≥ 0.7x ${SERVERS[name].label}`,
+        dbs.map((db) => ({ where: db, value: stat(db, 'retrieve', moduleName)?.rps / ceiling.rps, min: 0.7 })),
+      );
   }
   if (notes.length) lines.push('', '### Notes from this run', '', ...notes.map((n) => `- ${n}`));
   return lines.join('\n');

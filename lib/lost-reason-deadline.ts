@@ -33,7 +33,8 @@ export async function withinDeadline<T>(work: T | Promise<T>, ms: number, onExpi
 export function destroyConnection(runner: QueryRunner): void {
   // pg's Client keeps its socket at `connection.stream`, mysql2's Connection at `stream`;
   // mysql2's pooled connection also has to leave its pool by `destroy()`. SQLite has no socket.
-  const connection = (runner as { databaseConnection?: { connection?: { stream?: Socketish }; stream?: Socketish; destroy?: () => void } }).databaseConnection;
+  const connection = (runner as { databaseConnection?: { connection?: { stream?: Socketish }; stream?: Socketish; destroy?: () => void } })
+    .databaseConnection;
   (connection?.connection?.stream ?? connection?.stream)?.destroy?.();
   connection?.destroy?.();
 }
@@ -50,7 +51,12 @@ interface Socketish {
  * released while still waiting for its connection would leave that connection out of the pool
  * for good, and a destroyed one released at once would go back to it before the driver notices.
  */
-export async function onPooledConnection<T>(dataSource: DataSource, mode: ReplicationMode, ms: number | undefined, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+export async function onPooledConnection<T>(
+  dataSource: DataSource,
+  mode: ReplicationMode,
+  ms: number | undefined,
+  work: (runner: QueryRunner) => Promise<T>,
+): Promise<T> {
   const runner = dataSource.createQueryRunner(mode);
   let expired = false;
   const done = (async () => {

@@ -7,7 +7,7 @@ import { lostReasonErrorLogLine, toLostReasonErrorResponse } from './lost-reason
 const ID = 'req_0123456789abcdefghij';
 
 describe('toLostReasonErrorResponse', () => {
-  it('keeps the module\'s own errors as they are', () => {
+  it("keeps the module's own errors as they are", () => {
     expect(toLostReasonErrorResponse(new InvalidRequestException('bad', 'limit'), ID)).toEqual({
       status: 400,
       body: { error: { type: 'invalid_request_error', message: 'bad', param: 'limit', request_id: ID } },
@@ -67,7 +67,7 @@ describe('toLostReasonErrorResponse', () => {
     expect(toLostReasonErrorResponse(null, ID).status).toBe(500);
   });
 
-  it('never repeats the request\'s credentials in a host exception\'s message', () => {
+  it("never repeats the request's credentials in a host exception's message", () => {
     const key = 'sk_live_4eC39HqLyjWDarjt';
     const forbidden = new ForbiddenException(`Key ${key} is revoked`);
     const { body } = toLostReasonErrorResponse(forbidden, ID, `Bearer ${key}`);
@@ -89,22 +89,39 @@ describe('toLostReasonErrorResponse: database faults', () => {
   });
 
   it.each([
-    ['a refused connection (both drivers)', withCode('connect ECONNREFUSED 10.0.0.5:5432', { code: 'ECONNREFUSED', errno: -111, address: '10.0.0.5', port: 5432 })],
+    [
+      'a refused connection (both drivers)',
+      withCode('connect ECONNREFUSED 10.0.0.5:5432', { code: 'ECONNREFUSED', errno: -111, address: '10.0.0.5', port: 5432 }),
+    ],
     ['a reset socket', withCode('read ECONNRESET', { code: 'ECONNRESET' })],
     ['a connect timeout (mysql2)', withCode('connect ETIMEDOUT', { code: 'ETIMEDOUT', fatal: true })],
     ['a broken pipe', withCode('write EPIPE', { code: 'EPIPE' })],
     ['an unreachable host', withCode('connect EHOSTUNREACH 10.0.0.5:3306', { code: 'EHOSTUNREACH' })],
-    ['a lost connection (mysql2)', withCode('Connection lost: The server closed the connection.', { code: 'PROTOCOL_CONNECTION_LOST', fatal: true })],
+    [
+      'a lost connection (mysql2)',
+      withCode('Connection lost: The server closed the connection.', { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }),
+    ],
     ['too many connections (MariaDB)', withCode('Too many connections', { code: 'ER_CON_COUNT_ERROR', errno: 1040, sqlState: '08004' })],
-    ['a shutting-down server (PostgreSQL 57P01)', withCode('terminating connection due to administrator command', { code: '57P01', severity: 'FATAL' })],
+    [
+      'a shutting-down server (PostgreSQL 57P01)',
+      withCode('terminating connection due to administrator command', { code: '57P01', severity: 'FATAL' }),
+    ],
     ['too many clients (PostgreSQL 53300)', withCode('sorry, too many clients already', { code: '53300' })],
     ['a connection failure (PostgreSQL 08006)', withCode('connection failure', { code: '08006' })],
     ['pg: a connection that ended', new Error('Connection terminated unexpectedly')],
-    ['pg-pool: a connect timeout', new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated') })],
+    [
+      'pg-pool: a connect timeout',
+      new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated') }),
+    ],
     ['pg-pool: waiting for a client too long', new Error('timeout exceeded when trying to connect')],
     ['pg: a client that is not queryable', new Error('Client has encountered a connection error and is not queryable')],
     ['mysql2: a closed connection', new Error("Can't add new command when connection is in closed state")],
-    ['Node: every address refused (AggregateError)', Object.assign(new AggregateError([withCode('connect ECONNREFUSED ::1:5432', { code: 'ECONNREFUSED' })], ''), { code: 'ECONNREFUSED' })],
+    [
+      'Node: every address refused (AggregateError)',
+      Object.assign(new AggregateError([withCode('connect ECONNREFUSED ::1:5432', { code: 'ECONNREFUSED' })], ''), {
+        code: 'ECONNREFUSED',
+      }),
+    ],
   ])('answers %s with a 503 that says nothing of the cause', (_label, error) => {
     for (const exception of [error, failedQuery(error), new Error('wrapped', { cause: error })]) {
       const { status, body } = toLostReasonErrorResponse(exception, ID);
@@ -116,13 +133,22 @@ describe('toLostReasonErrorResponse: database faults', () => {
   it.each([
     ['PostgreSQL statement_timeout (57014)', withCode('canceling statement due to statement timeout', { code: '57014' })],
     ['PostgreSQL lock_timeout (55P03)', withCode('canceling statement due to lock timeout', { code: '55P03' })],
-    ['InnoDB lock wait timeout', withCode('Lock wait timeout exceeded; try restarting transaction', { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 })],
-    ['MariaDB max_statement_time', withCode('Query execution was interrupted (max_statement_time exceeded)', { code: 'ER_STATEMENT_TIMEOUT', errno: 1969 })],
+    [
+      'InnoDB lock wait timeout',
+      withCode('Lock wait timeout exceeded; try restarting transaction', { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 }),
+    ],
+    [
+      'MariaDB max_statement_time',
+      withCode('Query execution was interrupted (max_statement_time exceeded)', { code: 'ER_STATEMENT_TIMEOUT', errno: 1969 }),
+    ],
     ['pg query_timeout', new Error('Query read timeout')],
     // A host transaction and a module write (or their count triggers) can deadlock: retryable.
     ['PostgreSQL deadlock_detected (40P01)', withCode('deadlock detected', { code: '40P01' })],
     ['PostgreSQL serialization_failure (40001)', withCode('could not serialize access due to concurrent update', { code: '40001' })],
-    ['InnoDB deadlock', withCode('Deadlock found when trying to get lock; try restarting transaction', { code: 'ER_LOCK_DEADLOCK', errno: 1213 })],
+    [
+      'InnoDB deadlock',
+      withCode('Deadlock found when trying to get lock; try restarting transaction', { code: 'ER_LOCK_DEADLOCK', errno: 1213 }),
+    ],
   ])('answers a statement the database gave up on (%s) with a 503', (_label, error) => {
     expect(toLostReasonErrorResponse(failedQuery(error), ID)).toEqual({ status: 503, body: { error: TIMED_OUT } });
   });
@@ -130,7 +156,14 @@ describe('toLostReasonErrorResponse: database faults', () => {
   it('keeps a 500 for other database errors and for look-alike text in other places', () => {
     const unique = withCode('duplicate key value violates unique constraint', { code: '23505' });
     const syntax = withCode('You have an error in your SQL syntax', { code: 'ER_PARSE_ERROR', errno: 1064 });
-    for (const error of [unique, syntax, failedQuery(unique), failedQuery(syntax), new Error('ECONNREFUSED mentioned in the middle'), new Error('boom: Connection terminated')]) {
+    for (const error of [
+      unique,
+      syntax,
+      failedQuery(unique),
+      failedQuery(syntax),
+      new Error('ECONNREFUSED mentioned in the middle'),
+      new Error('boom: Connection terminated'),
+    ]) {
       expect(toLostReasonErrorResponse(error, ID).status).toBe(500);
     }
     // A cycle of causes ends the search.
@@ -153,7 +186,11 @@ describe('toLostReasonErrorResponse: database faults', () => {
 
 describe('lostReasonErrorLogLine', () => {
   const key = 'sk_live_4eC39HqLyjWDarjt';
-  const request = { method: 'GET', url: `/api/crm/opportunity-lost-reason?limit=5&api_key=${key}`, headers: { authorization: `Bearer ${key}` } };
+  const request = {
+    method: 'GET',
+    url: `/api/crm/opportunity-lost-reason?limit=5&api_key=${key}`,
+    headers: { authorization: `Bearer ${key}` },
+  };
 
   it('starts with the request id, the method and the path without its query string', () => {
     const line = lostReasonErrorLogLine(request, ID, new Error('boom'));
@@ -161,7 +198,7 @@ describe('lostReasonErrorLogLine', () => {
     expect(line).not.toContain('limit=5');
   });
 
-  it('redacts the request\'s key and any bearer token from the stack and message', () => {
+  it("redacts the request's key and any bearer token from the stack and message", () => {
     const line = lostReasonErrorLogLine(request, ID, new Error(`vault refused ${key}; header was Bearer sk_other_123`));
     expect(line).toContain('vault refused [REDACTED]; header was Bearer [REDACTED]');
     expect(line).not.toMatch(/sk_live|sk_other/);

@@ -155,7 +155,12 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
    * nothing and a corrected retry with the same key goes through. `create` receives the
    * transaction's manager on PostgreSQL and MySQL/MariaDB, nothing on SQLite.
    */
-  async run<T>(tenant: string, key: string, params: unknown, create: (manager?: EntityManager) => Promise<T>): Promise<IdempotentResult<T>> {
+  async run<T>(
+    tenant: string,
+    key: string,
+    params: unknown,
+    create: (manager?: EntityManager) => Promise<T>,
+  ): Promise<IdempotentResult<T>> {
     // What the parameters mean, not how they were spelled: no body, `{}` and an explicit null
     // create the same object.
     const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
@@ -166,7 +171,17 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     // A claim lost to a concurrent request or a deleted expired row costs one more round.
     for (let attempt = 0; attempt < 3; attempt++) {
       const claimedAt = new Date().toISOString();
-      if (await this.claim({ id, tenant_id: tenant, idempotency_key: key, request_hash: requestHash, status: null, response: null, created_at: claimedAt })) {
+      if (
+        await this.claim({
+          id,
+          tenant_id: tenant,
+          idempotency_key: key,
+          request_hash: requestHash,
+          status: null,
+          response: null,
+          created_at: claimedAt,
+        })
+      ) {
         this.pruneSometimes();
         const body = await this.execute(id, claimedAt, create);
         return { status: HttpStatus.CREATED, body, replayed: false };
@@ -176,7 +191,9 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
       const abandonedHere = stored.status === null && this.unreleased.get(id) === stored.created_at;
       if (abandonedHere || this.isStale(stored)) {
         // Conditional on what made it stale: a claim that completes meanwhile is kept.
-        await this.guarded((keys) => keys.delete({ id, created_at: stored.created_at, ...(stored.status === null && { status: IsNull() }) }));
+        await this.guarded((keys) =>
+          keys.delete({ id, created_at: stored.created_at, ...(stored.status === null && { status: IsNull() }) }),
+        );
         if (abandonedHere) this.forgetUnreleased(id, stored.created_at);
         continue;
       }
@@ -198,7 +215,9 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
    */
   async pruneExpired(now = Date.now()): Promise<number> {
     const cutoff = new Date(now - IDEMPOTENCY_KEY_TTL_MS).toISOString();
-    const { affected } = await this.guarded((keys) => keys.createQueryBuilder().delete().where('created_at < :cutoff', { cutoff }).execute());
+    const { affected } = await this.guarded((keys) =>
+      keys.createQueryBuilder().delete().where('created_at < :cutoff', { cutoff }).execute(),
+    );
     return affected ?? 0;
   }
 
@@ -214,7 +233,9 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   private async find(id: string): Promise<StoredKey | undefined> {
-    const row = await this.guarded((keys) => keys.findOne({ select: { request_hash: true, status: true, response: true, created_at: true }, where: { id } }));
+    const row = await this.guarded((keys) =>
+      keys.findOne({ select: { request_hash: true, status: true, response: true, created_at: true }, where: { id } }),
+    );
     return row ?? undefined;
   }
 
@@ -238,7 +259,8 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
       }
       // Created: from here on the key is kept even if storing the answer fails, so a retry is
       // told the key is in use rather than creating a second object.
-      if (!(await this.complete(manager, id, claimedAt, body))) this.logger.warn(`An ${IDEMPOTENCY_KEY_HEADER} was taken over while its request was running.`);
+      if (!(await this.complete(manager, id, claimedAt, body)))
+        this.logger.warn(`An ${IDEMPOTENCY_KEY_HEADER} was taken over while its request was running.`);
       return body;
     }
     try {
@@ -336,7 +358,10 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     this.pruning = this.pruneExpired(now)
       .then(
         () => undefined,
-        (error) => this.logger.warn(`Could not delete expired ${IDEMPOTENCY_KEY_HEADER}s: ${error instanceof Error ? error.message : String(error)}`),
+        (error) =>
+          this.logger.warn(
+            `Could not delete expired ${IDEMPOTENCY_KEY_HEADER}s: ${error instanceof Error ? error.message : String(error)}`,
+          ),
       )
       .finally(() => (this.pruning = undefined));
   }

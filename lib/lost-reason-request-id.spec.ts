@@ -9,7 +9,7 @@ describe('request ids', () => {
     expect(new Set(ids.join('').replaceAll('req_', '')).size).toBe(62);
   });
 
-  it('are created once per request, and Fastify\'s wrapper shares its raw request\'s id', () => {
+  it("are created once per request, and Fastify's wrapper shares its raw request's id", () => {
     const raw = { headers: {} };
     const fastifyRequest = { raw, headers: {} };
     const id = requestIdOf(fastifyRequest);
@@ -35,7 +35,9 @@ describe('redactCredentials', () => {
   });
 
   it('leaves other text alone', () => {
-    expect(redactCredentials('GET /api/crm failed: Error: no such table', 'Bearer sk_test_123')).toBe('GET /api/crm failed: Error: no such table');
+    expect(redactCredentials('GET /api/crm failed: Error: no such table', 'Bearer sk_test_123')).toBe(
+      'GET /api/crm failed: Error: no such table',
+    );
     expect(redactCredentials('nothing to hide', undefined)).toBe('nothing to hide');
   });
 });

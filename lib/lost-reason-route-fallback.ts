@@ -5,7 +5,13 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { AuthenticationException, invalidRequestWithStatus, unrecognizedRequestUrl } from './exceptions';
 import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
 import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { LostReasonErrorResponse, lostReasonErrorLogLine, RETRY_AFTER_SECONDS, toLostReasonErrorResponse, UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './lost-reason-exception.filter';
+import {
+  LostReasonErrorResponse,
+  lostReasonErrorLogLine,
+  RETRY_AFTER_SECONDS,
+  toLostReasonErrorResponse,
+  UNSUPPORTED_MEDIA_TYPE_MESSAGE,
+} from './lost-reason-exception.filter';
 import { isUtf8Json } from './lost-reason-body.decorator';
 import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
 import { pathOf } from './lost-reason-request-path';
@@ -22,7 +28,7 @@ type Next = (error?: unknown) => void;
 
 /** The few Fastify members used here (fastify is the host's dependency, not the module's). */
 interface FastifyLike {
-  addHook(name: string, hook: (...args: any[]) => unknown): unknown;
+  addHook(name: string, hook: (...args: never[]) => unknown): unknown;
   initialConfig?: { bodyLimit?: number };
 }
 interface FastifyRequestLike {
@@ -47,9 +53,15 @@ const INFLATERS: Record<string, () => Transform> = { gzip: createGunzip, deflate
 
 /** A `Content-Encoding` in lower case (`identity` when none); a 415 for one the module cannot decode. */
 function knownEncoding(header: unknown): string {
-  const name = String(header ?? '').trim().toLowerCase() || 'identity';
+  const name =
+    String(header ?? '')
+      .trim()
+      .toLowerCase() || 'identity';
   if (name !== 'identity' && !INFLATERS[name]) {
-    throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding "${String(header)}" is not supported: send identity, gzip, deflate or br.`);
+    throw invalidRequestWithStatus(
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+      `Content-Encoding "${String(header)}" is not supported: send identity, gzip, deflate or br.`,
+    );
   }
   return name;
 }
@@ -144,7 +156,8 @@ export class LostReasonRouteFallback implements OnModuleInit {
   private buildOwnPath(): RegExp {
     const prefix = this.applicationConfig.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
     const versioning = this.applicationConfig.getVersioning();
-    const versionPrefix = versioning?.type === VersioningType.URI ? (versioning.prefix === false ? '' : (versioning.prefix ?? 'v')) : undefined;
+    const versionPrefix =
+      versioning?.type === VersioningType.URI ? (versioning.prefix === false ? '' : (versioning.prefix ?? 'v')) : undefined;
     const version = versionPrefix === undefined ? '' : `(?:/${escapeRegExp(versionPrefix)}[^/]+)?`;
     // The prefix is optional: the host may exclude routes from it.
     const prefixed = prefix ? `(?:/${escapeRegExp(prefix)})?` : '';
@@ -180,7 +193,6 @@ export class LostReasonRouteFallback implements OnModuleInit {
     if (response.status >= 500) this.logger.error(lostReasonErrorLogLine(request, requestId, cause));
     return { ...response, requestId };
   }
-
 
   /** Registered after the routes: the first runs when no route matched, the second on errors. */
   private onExpress(): void {
@@ -220,7 +232,8 @@ export class LostReasonRouteFallback implements OnModuleInit {
       const chunked = headers['transfer-encoding'] !== undefined;
       if (!chunked && headers['content-length'] === undefined) return payload;
       // Refused before Fastify's parser reads the bytes as UTF-8 anyway (the route would say 415 too).
-      if (!isUtf8Json(headers['content-type'])) throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
+      if (!isUtf8Json(headers['content-type']))
+        throw invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
       const encoding = knownEncoding(headers['content-encoding']);
       if (!chunked && Number(headers['content-length']) === 0) {
         // Nothing is not valid compressed data (Express's parser says so too).
@@ -243,7 +256,8 @@ export class LostReasonRouteFallback implements OnModuleInit {
       if (reply.statusCode < 400) return payload;
       if (typeof payload === 'string' && payload.startsWith('{"error":{')) return payload;
       const cause =
-        request[OWN_ERROR] ?? (reply.statusCode === HttpStatus.NOT_FOUND ? unrecognizedRequestUrl(request) : { statusCode: reply.statusCode });
+        request[OWN_ERROR] ??
+        (reply.statusCode === HttpStatus.NOT_FOUND ? unrecognizedRequestUrl(request) : { statusCode: reply.statusCode });
       const { status, body } = await this.answer(request, cause);
       reply.code(status);
       if (status === HttpStatus.SERVICE_UNAVAILABLE) reply.header('Retry-After', RETRY_AFTER_SECONDS);

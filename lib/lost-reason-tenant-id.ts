@@ -3,10 +3,7 @@ const MAX_TENANT_BYTES = 64;
 
 /** A tenant id: a non-empty, well-formed string of at most 64 bytes in UTF-8. */
 export const isTenantId = (tenant: unknown): tenant is string =>
-  typeof tenant === 'string' &&
-  tenant.length > 0 &&
-  tenant.isWellFormed() &&
-  Buffer.byteLength(tenant, 'utf8') <= MAX_TENANT_BYTES;
+  typeof tenant === 'string' && tenant.length > 0 && tenant.isWellFormed() && Buffer.byteLength(tenant, 'utf8') <= MAX_TENANT_BYTES;
 
 /**
  * How a tenant id is stored in `tenant_id`: its UTF-8 bytes in hex. MySQL/MariaDB's default

@@ -65,7 +65,7 @@ const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
 /** The `Request-Id` header of every response, as documented on each of them. */
 const REQUEST_ID_HEADERS = {
   [REQUEST_ID_HEADER]: {
-    description: 'Id of the request (`req_…`), also in error bodies and in the module\'s log lines about it.',
+    description: "Id of the request (`req_…`), also in error bodies and in the module's log lines about it.",
     schema: { type: 'string', example: 'req_8UVbsdl3TxVRXnQ2c0Fa' },
   },
 };
@@ -74,13 +74,24 @@ const REQUEST_ID_HEADERS = {
 function ApiErrors(...statuses: HttpStatus[]): MethodDecorator {
   // Without @nestjs/swagger there is nothing to record: skip building the decorators.
   if (!LOST_REASON_OPENAPI_ENABLED) return () => undefined;
-  const all = [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR, HttpStatus.SERVICE_UNAVAILABLE].sort((a, b) => a - b);
-  return applyDecorators(...all.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError, headers: REQUEST_ID_HEADERS })));
+  const all = [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR, HttpStatus.SERVICE_UNAVAILABLE].sort(
+    (a, b) => a - b,
+  );
+  return applyDecorators(
+    ...all.map((status) =>
+      ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError, headers: REQUEST_ID_HEADERS }),
+    ),
+  );
 }
 
 /** The id path parameter of the routes on one object. */
 const ApiIdParam = () =>
-  ApiParam({ name: 'id', type: String, description: 'Id of the object.', example: `${LOST_REASON_ID_PREFIX}3f0c9a1e5b7d4c2a8e6f1b3d5a7c9e0f` });
+  ApiParam({
+    name: 'id',
+    type: String,
+    description: 'Id of the object.',
+    example: `${LOST_REASON_ID_PREFIX}3f0c9a1e5b7d4c2a8e6f1b3d5a7c9e0f`,
+  });
 
 /**
  * The five routes. Bodies and queries are typed `unknown` on purpose: a host-wide
@@ -198,10 +209,7 @@ export class LostReasonControllerBase {
  * A controller class for one registration: its path and guards come from the module's
  * options, and a decorator's path is fixed when the class is declared.
  */
-export function createLostReasonController(
-  path: string,
-  guards: Array<CanActivate | Type<CanActivate>>,
-): Type<LostReasonControllerBase> {
+export function createLostReasonController(path: string, guards: Array<CanActivate | Type<CanActivate>>): Type<LostReasonControllerBase> {
   @Controller(path)
   @UseGuards(...guards)
   @UseFilters(LostReasonExceptionFilter)

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { LostReasonModuleOptionsError } from './exceptions';
 import { API_KEY_PATTERN, DEFAULT_REQUEST_TIMEOUT_MS } from './lost-reason.constants';
 import { isTenantId } from './lost-reason-tenant-id';
-import { LostReasonApiKeyVerifier, LostReasonHooks, LostReasonModuleExtras, LostReasonModuleOptions, LostReasonTenantResolver } from './interfaces';
+import {
+  LostReasonApiKeyVerifier,
+  LostReasonHooks,
+  LostReasonModuleExtras,
+  LostReasonModuleOptions,
+  LostReasonTenantResolver,
+} from './interfaces';
 
 /** The options as the module uses them: checked once, at start-up. */
 export interface ResolvedLostReasonOptions {
@@ -30,7 +36,10 @@ export function validateLostReasonExtras(extras: LostReasonModuleExtras): void {
     throw new LostReasonModuleOptionsError('mountRoutes', 'must be a boolean.');
   }
   if (typeof path !== 'string' || !/^[A-Za-z0-9._~\-/]+$/.test(path) || !/[^/]/.test(path)) {
-    throw new LostReasonModuleOptionsError('path', `must be a non-empty URL path such as "api/crm/opportunity-lost-reason" (got ${JSON.stringify(path)}).`);
+    throw new LostReasonModuleOptionsError(
+      'path',
+      `must be a non-empty URL path such as "api/crm/opportunity-lost-reason" (got ${JSON.stringify(path)}).`,
+    );
   }
   if (guards !== undefined && (!Array.isArray(guards) || guards.length === 0 || guards.some((g) => !g))) {
     throw new LostReasonModuleOptionsError('guards', 'must be a non-empty array of guard classes or instances.');
@@ -42,8 +51,15 @@ export function resolveLostReasonOptions(
   options: LostReasonModuleOptions | undefined,
   extras: LostReasonModuleExtras,
 ): ResolvedLostReasonOptions {
-  const { apiKeys, verifyApiKey, allowUnauthenticated = false, hooks, tenant, multiTenant = false, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS } =
-    options ?? {};
+  const {
+    apiKeys,
+    verifyApiKey,
+    allowUnauthenticated = false,
+    hooks,
+    tenant,
+    multiTenant = false,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  } = options ?? {};
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
     throw new LostReasonModuleOptionsError('requestTimeoutMs', 'must be a positive integer (milliseconds).');
   }
@@ -56,7 +72,10 @@ export function resolveLostReasonOptions(
       : [];
   const wellFormed = apiKeys === undefined || Array.isArray(apiKeys) || perTenantKeys;
   if (!wellFormed || keyTenants.some(([key]) => typeof key !== 'string' || !API_KEY_PATTERN.test(key))) {
-    throw new LostReasonModuleOptionsError('apiKeys', 'must be a list of keys, or an object of key → tenant, with keys made of letters, digits and - . _ ~ + / (then = padding), as a Bearer token allows.');
+    throw new LostReasonModuleOptionsError(
+      'apiKeys',
+      'must be a list of keys, or an object of key → tenant, with keys made of letters, digits and - . _ ~ + / (then = padding), as a Bearer token allows.',
+    );
   }
   if (perTenantKeys && keyTenants.some(([, owner]) => !isTenantId(owner))) {
     throw new LostReasonModuleOptionsError('apiKeys', 'gives each key a tenant: a non-empty string of at most 64 bytes (UTF-8).');
@@ -68,14 +87,20 @@ export function resolveLostReasonOptions(
     throw new LostReasonModuleOptionsError('tenant', 'and per-tenant "apiKeys" both name the tenant: use one of them.');
   }
   if (perTenantKeys && verifyApiKey !== undefined) {
-    throw new LostReasonModuleOptionsError('verifyApiKey', 'cannot tell a tenant: with per-tenant "apiKeys", list every key, or use a "tenant" function.');
+    throw new LostReasonModuleOptionsError(
+      'verifyApiKey',
+      'cannot tell a tenant: with per-tenant "apiKeys", list every key, or use a "tenant" function.',
+    );
   }
   if (typeof multiTenant !== 'boolean') {
     throw new LostReasonModuleOptionsError('multiTenant', 'must be a boolean.');
   }
   const tenancy = multiTenant || perTenantKeys || tenant !== undefined;
   if (tenancy && extras.mountRoutes !== false && !perTenantKeys && tenant === undefined) {
-    throw new LostReasonModuleOptionsError('multiTenant', 'with routes needs a way to tell the tenant: per-tenant "apiKeys" or a "tenant" function.');
+    throw new LostReasonModuleOptionsError(
+      'multiTenant',
+      'with routes needs a way to tell the tenant: per-tenant "apiKeys" or a "tenant" function.',
+    );
   }
   if (verifyApiKey !== undefined && typeof verifyApiKey !== 'function') {
     throw new LostReasonModuleOptionsError('verifyApiKey', 'must be a function (apiKey) => boolean | Promise<boolean>.');
@@ -84,7 +109,12 @@ export function resolveLostReasonOptions(
     throw new LostReasonModuleOptionsError('allowUnauthenticated', 'must be a boolean.');
   }
   const hookNames = ['created', 'updated', 'deleted'] as const;
-  if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null || hookNames.some((name) => hooks[name] !== undefined && typeof hooks[name] !== 'function'))) {
+  if (
+    hooks !== undefined &&
+    (typeof hooks !== 'object' ||
+      hooks === null ||
+      hookNames.some((name) => hooks[name] !== undefined && typeof hooks[name] !== 'function'))
+  ) {
     throw new LostReasonModuleOptionsError('hooks', 'must be an object of functions: { created?, updated?, deleted? }.');
   }
   const hasKeyCheck = keyTenants.length > 0 || verifyApiKey !== undefined;

@@ -41,7 +41,12 @@ describe('LostReasonService (on an in-memory SQLite database)', () => {
 
   it('returns plain objects with exactly the public fields (no internal sequence)', async () => {
     const created = await service.create({ lost_reason: 'x' });
-    for (const object of [created, await service.retrieve(created.id), (await service.list()).data[0], await service.update(created.id, {})]) {
+    for (const object of [
+      created,
+      await service.retrieve(created.id),
+      (await service.list()).data[0],
+      await service.update(created.id, {}),
+    ]) {
       expect(Object.keys(object)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
     }
   });
@@ -78,7 +83,7 @@ describe('LostReasonService (on an in-memory SQLite database)', () => {
     }
   });
 
-  it('throws the API\'s errors', async () => {
+  it("throws the API's errors", async () => {
     await expect(service.update('opportunity-lost-reason_' + '0'.repeat(32), {})).rejects.toThrow(LostReasonNotFoundException);
     await expect(service.update('nope', { lost_reason: 1 } as never)).rejects.toThrow(InvalidRequestException);
     await expect(service.delete('nope')).rejects.toThrow(LostReasonNotFoundException);

@@ -1,14 +1,7 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { randomBytesFromPool } from './lost-reason-random';
 import { EntityManager, QueryResult, ReplicationMode, Repository } from 'typeorm';
-import {
-  CreateLostReasonDto,
-  DeletedLostReason,
-  ListLostReasonsDto,
-  LostReasonList,
-  LostReasonObject,
-  UpdateLostReasonDto,
-} from './dto';
+import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from './dto';
 import { InvalidRequestException, LostReasonNotFoundException, noSuchLostReasonMessage } from './exceptions';
 import {
   LIST_LIMIT_DEFAULT,
@@ -39,7 +32,10 @@ export class LostReasonService implements OnModuleInit {
   constructor(
     @Inject(LOST_REASON_REPOSITORY) protected readonly repository: Repository<LostReason>,
     @Optional() protected readonly hooks?: LostReasonHooksDispatcher,
-    @Optional() @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options?: Pick<ResolvedLostReasonOptions, 'multiTenant'> & Partial<Pick<ResolvedLostReasonOptions, 'requestTimeoutMs'>>,
+    @Optional()
+    @Inject(LOST_REASON_RESOLVED_OPTIONS)
+    private readonly options?: Pick<ResolvedLostReasonOptions, 'multiTenant'> &
+      Partial<Pick<ResolvedLostReasonOptions, 'requestTimeoutMs'>>,
   ) {}
 
   /**
@@ -131,7 +127,9 @@ export class LostReasonService implements OnModuleInit {
       offset === 0
         ? await this.read<PageRow>((sql) => sql.firstPage, [tenant, tenant, limit])
         : await this.read<PageRow>((sql) => sql.pageAtOffset, [tenant, tenant, limit, offset]);
-    const total = Number(rows.length > 0 ? rows[0].total : (await this.read<{ total: string | number }>((sql) => sql.count, [tenant]))[0].total);
+    const total = Number(
+      rows.length > 0 ? rows[0].total : (await this.read<{ total: string | number }>((sql) => sql.count, [tenant]))[0].total,
+    );
     return { data: rows.map(toObject), has_more: offset + rows.length < total, total };
   }
 
@@ -145,9 +143,16 @@ export class LostReasonService implements OnModuleInit {
     // Older than the cursor for starting_after, newer for ending_before (read nearest first).
     const direction = param === 'starting_after' ? 'after' : 'before';
     const { created_at, seq } = position;
-    const rows = await this.read<LostReasonRow>((sql) => sql.pageNextTo[direction], [tenant, created_at, created_at, created_at, seq, limit + 1]);
+    const rows = await this.read<LostReasonRow>(
+      (sql) => sql.pageNextTo[direction],
+      [tenant, created_at, created_at, created_at, seq, limit + 1],
+    );
     const page = rows.slice(0, limit);
-    return { data: (direction === 'after' ? page : page.reverse()).map(toObject), has_more: rows.length > limit, total: Number(position.total) };
+    return {
+      data: (direction === 'after' ? page : page.reverse()).map(toObject),
+      has_more: rows.length > limit,
+      total: Number(position.total),
+    };
   }
 
   /**
@@ -199,7 +204,10 @@ export class LostReasonService implements OnModuleInit {
       // A plain read, then a compare-and-set by primary key: two statements, no lock held.
       const current = await this.findRow(id, 'master');
       const updatedAt = laterThan(current.updated_at);
-      const { affected } = await this.write((sql) => sql.updateBySeqIfUnchanged[variant], [updatedAt, ...set, current.seq, tenant, current.updated_at]);
+      const { affected } = await this.write(
+        (sql) => sql.updateBySeqIfUnchanged[variant],
+        [updatedAt, ...set, current.seq, tenant, current.updated_at],
+      );
       if (affected) return { ...current, updated_at: updatedAt, ...changed };
       // Another write came first: lock the row and write on what it holds now. (Retrying the
       // plain read would not do inside a host's REPEATABLE READ transaction: it would see the
@@ -212,7 +220,8 @@ export class LostReasonService implements OnModuleInit {
         return { ...locked, updated_at: next, ...changed };
       });
     }
-    const [row] = (await this.write((sql) => sql.updateAdvancing[variant], [new Date().toISOString(), ...set, id, tenant])).records as LostReasonRow[];
+    const [row] = (await this.write((sql) => sql.updateAdvancing[variant], [new Date().toISOString(), ...set, id, tenant]))
+      .records as LostReasonRow[];
     if (row === undefined) throw new LostReasonNotFoundException(id);
     return row;
   }
@@ -233,7 +242,9 @@ export class LostReasonService implements OnModuleInit {
    * `findsRowsFirst`).
    */
   private async findRow(id: string, mode?: ReplicationMode): Promise<LostReasonRow & { seq: number }> {
-    const [row] = isPossibleId(id) ? await this.read<LostReasonRow & { seq: number }>((sql) => sql.retrieve, [id, this.tenantId], { mode }) : [];
+    const [row] = isPossibleId(id)
+      ? await this.read<LostReasonRow & { seq: number }>((sql) => sql.retrieve, [id, this.tenantId], { mode })
+      : [];
     if (!row) throw new LostReasonNotFoundException(id);
     return row;
   }
@@ -293,7 +304,8 @@ const laterThan = (previous: string): string => new Date(Math.max(Date.now(), Da
 function rethrowUnstorable(error: unknown): never {
   const driverError = driverErrorOf(error);
   const unstorable = driverError?.errno === 1366 || driverError?.code === '22021' || driverError?.code === '22P05';
-  if (unstorable) throw new InvalidRequestException("lost_reason contains characters this database's character set cannot store", 'lost_reason');
+  if (unstorable)
+    throw new InvalidRequestException("lost_reason contains characters this database's character set cannot store", 'lost_reason');
   throw error;
 }
 

@@ -9,7 +9,10 @@ const COUNTER_TABLE_SUFFIX = '_count';
 
 /** `schema.table` (or `table`) quoted part by part for the entity's driver. */
 const quotePath = (metadata: EntityMetadata, tablePath: string): string =>
-  tablePath.split('.').map((part) => metadata.connection.driver.escape(part)).join('.');
+  tablePath
+    .split('.')
+    .map((part) => metadata.connection.driver.escape(part))
+    .join('.');
 
 /** The public columns, in the order of the public object. */
 export const PUBLIC_COLUMNS = ['id', 'created_at', 'updated_at', 'lost_reason'] as const;
@@ -68,7 +71,9 @@ export class LostReasonStatements {
           await keepSqliteCounts(runner, { table: metadata.tablePath, tenantColumn });
           return new LostReasonStatements(metadata, counterPath);
         } catch (error) {
-          new Logger('LostReasonModule').warn(`Could not set up ${counterPath} (${error instanceof Error ? error.message : String(error)}): totals use COUNT(*).`);
+          new Logger('LostReasonModule').warn(
+            `Could not set up ${counterPath} (${error instanceof Error ? error.message : String(error)}): totals use COUNT(*).`,
+          );
           return new LostReasonStatements(metadata, undefined);
         }
       }
@@ -95,7 +100,10 @@ export class LostReasonStatements {
     const [owner, table] = metadata.tablePath.includes('.') ? metadata.tablePath.split('.') : [undefined, metadata.tablePath];
     const found: unknown[] =
       type === 'postgres'
-        ? await runner.query('SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2', [quotePath(metadata, metadata.tablePath), trigger])
+        ? await runner.query('SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2', [
+            quotePath(metadata, metadata.tablePath),
+            trigger,
+          ])
         : isMysqlFamily(type)
           ? await runner.query(
               'SELECT 1 FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = COALESCE(?, DATABASE()) AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME = ?',
@@ -161,10 +169,10 @@ export class LostReasonStatements {
       ? `(SELECT COALESCE(SUM(${this.quote('n')}), 0) FROM ${this.path(counterPath)} WHERE ${this.quote('tenant_id')} = ?)`
       : `(SELECT COUNT(*) FROM ${table} WHERE ${tenant} = ?)`;
 
-    this.insert = this.sql(
-      `INSERT INTO ${table} (${[tenant, ...PUBLIC_COLUMNS.map(column)].join(', ')}) VALUES (?, ?, ?, ?, ?)`,
+    this.insert = this.sql(`INSERT INTO ${table} (${[tenant, ...PUBLIC_COLUMNS.map(column)].join(', ')}) VALUES (?, ?, ?, ?, ?)`);
+    this.retrieve = this.sql(
+      `SELECT ${seq} AS ${this.quote('seq')}, ${this.publicColumns} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`,
     );
-    this.retrieve = this.sql(`SELECT ${seq} AS ${this.quote('seq')}, ${this.publicColumns} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
     const newestFirst = `ORDER BY ${createdAt} DESC, ${seq} DESC`;
     this.firstPage = this.sql(
       `SELECT ${this.publicColumns}, ${countOfTenant} AS ${this.quote('total')} FROM ${table} WHERE ${tenant} = ? ${newestFirst} LIMIT ?`,

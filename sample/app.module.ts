@@ -12,7 +12,10 @@ export const DEMO_API_KEY = 'sk_test_sample';
  * tenant `default`. Outside production, the demo key when API_KEYS names none.
  */
 export function apiKeysFromEnv(env = process.env): string[] | Record<string, string> {
-  const entries = (env.API_KEYS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = (env.API_KEYS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.length === 0) {
     if (env.NODE_ENV === 'production') throw new Error('API_KEYS must be set in production.');
     return [DEMO_API_KEY];

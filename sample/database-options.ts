@@ -29,7 +29,12 @@ export function databaseOptionsFromUrl(url = `sqlite:${DEFAULT_SQLITE_FILE}`): D
       return { type: 'postgres', url, connectTimeoutMS: CONNECT_TIMEOUT_MS, extra: { keepAlive: true } };
     case 'mysql':
     case 'mariadb':
-      return { type: 'mariadb', url: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: CONNECT_TIMEOUT_MS, extra: { enableKeepAlive: true } };
+      return {
+        type: 'mariadb',
+        url: url.replace(/^mariadb:/, 'mysql:'),
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        extra: { enableKeepAlive: true },
+      };
     default:
       throw new Error(`DATABASE_URL must start with sqlite:, postgres://, mysql:// or mariadb:// (got "${scheme}:…")`);
   }

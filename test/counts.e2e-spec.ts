@@ -50,7 +50,11 @@ describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db
 
   /** Host SQL inserting `n` objects for `tenant` in one statement. */
   async function bulkInsert(tenant: string, n: number): Promise<void> {
-    const rows = Array.from({ length: n }, (_, i) => `('${storedTenantId(tenant)}', 'opportunity-lost-reason_bulk${tenant}${i}${'0'.repeat(20)}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`);
+    const rows = Array.from(
+      { length: n },
+      (_, i) =>
+        `('${storedTenantId(tenant)}', 'opportunity-lost-reason_bulk${tenant}${i}${'0'.repeat(20)}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
+    );
     await dataSource.query(`INSERT INTO opportunity_lost_reason (tenant_id, id, created_at, updated_at) VALUES ${rows.join(', ')}`);
   }
 
@@ -90,7 +94,9 @@ describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db
     await dataSource.query('DELETE FROM opportunity_lost_reason');
     await expectExact({ acme: 0, globex: 0 });
 
-    const created = await Promise.all(Array.from({ length: 30 }, (_, i) => service.forTenant(tenants[i % 2]).create({ lost_reason: `r${i}` })));
+    const created = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => service.forTenant(tenants[i % 2]).create({ lost_reason: `r${i}` })),
+    );
     await expectExact({ acme: 15, globex: 15 });
 
     await Promise.all(created.slice(0, 10).map((object, i) => service.forTenant(tenants[i % 2]).delete(object.id)));
@@ -99,7 +105,9 @@ describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db
     await bulkInsert('acme', 40);
     await expectExact({ acme: 50, globex: 10 });
 
-    await dataSource.query(`DELETE FROM opportunity_lost_reason WHERE tenant_id = '${storedTenantId('acme')}' AND id LIKE 'opportunity-lost-reason_bulk%'`);
+    await dataSource.query(
+      `DELETE FROM opportunity_lost_reason WHERE tenant_id = '${storedTenantId('acme')}' AND id LIKE 'opportunity-lost-reason_bulk%'`,
+    );
     await expectExact({ acme: 10, globex: 10 });
 
     // Objects stored without a tenant move to one (the single-tenant → tenancy path).
@@ -125,16 +133,19 @@ describeEach(testedDatabases())('counts kept by triggers (migrated schema)', (db
     await expectExact({ acme: 10, globex: 10 });
   });
 
-  it(db === 'mariadb' ? 'after TRUNCATE (no trigger fires), recountLostReasons repairs it' : 'resets on TRUNCATE; recountLostReasons agrees', async () => {
-    await dataSource.query(db === 'sqlite' ? 'DELETE FROM opportunity_lost_reason' : 'TRUNCATE TABLE opportunity_lost_reason');
-    if (db === 'mariadb') expect(await countsOf('acme')).toEqual([10, 0]); // the documented caveat
-    // The recount repairs MariaDB, and elsewhere leaves exact counts exact.
-    const runner = dataSource.createQueryRunner();
-    await recountLostReasons(runner).finally(() => runner.release());
-    await expectExact({ acme: 0, globex: 0 });
-    await service.forTenant('globex').create();
-    await expectExact({ acme: 0, globex: 1 });
-  });
+  it(
+    db === 'mariadb' ? 'after TRUNCATE (no trigger fires), recountLostReasons repairs it' : 'resets on TRUNCATE; recountLostReasons agrees',
+    async () => {
+      await dataSource.query(db === 'sqlite' ? 'DELETE FROM opportunity_lost_reason' : 'TRUNCATE TABLE opportunity_lost_reason');
+      if (db === 'mariadb') expect(await countsOf('acme')).toEqual([10, 0]); // the documented caveat
+      // The recount repairs MariaDB, and elsewhere leaves exact counts exact.
+      const runner = dataSource.createQueryRunner();
+      await recountLostReasons(runner).finally(() => runner.release());
+      await expectExact({ acme: 0, globex: 0 });
+      await service.forTenant('globex').create();
+      await expectExact({ acme: 0, globex: 1 });
+    },
+  );
 
   it('is not trusted without its triggers: a table created again by synchronize counts with COUNT(*)', async () => {
     // The module's table dropped and created again (its triggers go with it); the count table stays.

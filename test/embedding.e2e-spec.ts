@@ -106,7 +106,9 @@ class HostSessionGuard implements CanActivate {
 @Module({ controllers: [HostController, HostLookalikeController] })
 class HostFeatureModule {}
 
-describe.each(testedAdapters())('LostReasonModule next to a host\'s own routes, global pipe, guard, interceptors and filter (sqlite, %s)', (adapter) => {
+describe.each(testedAdapters())(
+  "LostReasonModule next to a host's own routes, global pipe, guard, interceptors and filter (sqlite, %s)",
+  (adapter) => {
     let app: Awaited<ReturnType<typeof createHostApp>>;
     beforeAll(async () => {
       app = await createHostApp(
@@ -128,7 +130,11 @@ describe.each(testedAdapters())('LostReasonModule next to a host\'s own routes, 
       await api().get('/host/ping').expect(200, { pong: true });
       await api().post('/host/echo').send({ name: 'x' }).expect(201, { name: 'x' });
       await api().post('/host/echo').send({ name: 1 }).expect(400, { host_error: true, status: 400 });
-      await api().post('/host/echo').set('Content-Type', 'application/json').send('{"name":').expect(400, { host_error: true, status: 400 });
+      await api()
+        .post('/host/echo')
+        .set('Content-Type', 'application/json')
+        .send('{"name":')
+        .expect(400, { host_error: true, status: 400 });
       await api().get('/host/missing').expect(404, { host_error: true, status: 404 });
       await api().put('/host/ping').expect(404, { host_error: true, status: 404 });
       const lookalike = '/admin/api/crm/opportunity-lost-reason';
@@ -139,7 +145,7 @@ describe.each(testedAdapters())('LostReasonModule next to a host\'s own routes, 
       expect(tagged.headers['x-host-interceptor']).toBe('ran');
     });
 
-    it('keeps its own rules and error shape under the host\'s global pipe and filter', async () => {
+    it("keeps its own rules and error shape under the host's global pipe and filter", async () => {
       const created = await api().post(RESOURCE).set(auth).send({ lost_reason: 'ok' }).expect(201);
       expect(created.body.lost_reason).toBe('ok');
       const unknown = await api().post(RESOURCE).set(auth).send({ lost_reason: 'x', extra: 1 }).expect(400);
@@ -156,18 +162,23 @@ describe.each(testedAdapters())('LostReasonModule next to a host\'s own routes, 
       const missing = await api().put(RESOURCE).set(auth).expect(404);
       expect(missing.body.error.message).toMatch(/^Unrecognized request URL/);
     });
-});
+  },
+);
 
 describe('LostReasonModule inside a host app (sqlite)', () => {
-
-  it('mounts under a custom path and the host\'s global prefix', async () => {
+  it("mounts under a custom path and the host's global prefix", async () => {
     const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ apiKeys: [API_KEY], path: 'crm/lost-reasons' })], (nest) =>
       nest.setGlobalPrefix('v2'),
     );
     try {
       const { body } = await request(app.getHttpServer()).post('/v2/crm/lost-reasons').set(auth).send({}).expect(201);
       await request(app.getHttpServer()).get(`/v2/crm/lost-reasons/${body.id}`).set(auth).expect(200, body);
-      const malformed = await request(app.getHttpServer()).post('/v2/crm/lost-reasons').set(auth).set('Content-Type', 'application/json').send('[').expect(400);
+      const malformed = await request(app.getHttpServer())
+        .post('/v2/crm/lost-reasons')
+        .set(auth)
+        .set('Content-Type', 'application/json')
+        .send('[')
+        .expect(400);
       expect(malformed.body.error.type).toBe('invalid_request_error');
       await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(404);
     } finally {
@@ -175,7 +186,7 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
     }
   });
 
-  it.each(testedAdapters())('honours the host\'s URI versioning (%s)', async (adapter) => {
+  it.each(testedAdapters())("honours the host's URI versioning (%s)", async (adapter) => {
     const app = await createHostApp(
       'sqlite',
       undefined,
@@ -186,7 +197,12 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
       const path = `/api/internal/v1${RESOURCE}`;
       const { body } = await request(app.getHttpServer()).post(path).set(auth).send({ lost_reason: 'versioned' }).expect(201);
       await request(app.getHttpServer()).get(`${path}/${body.id}`).set(auth).expect(200, body);
-      const malformed = await request(app.getHttpServer()).post(path).set(auth).set('Content-Type', 'application/json').send('{').expect(400);
+      const malformed = await request(app.getHttpServer())
+        .post(path)
+        .set(auth)
+        .set('Content-Type', 'application/json')
+        .send('{')
+        .expect(400);
       expect(malformed.body.error.type).toBe('invalid_request_error');
     } finally {
       await app.close();
@@ -235,7 +251,7 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
     }
   });
 
-  it('checks keys with the host\'s async verifier', async () => {
+  it("checks keys with the host's async verifier", async () => {
     const seen: string[] = [];
     const verifyApiKey = async (key: string) => {
       seen.push(key);
@@ -251,7 +267,7 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
     }
   });
 
-  it('runs the host\'s own guards instead of API keys, errors still in the module\'s shape', async () => {
+  it("runs the host's own guards instead of API keys, errors still in the module's shape", async () => {
     const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ guards: [HostSessionGuard] })]);
     try {
       await request(app.getHttpServer()).get(RESOURCE).set('x-session', 'valid').expect(200);
@@ -316,7 +332,7 @@ class HostAudit {
 }
 
 describeEach(testedDatabases())('LostReasonModule on a named data source', (db) => {
-  it('stores its objects on the named data source, not on the host\'s default one', async () => {
+  it("stores its objects on the named data source, not on the host's default one", async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:', entities: [HostAudit], synchronize: true }),

@@ -33,20 +33,23 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
   /** A raw request: `chunks` written one by one (chunked unless a content-length is given). */
   function send(method: string, path: string, headers: Record<string, string>, chunks: Buffer[] = []): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { Authorization: `Bearer ${API_KEY}`, ...headers } }, (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (part: Buffer) => parts.push(part));
-        res.on('end', () => {
-          const text = Buffer.concat(parts).toString('utf8');
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // not JSON
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port, method, path, headers: { Authorization: `Bearer ${API_KEY}`, ...headers } },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (part: Buffer) => parts.push(part));
+          res.on('end', () => {
+            const text = Buffer.concat(parts).toString('utf8');
+            let body: unknown = text;
+            try {
+              body = JSON.parse(text);
+            } catch {
+              // not JSON
+            }
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
       req.on('error', reject);
       for (const chunk of chunks) req.write(chunk);
       req.end();
@@ -69,7 +72,10 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
     }
     const latin1 = Buffer.from('{"lost_reason":"café"}', 'latin1');
     const utf16 = Buffer.from('{"lost_reason":"café"}', 'utf16le');
-    for (const [type, bytes] of [['application/json; charset=iso-8859-1', latin1], ['application/json; charset=utf-16le', utf16]] as const) {
+    for (const [type, bytes] of [
+      ['application/json; charset=iso-8859-1', latin1],
+      ['application/json; charset=utf-16le', utf16],
+    ] as const) {
       const answer = await send('POST', RESOURCE, { 'Content-Type': type, 'Content-Length': String(bytes.length) }, [bytes]);
       expect({ type, status: answer.status }).toEqual({ type, status: 415 });
       expect(answer.body.error.type).toBe('invalid_request_error');
@@ -81,8 +87,14 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
     const plain = Buffer.from('{"lost_reason":"compressed"}');
     // Express 4's body parser (NestJS 10) has no brotli: a 415 there, as for any unknown encoding.
     const brotli = adapter === 'fastify' || OLDEST_LINE_QUIRKS.expressBrotli();
-    for (const [encoding, bytes] of [['gzip', gzipSync(plain)], ['deflate', deflateSync(plain)], ['br', brotliCompressSync(plain)]] as const) {
-      const answer = await send('POST', RESOURCE, { ...json, 'Content-Encoding': encoding, 'Content-Length': String(bytes.length) }, [bytes]);
+    for (const [encoding, bytes] of [
+      ['gzip', gzipSync(plain)],
+      ['deflate', deflateSync(plain)],
+      ['br', brotliCompressSync(plain)],
+    ] as const) {
+      const answer = await send('POST', RESOURCE, { ...json, 'Content-Encoding': encoding, 'Content-Length': String(bytes.length) }, [
+        bytes,
+      ]);
       const expected = encoding === 'br' && !brotli ? { status: 415, lost_reason: undefined } : { status: 201, lost_reason: 'compressed' };
       expect({ encoding, status: answer.status, lost_reason: answer.body.lost_reason }).toEqual({ encoding, ...expected });
     }
@@ -100,10 +112,17 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
     expect((await send('POST', RESOURCE, { ...json, 'Content-Encoding': 'gzip', 'Content-Length': '0' }, [])).status).toBe(400);
     const empty = await send('POST', RESOURCE, json, []);
     expect(empty.status).toBe(201);
-    const bodyless: Array<Record<string, string>> = [{ 'Content-Encoding': 'gzip' }, { 'Content-Encoding': 'zstd' }, { 'Content-Type': 'application/json; charset=iso-8859-1' }];
+    const bodyless: Array<Record<string, string>> = [
+      { 'Content-Encoding': 'gzip' },
+      { 'Content-Encoding': 'zstd' },
+      { 'Content-Type': 'application/json; charset=iso-8859-1' },
+    ];
     for (const headers of bodyless) {
       expect({ headers, status: (await send('GET', RESOURCE, headers)).status }).toEqual({ headers, status: 200 });
-      expect({ headers, status: (await send('DELETE', `${RESOURCE}/${empty.body.id}`, headers)).status }).toEqual({ headers, status: expect.any(Number) });
+      expect({ headers, status: (await send('DELETE', `${RESOURCE}/${empty.body.id}`, headers)).status }).toEqual({
+        headers,
+        status: expect.any(Number),
+      });
     }
   });
 
@@ -125,7 +144,7 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
     expect(patched.status).toBe(200);
   });
 
-  it('has no trailing-slash alias: the collection and an object with a trailing slash are a 404 in the module\'s shape', async () => {
+  it("has no trailing-slash alias: the collection and an object with a trailing slash are a 404 in the module's shape", async () => {
     const created = await send('POST', RESOURCE, json, [Buffer.from('{}')]);
     for (const path of [`${RESOURCE}/`, `${RESOURCE}/${created.body.id}/`]) {
       const answer = await send('GET', path, {});

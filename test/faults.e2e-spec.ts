@@ -169,7 +169,10 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     expect((await call('POST', RESOURCE, { lost_reason: 'before' })).status).toBe(201);
     proxy.cut('refuse');
     await sleep(100); // the pools notice their closed connections
-    for (const [method, path, body] of [['GET', RESOURCE], ['POST', RESOURCE, { lost_reason: 'during' }]] as const) {
+    for (const [method, path, body] of [
+      ['GET', RESOURCE],
+      ['POST', RESOURCE, { lost_reason: 'during' }],
+    ] as const) {
       const answer = await call(method, path, body);
       expectWellBehaved(answer, 503);
       expect(answer.status).toBe(503);
@@ -187,7 +190,11 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     const store = app.get(LostReasonIdempotency);
     const keys = direct.getRepository(LostReasonIdempotencyKey);
     const post = (key: string) =>
-      fetch(base + RESOURCE, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json', 'Idempotency-Key': key }, body: '{"lost_reason":"once"}' });
+      fetch(base + RESOURCE, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json', 'Idempotency-Key': key },
+        body: '{"lost_reason":"once"}',
+      });
     // The claim is stored, then the database goes away before the create and the claim's release.
     const failDuringCreate = async () => {
       proxy.cut('refuse');
@@ -223,7 +230,12 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
       createStatus.set(tag, answer.status);
       expectWellBehaved(answer, 201);
       if (answer.status === 201) {
-        expect(answer.body).toEqual({ id: expect.stringMatching(LOST_REASON_ID_PATTERN), created_at: expect.any(String), updated_at: answer.body.created_at, lost_reason: tag });
+        expect(answer.body).toEqual({
+          id: expect.stringMatching(LOST_REASON_ID_PATTERN),
+          created_at: expect.any(String),
+          updated_at: answer.body.created_at,
+          lost_reason: tag,
+        });
         known.set(answer.body.id, { created_at: answer.body.created_at, values: new Set([tag]) });
       }
     };
@@ -244,7 +256,8 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
       const answer = await call('GET', `${RESOURCE}?limit=5`);
       answers.push(answer);
       expectWellBehaved(answer, 200);
-      if (answer.status === 200) expect(answer.body).toMatchObject({ data: expect.any(Array), has_more: expect.any(Boolean), total: expect.any(Number) });
+      if (answer.status === 200)
+        expect(answer.body).toMatchObject({ data: expect.any(Array), has_more: expect.any(Boolean), total: expect.any(Number) });
     };
 
     for (let i = 0; i < 8; i++) await create();
@@ -350,7 +363,9 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     const worker = async (until: number, answers: Array<Answer & { at: number }>, index: number) => {
       while (performance.now() < until) {
         const create = index > 0; // mostly creates: their claims alone would hold every stalled connection
-        const answer = create ? await call('POST', RESOURCE, { lost_reason: 'stalled' }, { 'Idempotency-Key': `stall-${db}-${Date.now()}-${++keys}` }) : await call('GET', `${RESOURCE}?limit=1`);
+        const answer = create
+          ? await call('POST', RESOURCE, { lost_reason: 'stalled' }, { 'Idempotency-Key': `stall-${db}-${Date.now()}-${++keys}` })
+          : await call('GET', `${RESOURCE}?limit=1`);
         answers.push({ ...answer, at: performance.now() });
         expectWellBehaved(answer, create ? 201 : 200);
       }
@@ -367,7 +382,10 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
       const healedAt = stalledAt + REQUEST_TIMEOUT_MS + 1000;
       const late = answers.filter((answer) => answer.at - answer.ms > healedAt);
       expect({ round, late: late.length > 0 }).toEqual({ round, late: true });
-      expect({ round, failedLate: late.filter((answer) => answer.status >= 300).map((answer) => answer.status) }).toEqual({ round, failedLate: [] });
+      expect({ round, failedLate: late.filter((answer) => answer.status >= 300).map((answer) => answer.status) }).toEqual({
+        round,
+        failedLate: [],
+      });
       expect(answers.some((answer) => answer.status === 503)).toBe(true); // the stall was felt
     }
     // No connection was leaked by a deadline: once the load is over, every one is back and idle.

@@ -60,8 +60,8 @@ describeEach(testedDatabases())('LostReasonModule working with the host', (db) =
     audit.events.length = 0;
   });
 
-  describe('inside the host\'s transaction (withManager)', () => {
-    it('a rollback of the host\'s transaction rolls back create, update and delete, and fires no hook', async () => {
+  describe("inside the host's transaction (withManager)", () => {
+    it("a rollback of the host's transaction rolls back create, update and delete, and fires no hook", async () => {
       const kept = await service.create({ lost_reason: 'kept' });
       audit.events.length = 0;
       await expect(
@@ -186,7 +186,7 @@ describe('LostReasonModule under a short request deadline (sqlite)', () => {
     }
   });
 
-  it('answers 503 within the deadline when the host\'s key verifier never answers, on a route and on a bad body', async () => {
+  it("answers 503 within the deadline when the host's key verifier never answers, on a route and on a bad body", async () => {
     const app = await createHostApp('sqlite', [
       LostReasonModule.forRoot({ verifyApiKey: () => new Promise<boolean>(() => undefined), requestTimeoutMs: 200 }),
     ]);

@@ -31,7 +31,9 @@ const deeplyNested = fc
  * sees them. (Past the limit, Fastify answers 413 while parsing; NestJS 10's Fastify adapter also
  * logs that as an error, which the module does not intercept: README, "Supported versions".)
  */
-const wide = fc.integer({ min: 1, max: 60_000 }).map((count) => `[${Array.from({ length: count }, (_, i) => `{"k${i % 7}":${i}}`).join(',')}]`);
+const wide = fc
+  .integer({ min: 1, max: 60_000 })
+  .map((count) => `[${Array.from({ length: count }, (_, i) => `{"k${i % 7}":${i}}`).join(',')}]`);
 
 const hostileValue: fc.Arbitrary<string> = fc.oneof(
   fc.jsonValue({ maxDepth: 6 }).map((value) => JSON.stringify(value)),
@@ -103,7 +105,9 @@ describeEach(matrix)('hostile input', ([db, adapter]) => {
 
   it(`answers any JSON body with 2xx or 4xx, logging no error (${numRuns} runs, seed ${seed})`, async () => {
     // One hostile value per body at most, so the body stays within the adapter's limit.
-    const keyed = fc.array(fc.tuple(fc.string({ maxLength: 12 }), hostileValue), { maxLength: 1 }).map((entries) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`);
+    const keyed = fc
+      .array(fc.tuple(fc.string({ maxLength: 12 }), hostileValue), { maxLength: 1 })
+      .map((entries) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`);
     // The same bytes sent in any encoding and with any declared charset, truncated or not.
     const wire = fc.record({
       encoding: fc.constantFrom('identity', 'gzip', 'deflate', 'br', 'zstd', 'x-unknown'),
@@ -112,19 +116,33 @@ describeEach(matrix)('hostile input', ([db, adapter]) => {
     });
     const COMPRESS: Record<string, (bytes: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 5 }).map((body) => JSON.stringify(body)), keyed), wire, async (body, { encoding, charset, truncated }) => {
-        const before = await rows();
-        let bytes = COMPRESS[encoding]?.(Buffer.from(body)) ?? Buffer.from(body);
-        if (truncated) bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
-        const type = charset === undefined ? 'application/json' : `application/json; charset=${charset}`;
-        // serialize: sent as the bytes they are (superagent would JSON-encode a Buffer for application/json).
-        const response = await api().post(RESOURCE).set(auth).set('Content-Type', type).set('Content-Encoding', encoding).serialize(((raw: Buffer) => raw) as unknown as (raw: unknown) => string).send(bytes);
-        expectNoFailure(response);
-        const refusedMedia = !['identity', 'gzip', 'deflate', 'br'].includes(encoding) || !['utf-8', undefined].includes(charset?.toLowerCase());
-        if (refusedMedia && bytes.length > 0) expect(response.status).toBe(415);
-        if (response.status === 201) await api().delete(`${RESOURCE}/${response.body.id}`).set(auth).expect(200);
-        else expect(await rows()).toEqual(before);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 5 }).map((body) => JSON.stringify(body)),
+          keyed,
+        ),
+        wire,
+        async (body, { encoding, charset, truncated }) => {
+          const before = await rows();
+          let bytes = COMPRESS[encoding]?.(Buffer.from(body)) ?? Buffer.from(body);
+          if (truncated) bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
+          const type = charset === undefined ? 'application/json' : `application/json; charset=${charset}`;
+          // serialize: sent as the bytes they are (superagent would JSON-encode a Buffer for application/json).
+          const response = await api()
+            .post(RESOURCE)
+            .set(auth)
+            .set('Content-Type', type)
+            .set('Content-Encoding', encoding)
+            .serialize(((raw: Buffer) => raw) as unknown as (raw: unknown) => string)
+            .send(bytes);
+          expectNoFailure(response);
+          const refusedMedia =
+            !['identity', 'gzip', 'deflate', 'br'].includes(encoding) || !['utf-8', undefined].includes(charset?.toLowerCase());
+          if (refusedMedia && bytes.length > 0) expect(response.status).toBe(415);
+          if (response.status === 201) await api().delete(`${RESOURCE}/${response.body.id}`).set(auth).expect(200);
+          else expect(await rows()).toEqual(before);
+        },
+      ),
       { numRuns, seed },
     );
   });

@@ -36,7 +36,10 @@ describeEach(testedDatabases())('Idempotency-Key without tenancy', (db) => {
       expect(retry.body).toEqual(created[0].body);
       await post({ lost_reason: 'other' }).expect(400);
       expect(await app.get(DataSource).getRepository(LostReason).count()).toBe(1);
-      expect(await app.get(DataSource).getRepository(LostReasonIdempotencyKey).findOneBy({ idempotency_key: 'order-1' })).toMatchObject({ tenant_id: '', status: 201 });
+      expect(await app.get(DataSource).getRepository(LostReasonIdempotencyKey).findOneBy({ idempotency_key: 'order-1' })).toMatchObject({
+        tenant_id: '',
+        status: 201,
+      });
     } finally {
       await app.close();
     }
@@ -61,7 +64,16 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
   const age = (key: string, ms: number) => keys().update({ idempotency_key: key }, { created_at: new Date(Date.now() - ms).toISOString() });
 
   beforeAll(async () => {
-    app = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: { sk_test_e2e_4eC39HqLyjWDarjtT1zdp7dc: 'main', sk_test_acme: 'acme', sk_test_globex: 'globex' } })], undefined, adapter);
+    app = await createHostApp(
+      db,
+      [
+        LostReasonModule.forRoot({
+          apiKeys: { sk_test_e2e_4eC39HqLyjWDarjtT1zdp7dc: 'main', sk_test_acme: 'acme', sk_test_globex: 'globex' },
+        }),
+      ],
+      undefined,
+      adapter,
+    );
     dataSource = app.get(DataSource);
   });
   afterAll(() => app.close());
@@ -101,7 +113,11 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
     const before = await objects();
     for (const other of [{ lost_reason: 'b' }, { lost_reason: null }, {}]) {
       const refused = await post(key, other).expect(400);
-      expect(refused.body.error).toMatchObject({ type: 'idempotency_error', param: 'Idempotency-Key', message: expect.stringMatching(/same parameters/) });
+      expect(refused.body.error).toMatchObject({
+        type: 'idempotency_error',
+        param: 'Idempotency-Key',
+        message: expect.stringMatching(/same parameters/),
+      });
       expect(refused.headers['request-id']).toBe(refused.body.error.request_id);
     }
     expect(await objects()).toBe(before);
@@ -252,7 +268,10 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
       // Meanwhile, another request took the key over (this one ran past the lock timeout).
       // (Its claim is a later one: another created_at, here 1 ms later.)
       const claim = await keys().findOneByOrFail({ idempotency_key: key });
-      await keys().update({ idempotency_key: key }, { created_at: new Date(Date.parse(claim.created_at) + 1).toISOString(), request_hash: 'taken over' });
+      await keys().update(
+        { idempotency_key: key },
+        { created_at: new Date(Date.parse(claim.created_at) + 1).toISOString(), request_hash: 'taken over' },
+      );
       return made;
     });
     if (db === 'sqlite') {
@@ -269,7 +288,12 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
 
   it('ignores the header on the other routes', async () => {
     const { body } = await post(undefined, { lost_reason: 'plain' }).expect(201);
-    await api().patch(`${RESOURCE}/${body.id}`).set(auth).set('Idempotency-Key', 'k'.repeat(300)).send({ lost_reason: 'patched' }).expect(200);
+    await api()
+      .patch(`${RESOURCE}/${body.id}`)
+      .set(auth)
+      .set('Idempotency-Key', 'k'.repeat(300))
+      .send({ lost_reason: 'patched' })
+      .expect(200);
     await api().get(RESOURCE).set(auth).set('Idempotency-Key', 'k'.repeat(300)).expect(200);
   });
 });

@@ -156,7 +156,9 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
   it(`creates ${CREATES} objects in parallel batches through both processes, with unique ids`, async () => {
     for (let start = 0; start < CREATES; start += CREATE_BATCH) {
       const batch = Array.from({ length: Math.min(CREATE_BATCH, CREATES - start) }, (_, k) => start + k);
-      const replies = await Promise.all(batch.map((i) => call<LostReasonObject>(via(i), 'POST', '', { lost_reason: `created ${i} via ${via(i).name}` })));
+      const replies = await Promise.all(
+        batch.map((i) => call<LostReasonObject>(via(i), 'POST', '', { lost_reason: `created ${i} via ${via(i).name}` })),
+      );
       replies.forEach(({ status, body }, k) => {
         expect({ status, i: batch[k] }).toEqual({ status: 201, i: batch[k] });
         expect(body.id).toMatch(ID);
@@ -183,7 +185,9 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
       for (let k = 0; k < 2 * PATCHES_PER_PROCESS; k++) patches.push({ id: created[i].id, i, k, sample: via(k) });
     }
     const replies = await Promise.all(
-      patches.map(({ id, i, k, sample }) => call<LostReasonObject>(sample, 'PATCH', `/${id}`, { lost_reason: `patch ${k} of ${i} via ${sample.name}` })),
+      patches.map(({ id, i, k, sample }) =>
+        call<LostReasonObject>(sample, 'PATCH', `/${id}`, { lost_reason: `patch ${k} of ${i} via ${sample.name}` }),
+      ),
     );
     const byObject = new Map<string, LostReasonObject[]>();
     replies.forEach(({ status, body }, n) => {
@@ -204,7 +208,9 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
     // Both processes answer the latest update, whichever process made it.
     for (const sample of samples()) {
       const now = await Promise.all(created.slice(0, PATCHED).map((object) => call<LostReasonObject>(sample, 'GET', `/${object.id}`)));
-      now.forEach((reply, i) => expect({ via: sample.name, ...reply }).toEqual({ via: sample.name, status: 200, body: latest.get(created[i].id) }));
+      now.forEach((reply, i) =>
+        expect({ via: sample.name, ...reply }).toEqual({ via: sample.name, status: 200, body: latest.get(created[i].id) }),
+      );
     }
 
     // Then, in turn: an update through one process is what the other one retrieves right after.
@@ -237,7 +243,11 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
         expect(body).toEqual({ id, deleted: true });
         successes.set(id, (successes.get(id) ?? 0) + 1);
       } else {
-        expect({ n, status, body }).toMatchObject({ n, status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing' } } });
+        expect({ n, status, body }).toMatchObject({
+          n,
+          status: 404,
+          body: { error: { type: 'invalid_request_error', code: 'resource_missing' } },
+        });
       }
     });
     for (let i = DELETED.from; i < DELETED.to; i++) {
@@ -273,7 +283,9 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
       expect({ n, inOrder: walkA.objects[n - 1].created_at >= walkA.objects[n].created_at }).toEqual({ n, inOrder: true });
     }
     // The same order the database itself gives (created_at, then insertion order).
-    const rows: Array<{ id: string }> = await dataSource!.query('SELECT id FROM opportunity_lost_reason ORDER BY created_at DESC, seq DESC');
+    const rows: Array<{ id: string }> = await dataSource!.query(
+      'SELECT id FROM opportunity_lost_reason ORDER BY created_at DESC, seq DESC',
+    );
     expect(walkA.ids).toEqual(rows.map((row) => row.id));
 
     // Listed objects are their latest state; updated ones have updated_at > created_at.
@@ -290,11 +302,11 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
     const PER_PROCESS = 5;
     const run = `${Date.now()}`;
     const keys = Array.from({ length: KEYS }, (_, k) => `instances-${run}-${k}`);
-    const sends = keys.flatMap((key, k) =>
-      Array.from({ length: 2 * PER_PROCESS }, (_, j) => ({ key, k, sample: via(j) })),
-    );
+    const sends = keys.flatMap((key, k) => Array.from({ length: 2 * PER_PROCESS }, (_, j) => ({ key, k, sample: via(j) })));
     const replies = await Promise.all(
-      sends.map(({ key, k, sample }) => postWithKey<LostReasonObject & { error?: { type: string; code?: string } }>(sample, key, { lost_reason: `keyed ${run} ${k}` })),
+      sends.map(({ key, k, sample }) =>
+        postWithKey<LostReasonObject & { error?: { type: string; code?: string } }>(sample, key, { lost_reason: `keyed ${run} ${k}` }),
+      ),
     );
     for (const [k, key] of keys.entries()) {
       const mine = replies.filter((_, n) => sends[n].key === key);
@@ -302,7 +314,12 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
       expect({ key, created: created.length }).toEqual({ key, created: 1 });
       for (const reply of mine) {
         if (reply.status === 201) expect(reply.body).toEqual(created[0].body);
-        else expect({ key, status: reply.status, error: reply.body.error }).toMatchObject({ key, status: 409, error: { type: 'idempotency_error', code: 'idempotency_key_in_use' } });
+        else
+          expect({ key, status: reply.status, error: reply.body.error }).toMatchObject({
+            key,
+            status: 409,
+            error: { type: 'idempotency_error', code: 'idempotency_key_in_use' },
+          });
       }
       // Afterwards, either process replays the one answer.
       for (const sample of samples()) {
@@ -324,6 +341,7 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
   });
 
   it('no process logged an error', () => {
-    for (const sample of samples()) expect({ sample: sample.name, errors: sample.output().match(/.*ERROR.*/g) ?? [] }).toEqual({ sample: sample.name, errors: [] });
+    for (const sample of samples())
+      expect({ sample: sample.name, errors: sample.output().match(/.*ERROR.*/g) ?? [] }).toEqual({ sample: sample.name, errors: [] });
   });
 });

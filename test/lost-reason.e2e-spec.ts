@@ -151,19 +151,22 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       '%E2%80%AE',
     ];
 
-    it.each(strangeIds.map((id) => [id.length > 60 ? `${id.slice(0, 10)}… (${id.length} chars)` : id, id]))('answers 404 resource_missing for the id %s on retrieve, update and delete', async (_label, id) => {
-      await create({ lost_reason: 'bystander' }).expect(201);
-      for (const send of [
-        () => api().get(`${RESOURCE}/${id}`),
-        () => api().patch(`${RESOURCE}/${id}`).send({ lost_reason: 'x' }),
-        () => api().delete(`${RESOURCE}/${id}`),
-      ]) {
-        const { status, body } = await send().set(auth);
-        expect(status).toBe(404);
-        expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', param: 'id' });
-      }
-      expect(await total()).toBe(1);
-    });
+    it.each(strangeIds.map((id) => [id.length > 60 ? `${id.slice(0, 10)}… (${id.length} chars)` : id, id]))(
+      'answers 404 resource_missing for the id %s on retrieve, update and delete',
+      async (_label, id) => {
+        await create({ lost_reason: 'bystander' }).expect(201);
+        for (const send of [
+          () => api().get(`${RESOURCE}/${id}`),
+          () => api().patch(`${RESOURCE}/${id}`).send({ lost_reason: 'x' }),
+          () => api().delete(`${RESOURCE}/${id}`),
+        ]) {
+          const { status, body } = await send().set(auth);
+          expect(status).toBe(404);
+          expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', param: 'id' });
+        }
+        expect(await total()).toBe(1);
+      },
+    );
 
     it('answers 415 for a body in a content type it does not read, and stores nothing', async () => {
       for (const type of ['text/plain', 'application/xml', 'application/octet-stream']) {
@@ -174,7 +177,12 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
     });
 
     it('answers 404 in the error shape for a method or sub-path the resource does not have', async () => {
-      for (const send of [() => api().put(RESOURCE), () => api().patch(RESOURCE), () => api().get(`${RESOURCE}/a/b`), () => api().post(`${RESOURCE}/${MISSING_ID}`)]) {
+      for (const send of [
+        () => api().put(RESOURCE),
+        () => api().patch(RESOURCE),
+        () => api().get(`${RESOURCE}/a/b`),
+        () => api().post(`${RESOURCE}/${MISSING_ID}`),
+      ]) {
         const { status, body } = await send().set(auth);
         expect(status).toBe(404);
         expect(body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/^Unrecognized request URL/) });
@@ -183,7 +191,9 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
 
     it('answers 4xx for a path that is not valid percent-encoding, and for an id of 8000 characters', async () => {
       const undecodable = await api().get(`${RESOURCE}/%C3%28%ZZ`).set(auth);
-      const huge = await api().get(`${RESOURCE}/${'x'.repeat(8000)}`).set(auth);
+      const huge = await api()
+        .get(`${RESOURCE}/${'x'.repeat(8000)}`)
+        .set(auth);
       if (adapter === 'express') {
         expect(undecodable.status).toBe(400);
         expect(undecodable.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/percent-encod/) });
@@ -285,7 +295,12 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
         let page = (await api().get(`${RESOURCE}?limit=5`).set(auth).expect(200)).body;
         forward.push(...ids(page));
         while (page.has_more) {
-          page = (await api().get(`${RESOURCE}?limit=5&starting_after=${forward.at(-1)}`).set(auth).expect(200)).body;
+          page = (
+            await api()
+              .get(`${RESOURCE}?limit=5&starting_after=${forward.at(-1)}`)
+              .set(auth)
+              .expect(200)
+          ).body;
           expect(page.total).toBe(23);
           forward.push(...ids(page));
         }
@@ -293,7 +308,7 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
 
         const backward: string[][] = [];
         let before = newestFirst.at(-1)!;
-        for (let hasMore = true; hasMore; ) {
+        for (let hasMore = true; hasMore;) {
           page = (await api().get(`${RESOURCE}?limit=5&ending_before=${before}`).set(auth).expect(200)).body;
           backward.unshift(ids(page));
           hasMore = page.has_more;
@@ -304,8 +319,16 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
 
       it('answers an empty last page past the oldest, and before the newest', async () => {
         const [oldest, newest] = [...(await createMany(2))];
-        expect((await api().get(`${RESOURCE}?starting_after=${oldest}`).set(auth).expect(200)).body).toEqual({ data: [], has_more: false, total: 2 });
-        expect((await api().get(`${RESOURCE}?ending_before=${newest}`).set(auth).expect(200)).body).toEqual({ data: [], has_more: false, total: 2 });
+        expect((await api().get(`${RESOURCE}?starting_after=${oldest}`).set(auth).expect(200)).body).toEqual({
+          data: [],
+          has_more: false,
+          total: 2,
+        });
+        expect((await api().get(`${RESOURCE}?ending_before=${newest}`).set(auth).expect(200)).body).toEqual({
+          data: [],
+          has_more: false,
+          total: 2,
+        });
         expect(ids((await api().get(`${RESOURCE}?starting_after=${newest}`).set(auth).expect(200)).body)).toEqual([oldest]);
       });
 
@@ -450,7 +473,11 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
     it('answers 401 before looking at a bad body, a bad media type or an unknown route', async () => {
       for (const send of [
         () => api().post(RESOURCE).set('Content-Type', 'application/json').send('{'),
-        () => api().post(RESOURCE).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
+        () =>
+          api()
+            .post(RESOURCE)
+            .set('Content-Type', 'application/json')
+            .send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
         () => api().post(RESOURCE).set('Content-Type', 'application/json; charset=utf-16').send('{}'),
         () => api().post(RESOURCE).type('form').send('lost_reason=x'),
         () => api().put(RESOURCE),
@@ -466,8 +493,17 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
     it('answers 401 to two Authorization headers, even when both hold the key (a proxy may read the other one)', async () => {
       const created = (await create({ lost_reason: 'safe' }).expect(201)).body;
       const item = `${RESOURCE}/${created.id}`;
-      for (const pair of [[`Bearer ${API_KEY}`, 'Bearer sk_test_wrong'], ['Bearer sk_test_wrong', `Bearer ${API_KEY}`], [`Bearer ${API_KEY}`, `Bearer ${API_KEY}`]]) {
-        for (const send of [() => api().get(RESOURCE), () => api().patch(item).send({ lost_reason: 'x' }), () => api().delete(item), () => api().put(RESOURCE)]) {
+      for (const pair of [
+        [`Bearer ${API_KEY}`, 'Bearer sk_test_wrong'],
+        ['Bearer sk_test_wrong', `Bearer ${API_KEY}`],
+        [`Bearer ${API_KEY}`, `Bearer ${API_KEY}`],
+      ]) {
+        for (const send of [
+          () => api().get(RESOURCE),
+          () => api().patch(item).send({ lost_reason: 'x' }),
+          () => api().delete(item),
+          () => api().put(RESOURCE),
+        ]) {
           // An array value makes Node send one header line per entry.
           const { status, body } = await send().set('Authorization', pair as unknown as string);
           expect(status).toBe(401);
@@ -482,7 +518,11 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       await api().get(alias).set(auth).expect(200); // the adapter does route it to the module
       for (const send of [
         () => api().post(alias).set('Content-Type', 'application/json').send('{'),
-        () => api().post(alias).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
+        () =>
+          api()
+            .post(alias)
+            .set('Content-Type', 'application/json')
+            .send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
         () => api().put(alias),
       ]) {
         const response = await send();
@@ -494,7 +534,11 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       expect(malformed.status).toBe(400);
       expect(malformed.body.error.type).toBe('invalid_request_error');
       expect(malformed.headers['request-id']).toMatch(/^req_/);
-      const oversized = await api().post(alias).set(auth).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) }));
+      const oversized = await api()
+        .post(alias)
+        .set(auth)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) }));
       expect(oversized.status).toBe(413);
       expect(oversized.body.error.type).toBe('invalid_request_error');
     });
@@ -530,11 +574,16 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       const { id } = (await create({ lost_reason: 'future' }).expect(201)).body;
       const dataSource = app.get(DataSource);
       const set = (value: string) =>
-        dataSource.query(`UPDATE opportunity_lost_reason SET updated_at = ${dataSource.driver.createParameter('v', 0)} WHERE id = ${dataSource.driver.createParameter('id', 1)}`, [value, id]);
+        dataSource.query(
+          `UPDATE opportunity_lost_reason SET updated_at = ${dataSource.driver.createParameter('v', 0)} WHERE id = ${dataSource.driver.createParameter('id', 1)}`,
+          [value, id],
+        );
       await set('2999-12-31T23:59:59.999Z');
       expect((await api().patch(`${RESOURCE}/${id}`).set(auth).send({}).expect(200)).body.updated_at).toBe('3000-01-01T00:00:00.000Z');
       await set('2999-02-28T23:59:59.999Z');
-      expect((await api().patch(`${RESOURCE}/${id}`).set(auth).send({ lost_reason: 'x' }).expect(200)).body.updated_at).toBe('2999-03-01T00:00:00.000Z');
+      expect((await api().patch(`${RESOURCE}/${id}`).set(auth).send({ lost_reason: 'x' }).expect(200)).body.updated_at).toBe(
+        '2999-03-01T00:00:00.000Z',
+      );
     });
 
     it('under contention, 200 parallel updates of one object all succeed, each with a later updated_at', async () => {
@@ -550,7 +599,9 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
 
     it('of parallel deletes of one object exactly one succeeds', async () => {
       const { id } = (await create({ lost_reason: 'once' }).expect(201)).body;
-      const statuses = (await Promise.all(Array.from({ length: 10 }, () => api().delete(`${RESOURCE}/${id}`).set(auth)))).map((r) => r.status);
+      const statuses = (await Promise.all(Array.from({ length: 10 }, () => api().delete(`${RESOURCE}/${id}`).set(auth)))).map(
+        (r) => r.status,
+      );
       expect(statuses.filter((s) => s === 200)).toHaveLength(1);
       expect(statuses.filter((s) => s === 404)).toHaveLength(9);
     });

@@ -55,7 +55,14 @@ const validText: fc.Arbitrary<string> = fc
     { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) }, // any code point: astral, controls, RTL
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 10 }).map((s) => ` ${s}  `) }, // spaces kept
     { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: LOST_REASON_MAX_LENGTH - 5, maxLength: LOST_REASON_MAX_LENGTH }) },
-    { weight: 1, arbitrary: fc.constantFrom('a'.repeat(LOST_REASON_MAX_LENGTH), '😀'.repeat(LOST_REASON_MAX_LENGTH), 'é'.repeat(LOST_REASON_MAX_LENGTH)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'a'.repeat(LOST_REASON_MAX_LENGTH),
+        '😀'.repeat(LOST_REASON_MAX_LENGTH),
+        'é'.repeat(LOST_REASON_MAX_LENGTH),
+      ),
+    },
   )
   .map(clamp);
 
@@ -67,8 +74,10 @@ const field: fc.Arbitrary<Field> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Field>({ kind: 'absent' }) },
 );
 const bodyOf = (f: Field): object => (f.kind === 'set' ? { lost_reason: f.value } : {});
-const showField = (f: Field) => (f.kind === 'absent' ? '{}' : JSON.stringify({ lost_reason: f.value === null ? null : abbreviate(f.value) }));
-const abbreviate = (text: string) => (codePoints(text) > 24 ? `${[...text].slice(0, 12).join('')}…(${codePoints(text)} code points)` : text);
+const showField = (f: Field) =>
+  f.kind === 'absent' ? '{}' : JSON.stringify({ lost_reason: f.value === null ? null : abbreviate(f.value) });
+const abbreviate = (text: string) =>
+  codePoints(text) > 24 ? `${[...text].slice(0, 12).join('')}…(${codePoints(text)} code points)` : text;
 
 /** Which object a command addresses: one the model holds, one deleted before, or a made-up id. */
 type Target = { kind: 'existing'; index: number } | { kind: 'deleted'; index: number } | { kind: 'unknown'; id: string };
@@ -85,8 +94,10 @@ const target: fc.Arbitrary<Target> = fc.oneof(
   { weight: 2, arbitrary: unknownId.map((id): Target => ({ kind: 'unknown', id })) },
 );
 /** Commands aimed at existing / deleted objects only apply when the model has some. */
-const applies = (t: Target, m: Model) => (t.kind === 'existing' ? m.objects.length > 0 : t.kind === 'deleted' ? m.deleted.length > 0 : true);
-const resolve = (t: Target, m: Model): string => (t.kind === 'existing' ? m.objects[t.index % m.objects.length].id : t.kind === 'deleted' ? m.deleted[t.index % m.deleted.length] : t.id);
+const applies = (t: Target, m: Model) =>
+  t.kind === 'existing' ? m.objects.length > 0 : t.kind === 'deleted' ? m.deleted.length > 0 : true;
+const resolve = (t: Target, m: Model): string =>
+  t.kind === 'existing' ? m.objects[t.index % m.objects.length].id : t.kind === 'deleted' ? m.deleted[t.index % m.deleted.length] : t.id;
 const showTarget = (t: Target) => (t.kind === 'unknown' ? `unknown ${JSON.stringify(abbreviate(t.id))}` : `${t.kind}#${t.index}`);
 /**
  * The id in the URL. A made-up id that is `.` or `..` would be a path segment, not an id, so
@@ -99,7 +110,12 @@ const pathOf = (id: string) => `${RESOURCE}/${id === '.' || id === '..' ? id.rep
 
 const expectMissing = (response: request.Response) => {
   expect(response.status).toBe(404);
-  expect(response.body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', param: 'id', message: expect.any(String) });
+  expect(response.body.error).toMatchObject({
+    type: 'invalid_request_error',
+    code: 'resource_missing',
+    param: 'id',
+    message: expect.any(String),
+  });
 };
 
 const expectInvalid = (response: request.Response, param: string) => {
@@ -112,7 +128,11 @@ const expectStoreEqualsModel = async (m: Model, r: Real) => {
   const { status, body } = await r.api().get(`${RESOURCE}?limit=${LIST_LIMIT_MAX}`).set(auth);
   expect(status).toBe(200);
   const { data, has_more, total } = body;
-  expect({ data, has_more, total }).toEqual({ data: m.objects.slice(0, LIST_LIMIT_MAX), has_more: m.objects.length > LIST_LIMIT_MAX, total: m.objects.length });
+  expect({ data, has_more, total }).toEqual({
+    data: m.objects.slice(0, LIST_LIMIT_MAX),
+    has_more: m.objects.length > LIST_LIMIT_MAX,
+    total: m.objects.length,
+  });
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -175,7 +195,11 @@ class UpdateCommand implements LostReasonCommand {
     expect(body.updated_at).toMatch(ISO_UTC_MS);
     // Strictly forward on every update, even one that changes nothing; created_at never moves.
     expect(body.updated_at > before.updated_at).toBe(true);
-    const after: LostReasonObject = { ...before, updated_at: body.updated_at, ...(this.value.kind === 'set' ? { lost_reason: this.value.value } : {}) };
+    const after: LostReasonObject = {
+      ...before,
+      updated_at: body.updated_at,
+      ...(this.value.kind === 'set' ? { lost_reason: this.value.value } : {}),
+    };
     expect(body).toEqual(after);
     expect(Object.keys(body)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
     m.objects[index] = after; // an update does not move the object in the list
@@ -209,8 +233,13 @@ class ListCommand implements LostReasonCommand {
   async run(m: Model, r: Real) {
     const size = m.objects.length;
     const offset = this.offsetSeed === undefined ? undefined : this.offsetSeed % (size + 6);
-    const query = [this.limit === undefined ? '' : `limit=${this.limit}`, offset === undefined ? '' : `offset=${offset}`].filter(Boolean).join('&');
-    const response = await r.api().get(query ? `${RESOURCE}?${query}` : RESOURCE).set(auth);
+    const query = [this.limit === undefined ? '' : `limit=${this.limit}`, offset === undefined ? '' : `offset=${offset}`]
+      .filter(Boolean)
+      .join('&');
+    const response = await r
+      .api()
+      .get(query ? `${RESOURCE}?${query}` : RESOURCE)
+      .set(auth);
     expect(response.status).toBe(200);
     const start = offset ?? 0;
     const data = m.objects.slice(start, start + (this.limit ?? LIST_LIMIT_DEFAULT));
@@ -219,7 +248,8 @@ class ListCommand implements LostReasonCommand {
     const stamps = (response.body.data as LostReasonObject[]).map((o) => o.created_at);
     expect(stamps).toEqual([...stamps].sort().reverse()); // created_at non-increasing along the page
   }
-  toString = () => `List(${this.limit === undefined ? 'limit default' : `limit=${this.limit}`}, ${this.offsetSeed === undefined ? 'offset default' : `offset=${this.offsetSeed}%(size+6)`})`;
+  toString = () =>
+    `List(${this.limit === undefined ? 'limit default' : `limit=${this.limit}`}, ${this.offsetSeed === undefined ? 'offset default' : `offset=${this.offsetSeed}%(size+6)`})`;
 }
 
 /** A list with a bad `limit` or `offset`: 400 naming it. */
@@ -236,9 +266,15 @@ class InvalidListCommand implements LostReasonCommand {
 }
 
 const invalidLostReason: fc.Arbitrary<{ label: string; value: unknown }> = fc.oneof(
-  fc.integer({ min: 1, max: 40 }).map((extra) => ({ label: `${LOST_REASON_MAX_LENGTH + extra} × "a"`, value: 'a'.repeat(LOST_REASON_MAX_LENGTH + extra) })),
-  fc.integer({ min: 1, max: 40 }).map((extra) => ({ label: `${LOST_REASON_MAX_LENGTH + extra} × "😀"`, value: '😀'.repeat(LOST_REASON_MAX_LENGTH + extra) })),
-  fc.string({ unit: 'binary', minLength: LOST_REASON_MAX_LENGTH + 1, maxLength: LOST_REASON_MAX_LENGTH + 20 }).map((value) => ({ label: `${codePoints(value)} random code points`, value })),
+  fc
+    .integer({ min: 1, max: 40 })
+    .map((extra) => ({ label: `${LOST_REASON_MAX_LENGTH + extra} × "a"`, value: 'a'.repeat(LOST_REASON_MAX_LENGTH + extra) })),
+  fc
+    .integer({ min: 1, max: 40 })
+    .map((extra) => ({ label: `${LOST_REASON_MAX_LENGTH + extra} × "😀"`, value: '😀'.repeat(LOST_REASON_MAX_LENGTH + extra) })),
+  fc
+    .string({ unit: 'binary', minLength: LOST_REASON_MAX_LENGTH + 1, maxLength: LOST_REASON_MAX_LENGTH + 20 })
+    .map((value) => ({ label: `${codePoints(value)} random code points`, value })),
   fc.constantFrom(
     { label: 'a NUL character', value: 'a\u0000b' },
     { label: 'a lone surrogate', value: 'a\ud800b' },
@@ -259,7 +295,11 @@ class InvalidWriteCommand implements LostReasonCommand {
     const response =
       this.target === undefined
         ? await r.api().post(RESOURCE).set(auth).send(body)
-        : await r.api().patch(pathOf(resolve(this.target, m))).set(auth).send(body);
+        : await r
+            .api()
+            .patch(pathOf(resolve(this.target, m)))
+            .set(auth)
+            .send(body);
     expectInvalid(response, 'lost_reason');
     await expectStoreEqualsModel(m, r);
   }

@@ -16,6 +16,7 @@ import { auth, createHostApp, RESOURCE } from './support/host-app';
 
 describe('without @nestjs/swagger installed', () => {
   it('cannot load @nestjs/swagger here (the premise of this suite)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     expect(() => require('@nestjs/swagger')).toThrow("Cannot find module '@nestjs/swagger'");
   });
 

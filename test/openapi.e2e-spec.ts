@@ -77,11 +77,11 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
 
   it('has exactly the five operations, on the default path', () => {
     const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
-      Object.keys(item).filter((key) => key !== 'parameters').map((method) => `${method.toUpperCase()} ${path}`),
+      Object.keys(item)
+        .filter((key) => key !== 'parameters')
+        .map((method) => `${method.toUpperCase()} ${path}`),
     );
-    expect(operations.sort()).toEqual(
-      [`POST ${RESOURCE}`, `GET ${RESOURCE}`, `GET ${ITEM}`, `PATCH ${ITEM}`, `DELETE ${ITEM}`].sort(),
-    );
+    expect(operations.sort()).toEqual([`POST ${RESOURCE}`, `GET ${RESOURCE}`, `GET ${ITEM}`, `PATCH ${ITEM}`, `DELETE ${ITEM}`].sort());
     const ids = Object.values(doc.paths).flatMap((item) => Object.values(item as Schema).map((op) => op.operationId));
     expect(ids.sort()).toEqual(['createLostReason', 'deleteLostReason', 'listLostReasons', 'retrieveLostReason', 'updateLostReason']);
   });
@@ -133,7 +133,11 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
   });
 
   it('has no request body on the other operations', () => {
-    for (const [path, method] of [[RESOURCE, 'get'], [ITEM, 'get'], [ITEM, 'delete']]) {
+    for (const [path, method] of [
+      [RESOURCE, 'get'],
+      [ITEM, 'get'],
+      [ITEM, 'delete'],
+    ]) {
       expect(operation(path, method).requestBody).toBeUndefined();
     }
   });
@@ -218,7 +222,11 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     conforms((await api().get(item).set(auth).expect(404)).body, ITEM, 'get', 404);
     conforms((await api().get(`${RESOURCE}?limit=101`).set(auth).expect(400)).body, RESOURCE, 'get', 400);
     conforms((await api().get(RESOURCE).expect(401)).body, RESOURCE, 'get', 401);
-    const tooLong = await api().post(RESOURCE).set(auth).send({ lost_reason: 'x'.repeat(501) }).expect(400);
+    const tooLong = await api()
+      .post(RESOURCE)
+      .set(auth)
+      .send({ lost_reason: 'x'.repeat(501) })
+      .expect(400);
     conforms(tooLong.body, RESOURCE, 'post', 400);
     const text = await api().post(RESOURCE).set(auth).set('Content-Type', 'text/plain').send('hello').expect(415);
     conforms(text.body, RESOURCE, 'post', 415);

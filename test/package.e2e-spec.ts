@@ -163,7 +163,11 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
     for (const name of HOST_DEPENDENCIES) dependencies[name] = installedVersion(name);
     writeFileSync(
       join(host, 'package.json'),
-      JSON.stringify({ name: 'tarball-host', version: '0.0.0', private: true, dependencies, allowScripts: { 'better-sqlite3': true } }, null, 2),
+      JSON.stringify(
+        { name: 'tarball-host', version: '0.0.0', private: true, dependencies, allowScripts: { 'better-sqlite3': true } },
+        null,
+        2,
+      ),
     );
     writeFileSync(join(host, 'main.js'), HOST_MAIN);
     // Install scripts off: the only one is better-sqlite3's native build. Its binary for this very
@@ -225,7 +229,8 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
       for (const file of files.filter((path) => path.startsWith('dist/'))) {
         const text = readFileSync(join(installed, file), 'utf8');
         for (const [, specifier] of text.matchAll(/(?:require\(|import\(|from )["']([^"']+)["']/g)) {
-          if (!specifier.startsWith('.')) imported.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]);
+          if (!specifier.startsWith('.'))
+            imported.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]);
         }
       }
       const foreign = [...imported].filter((name) => !peers.includes(name) && !name.startsWith('node:') && !builtinModules.includes(name));
@@ -240,7 +245,11 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
       const resolved = run(process.execPath, ['-p', "require.resolve('nestjs-lost-reason')"], host).trim();
       expect(resolved).toBe(join(installed, 'dist', 'index.js'));
       expect(realpathSync(resolved).startsWith(realpathSync(ROOT))).toBe(false);
-      const nest = run(process.execPath, ['-p', "require.resolve('@nestjs/common', { paths: [require.resolve('nestjs-lost-reason')] })"], host).trim();
+      const nest = run(
+        process.execPath,
+        ['-p', "require.resolve('@nestjs/common', { paths: [require.resolve('nestjs-lost-reason')] })"],
+        host,
+      ).trim();
       expect(nest.startsWith(join(host, 'node_modules'))).toBe(true);
     });
 
@@ -306,7 +315,11 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
 
       const updated = await call('PATCH', `${RESOURCE}/${created.body.id}`, { lost_reason: 'Went with a competitor' });
       expect(updated.status).toBe(200);
-      expect(updated.body).toMatchObject({ id: created.body.id, created_at: created.body.created_at, lost_reason: 'Went with a competitor' });
+      expect(updated.body).toMatchObject({
+        id: created.body.id,
+        created_at: created.body.created_at,
+        lost_reason: 'Went with a competitor',
+      });
       expect(await call('GET', `${RESOURCE}/${created.body.id}`)).toEqual({ status: 200, body: updated.body });
 
       const invalid = await call('GET', `${RESOURCE}?limit=500`);

@@ -82,10 +82,18 @@ describe('README', () => {
 
   it('the sample turns tenancy on for tenant:key entries of API_KEYS', async () => {
     port = await freePort();
-    sample = (await startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: 'acme:sk_test_acme, globex:sk_test_globex, sk_test_plain' })).child;
+    sample = (
+      await startSample({
+        PORT: String(port),
+        DATABASE_URL: 'sqlite::memory:',
+        API_KEYS: 'acme:sk_test_acme, globex:sk_test_globex, sk_test_plain',
+      })
+    ).child;
     const url = `http://localhost:${port}/api/crm/opportunity-lost-reason`;
     const as = (key: string) => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
-    const created = (await (await fetch(url, { method: 'POST', headers: as('sk_test_acme'), body: '{"lost_reason":"acme only"}' })).json()) as { id: string };
+    const created = (await (
+      await fetch(url, { method: 'POST', headers: as('sk_test_acme'), body: '{"lost_reason":"acme only"}' })
+    ).json()) as { id: string };
     expect((await fetch(`${url}/${created.id}`, { headers: as('sk_test_acme') })).status).toBe(200);
     expect((await fetch(`${url}/${created.id}`, { headers: as('sk_test_globex') })).status).toBe(404);
     expect((await fetch(`${url}/${created.id}`, { headers: as('sk_test_plain') })).status).toBe(404);
@@ -130,9 +138,9 @@ describe('README', () => {
 
   it('the sample refuses to start in production without API_KEYS', async () => {
     port = await freePort();
-    await expect(startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: '', NODE_ENV: 'production' })).rejects.toThrow(
-      /API_KEYS must be set in production/,
-    );
+    await expect(
+      startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: '', NODE_ENV: 'production' }),
+    ).rejects.toThrow(/API_KEYS must be set in production/);
   });
 
   it('the sample takes its keys from API_KEYS and, by default, creates an SQLite file under sample/data', async () => {

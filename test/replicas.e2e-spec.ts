@@ -72,7 +72,11 @@ describeEach(testedDatabases().filter((db) => db !== 'sqlite'))('read replicas (
     expect((await request(server).get(RESOURCE).set(auth).expect(200)).body.total).toBe(0);
     // Updates and deletes find the object on the primary, however far behind the replica is.
     for (let i = 0; i < 5; i++) {
-      await request(server).patch(`${RESOURCE}/${id}`).set(auth).send({ lost_reason: `again ${i}` }).expect(200);
+      await request(server)
+        .patch(`${RESOURCE}/${id}`)
+        .set(auth)
+        .send({ lost_reason: `again ${i}` })
+        .expect(200);
     }
     await request(server).delete(`${RESOURCE}/${id}`).set(auth).expect(200, { id, deleted: true });
     await request(server).delete(`${RESOURCE}/${id}`).set(auth).expect(404);

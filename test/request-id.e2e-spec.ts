@@ -44,7 +44,12 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
   const api = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    app = await createHostApp('sqlite', [HostFeatureModule, LostReasonModule.forRoot({ apiKeys: [API_KEY] })], (nest) => nest.useLogger(logger), adapter);
+    app = await createHostApp(
+      'sqlite',
+      [HostFeatureModule, LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
+      (nest) => nest.useLogger(logger),
+      adapter,
+    );
   });
   afterAll(() => app.close());
   beforeEach(() => {
@@ -80,7 +85,15 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
       [404, () => api().get(`${RESOURCE}/opportunity-lost-reason_00000000000000000000000000000000`).set(auth)],
       [404, () => api().put(RESOURCE).set(auth)],
       [404, () => api().get(`${RESOURCE}/a/b`).set(auth)],
-      [413, () => api().post(RESOURCE).set(auth).set(json).send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) }))],
+      [
+        413,
+        () =>
+          api()
+            .post(RESOURCE)
+            .set(auth)
+            .set(json)
+            .send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) })),
+      ],
       [415, () => api().post(RESOURCE).set(auth).set('Content-Type', 'text/plain').send('lost_reason=x')],
       [415, () => api().post(RESOURCE).set(auth).type('form').send('lost_reason=x')],
     ];
@@ -96,9 +109,14 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
     expect(logger.lines.filter((line) => line.includes('req_'))).toEqual([]);
   });
 
-  it('is on the 4xx of an alias of the module\'s path too, which logs nothing as an error', async () => {
+  it("is on the 4xx of an alias of the module's path too, which logs nothing as an error", async () => {
     const alias = adapter === 'express' ? RESOURCE.toUpperCase() : RESOURCE.replace('reason', 'r%65ason');
-    const oversized = () => api().post(alias).set(auth).set('Content-Type', 'application/json').send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) }));
+    const oversized = () =>
+      api()
+        .post(alias)
+        .set(auth)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) }));
     const malformed = () => api().post(alias).set(auth).set('Content-Type', 'application/json').send('{');
     // NestJS 10's Fastify adapter logs any 413 as an error (README, "Supported versions").
     const quiet413 = adapter === 'express' || !OLDEST_LINE_QUIRKS.fastifyLogs413();
@@ -110,7 +128,7 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
     expect(logger.entries.filter(({ level }) => level === 'error')).toEqual([]);
   });
 
-  it('ignores an incoming Request-Id or X-Request-Id: ids are always the module\'s own', async () => {
+  it("ignores an incoming Request-Id or X-Request-Id: ids are always the module's own", async () => {
     const response = await api().get(RESOURCE).set(auth).set('Request-Id', 'req_forged').set('X-Request-Id', 'req_forged').expect(200);
     expect(idOf(response)).not.toBe('req_forged');
   });
@@ -132,7 +150,7 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
     }
   });
 
-  it('leaves the host\'s routes without a Request-Id, successes and errors alike', async () => {
+  it("leaves the host's routes without a Request-Id, successes and errors alike", async () => {
     const responses = [
       await api().get('/host/ping').expect(200),
       await api().post('/host/echo').send({ x: 1 }).expect(201),
@@ -145,7 +163,7 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
   });
 });
 
-describe.each(testedAdapters())('Request-Id when the host\'s key check fails (sqlite, %s)', (adapter) => {
+describe.each(testedAdapters())("Request-Id when the host's key check fails (sqlite, %s)", (adapter) => {
   const key = 'sk_live_leaky_4eC39HqLyjWDarjt';
   const logger = new CollectingLogger();
   let app: Awaited<ReturnType<typeof createHostApp>>;
@@ -161,7 +179,10 @@ describe.each(testedAdapters())('Request-Id when the host\'s key check fails (sq
 
   it.each([
     ['on a route', () => api().get(RESOURCE)],
-    ['on a malformed body (the fallback checks the key first)', () => api().post(RESOURCE).set('Content-Type', 'application/json').send('{')],
+    [
+      'on a malformed body (the fallback checks the key first)',
+      () => api().post(RESOURCE).set('Content-Type', 'application/json').send('{'),
+    ],
     ['on an unknown route', () => api().put(RESOURCE)],
   ])('answers a bare 500 %s and logs it with the id, never with the key', async (_case, send) => {
     logger.clear();
@@ -185,13 +206,15 @@ class ChattyHostGuard implements CanActivate {
   }
 }
 
-describe.each(testedAdapters())('Request-Id with the host\'s own guards (sqlite, %s)', (adapter) => {
-  it('answers the guard\'s error with an id, and without the key it mentions', async () => {
+describe.each(testedAdapters())("Request-Id with the host's own guards (sqlite, %s)", (adapter) => {
+  it("answers the guard's error with an id, and without the key it mentions", async () => {
     const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ guards: [ChattyHostGuard] })], undefined, adapter);
     try {
       const response = await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(403);
       const id = idOf(response);
-      expect(response.body).toEqual({ error: { type: 'invalid_request_error', message: 'The key in "[REDACTED]" is revoked', request_id: id } });
+      expect(response.body).toEqual({
+        error: { type: 'invalid_request_error', message: 'The key in "[REDACTED]" is revoked', request_id: id },
+      });
     } finally {
       await app.close();
     }

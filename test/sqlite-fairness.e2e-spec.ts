@@ -30,7 +30,12 @@ const onSqlite = testedDatabases().includes('sqlite') ? describe : describe.skip
 async function seededSqliteFile(name: string, count: number, tenant: string): Promise<string> {
   const file = join(tmpdir(), `lost-reason-${name}-${process.pid}.sqlite`);
   rmSync(file, { force: true });
-  const seed = await new DataSource({ type: 'better-sqlite3', database: file, entities: [...LOST_REASON_ENTITIES], synchronize: true }).initialize();
+  const seed = await new DataSource({
+    type: 'better-sqlite3',
+    database: file,
+    entities: [...LOST_REASON_ENTITIES],
+    synchronize: true,
+  }).initialize();
   await seed.query(
     `INSERT INTO opportunity_lost_reason (tenant_id, id, created_at, updated_at) ` +
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count}) ` +
@@ -47,10 +52,16 @@ onSqlite('one tenant cannot stall the others on SQLite (synchronize schema)', ()
 
   beforeAll(async () => {
     file = await seededSqliteFile('fairness', ROWS, storedTenantId('acme'));
-    app = await createHostApp('sqlite', [LostReasonModule.forRoot({ apiKeys: KEYS, requestTimeoutMs: REQUEST_TIMEOUT_MS })], undefined, 'express', {
-      keepRows: true,
-      database: { database: file },
-    });
+    app = await createHostApp(
+      'sqlite',
+      [LostReasonModule.forRoot({ apiKeys: KEYS, requestTimeoutMs: REQUEST_TIMEOUT_MS })],
+      undefined,
+      'express',
+      {
+        keepRows: true,
+        database: { database: file },
+      },
+    );
   }, 120_000);
   afterAll(async () => {
     await app?.close();
@@ -81,7 +92,10 @@ onSqlite('a read-only SQLite database without the count table', () => {
 
   beforeAll(async () => {
     file = await seededSqliteFile('readonly', 1, '');
-    app = await createHostApp('sqlite', undefined, undefined, 'express', { keepRows: true, database: { database: file, readonly: true, synchronize: false } as object });
+    app = await createHostApp('sqlite', undefined, undefined, 'express', {
+      keepRows: true,
+      database: { database: file, readonly: true, synchronize: false } as object,
+    });
   });
   afterAll(async () => {
     await app?.close();

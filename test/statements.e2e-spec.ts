@@ -65,7 +65,9 @@ describeEach(testedDatabases())('SQL statements per operation', (db) => {
     expect((await statementsOf(() => request(server).get(`${RESOURCE}?limit=1`).set(auth).expect(200))).all).toHaveLength(1);
     expect((await statementsOf(() => request(server).get(`${RESOURCE}?offset=50`).set(auth).expect(200))).all).toHaveLength(2);
     expect((await statementsOf(() => request(server).get(`${RESOURCE}?starting_after=${id}`).set(auth).expect(200))).all).toHaveLength(2);
-    expect((await statementsOf(() => request(server).delete(`${RESOURCE}/${id}`).set(auth).expect(200))).all).toHaveLength(db === 'mariadb' ? 2 : 1);
+    expect((await statementsOf(() => request(server).delete(`${RESOURCE}/${id}`).set(auth).expect(200))).all).toHaveLength(
+      db === 'mariadb' ? 2 : 1,
+    );
     expect((await statementsOf(() => request(server).get(`${RESOURCE}/nope`).set(auth).expect(404))).all).toHaveLength(0);
   });
 });

@@ -27,12 +27,13 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     beforeAll(async () => {
       app = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' } })]);
       acme = [];
-      for (const reason of ['a1', 'a2', 'a3']) acme.push((await api().post(RESOURCE).set(ACME).send({ lost_reason: reason }).expect(201)).body);
+      for (const reason of ['a1', 'a2', 'a3'])
+        acme.push((await api().post(RESOURCE).set(ACME).send({ lost_reason: reason }).expect(201)).body);
       for (const reason of ['g1', 'g2']) await api().post(RESOURCE).set(GLOBEX).send({ lost_reason: reason }).expect(201);
     });
     afterAll(() => app.close());
 
-    it('lists only the tenant\'s own objects, with its own total and has_more', async () => {
+    it("lists only the tenant's own objects, with its own total and has_more", async () => {
       const globex = (await api().get(RESOURCE).set(GLOBEX).expect(200)).body;
       expect(globex.total).toBe(2);
       expect(globex.data.map((o: LostReasonObject) => o.lost_reason)).toEqual(['g2', 'g1']);
@@ -43,12 +44,18 @@ describeEach(testedDatabases())('Tenancy', (db) => {
       expect(acmeList.total).toBe(3);
     });
 
-    it('answers another tenant\'s id exactly as an id that never existed, on every endpoint, and changes nothing', async () => {
+    it("answers another tenant's id exactly as an id that never existed, on every endpoint, and changes nothing", async () => {
       for (const { id } of acme) {
         for (const [send, sendNever] of [
           [() => api().get(`${RESOURCE}/${id}`), () => api().get(`${RESOURCE}/${NEVER}`)],
-          [() => api().patch(`${RESOURCE}/${id}`).send({ lost_reason: 'hijacked' }), () => api().patch(`${RESOURCE}/${NEVER}`).send({ lost_reason: 'hijacked' })],
-          [() => api().patch(`${RESOURCE}/${id}`).send({ lost_reason: null }), () => api().patch(`${RESOURCE}/${NEVER}`).send({ lost_reason: null })],
+          [
+            () => api().patch(`${RESOURCE}/${id}`).send({ lost_reason: 'hijacked' }),
+            () => api().patch(`${RESOURCE}/${NEVER}`).send({ lost_reason: 'hijacked' }),
+          ],
+          [
+            () => api().patch(`${RESOURCE}/${id}`).send({ lost_reason: null }),
+            () => api().patch(`${RESOURCE}/${NEVER}`).send({ lost_reason: null }),
+          ],
           [() => api().delete(`${RESOURCE}/${id}`), () => api().delete(`${RESOURCE}/${NEVER}`)],
         ] as const) {
           const attack = await send().set(GLOBEX);
@@ -69,7 +76,7 @@ describeEach(testedDatabases())('Tenancy', (db) => {
       expect((await api().get(RESOURCE).set(ACME).expect(200)).body.total).toBe(3);
     });
 
-    it('walks a tenant\'s cursor pages without ever showing another tenant\'s objects', async () => {
+    it("walks a tenant's cursor pages without ever showing another tenant's objects", async () => {
       const first = (await api().get(`${RESOURCE}?limit=1`).set(ACME).expect(200)).body;
       const next = (await api().get(`${RESOURCE}?limit=5&starting_after=${first.data[0].id}`).set(ACME).expect(200)).body;
       expect(next.data.map((o: LostReasonObject) => o.lost_reason)).toEqual(['a2', 'a1']);
@@ -93,13 +100,16 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     try {
       const api = () => request(app.getHttpServer());
       // An object stored while tenancy was off.
-      await app.get(DataSource).getRepository(LostReason).insert({
-        id: 'opportunity-lost-reason_' + 'b'.repeat(32),
-        tenant_id: '',
-        created_at: '2026-01-01T00:00:00.000Z',
-        updated_at: '2026-01-01T00:00:00.000Z',
-        lost_reason: 'legacy',
-      });
+      await app
+        .get(DataSource)
+        .getRepository(LostReason)
+        .insert({
+          id: 'opportunity-lost-reason_' + 'b'.repeat(32),
+          tenant_id: '',
+          created_at: '2026-01-01T00:00:00.000Z',
+          updated_at: '2026-01-01T00:00:00.000Z',
+          lost_reason: 'legacy',
+        });
       const { body } = await api().post(RESOURCE).set('Authorization', 'Bearer sk_test_lower').send({ lost_reason: 'lower' }).expect(201);
       for (const other of ['sk_test_upper', 'sk_test_padded', 'sk_test_space']) {
         const as = { Authorization: `Bearer ${other}` };
@@ -113,7 +123,7 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     }
   });
 
-  it('answers another tenant\'s id at once while its owner holds the row in a transaction', async () => {
+  it("answers another tenant's id at once while its owner holds the row in a transaction", async () => {
     const app = await createHostApp(db, [
       LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' }, requestTimeoutMs: 3000 }),
     ]);
@@ -152,7 +162,7 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     }
   });
 
-  it('takes the tenant from the host\'s function of the request, and refuses a request it maps to none', async () => {
+  it("takes the tenant from the host's function of the request, and refuses a request it maps to none", async () => {
     const app = await createHostApp(db, [
       LostReasonModule.forRoot({ apiKeys: ['sk_test_shared'], tenant: async (req) => req.headers['x-tenant'] }),
     ]);
@@ -178,7 +188,13 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     const single = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: ['sk_test_solo'] })], undefined, undefined, { database });
     let before: LostReasonObject;
     try {
-      before = (await request(single.getHttpServer()).post(RESOURCE).set('Authorization', 'Bearer sk_test_solo').send({ lost_reason: 'legacy' }).expect(201)).body;
+      before = (
+        await request(single.getHttpServer())
+          .post(RESOURCE)
+          .set('Authorization', 'Bearer sk_test_solo')
+          .send({ lost_reason: 'legacy' })
+          .expect(201)
+      ).body;
       const queryRunner = single.get(DataSource).createQueryRunner();
       try {
         await assignUntenantedLostReasons(queryRunner, 'acme');
@@ -189,10 +205,16 @@ describeEach(testedDatabases())('Tenancy', (db) => {
       await single.close();
     }
     // A new app with tenancy on, on the same database: the legacy object now belongs to acme.
-    const tenanted = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' } })], undefined, undefined, {
-      keepRows: true,
-      database,
-    });
+    const tenanted = await createHostApp(
+      db,
+      [LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' } })],
+      undefined,
+      undefined,
+      {
+        keepRows: true,
+        database,
+      },
+    );
     try {
       const api = () => request(tenanted.getHttpServer());
       await api().get(`${RESOURCE}/${before!.id}`).set(ACME).expect(200, before!);

@@ -21,6 +21,9 @@ export function databaseOptionsFromUrl(url = process.env.DATABASE_URL ?? ''): Da
 }
 
 export const apiKeysFromEnv = (): string[] =>
-  (process.env.API_KEYS ?? 'sk_test_bench').split(',').map((key) => key.trim()).filter(Boolean);
+  (process.env.API_KEYS ?? 'sk_test_bench')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
 
 export const portFromEnv = (): number => Number(process.env.PORT ?? 3500);

@@ -29,8 +29,7 @@ export function IsStorableText(maxLength: number, options?: ValidationOptions): 
       constraints: [maxLength],
       validator: {
         validate: (value: unknown) => storableTextProblem(value, maxLength) === undefined,
-        defaultMessage: (args?: ValidationArguments) =>
-          `${args?.property} ${storableTextProblem(args?.value, maxLength)}`,
+        defaultMessage: (args?: ValidationArguments) => `${args?.property} ${storableTextProblem(args?.value, maxLength)}`,
       },
     },
     options,

@@ -3,8 +3,7 @@ import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { LIST_LIMIT_MAX } from '../lost-reason.constants';
 
 /** Query strings arrive as text: only plain decimal digits become numbers ("1e1", "0x10" stay invalid). */
-const digitsToNumber = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+const digitsToNumber = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 /** Parameters of `GET /api/crm/opportunity-lost-reason`. */
 export class ListLostReasonsDto {

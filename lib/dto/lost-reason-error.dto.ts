@@ -18,7 +18,8 @@ export class LostReasonErrorDetail {
   code?: string;
 
   @ApiProperty({
-    description: 'Id of the request, also sent as the `Request-Id` header and written in the module\'s log lines about it: quote it when reporting a problem.',
+    description:
+      "Id of the request, also sent as the `Request-Id` header and written in the module's log lines about it: quote it when reporting a problem.",
     example: 'req_8UVbsdl3TxVRXnQ2c0Fa',
     pattern: '^req_[0-9A-Za-z]{20}$',
   })

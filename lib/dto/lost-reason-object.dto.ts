@@ -16,7 +16,11 @@ export class LostReasonObject {
   created_at!: string;
 
   /** ISO 8601 UTC with milliseconds; changes on every update. */
-  @ApiProperty({ format: 'date-time', description: 'Last update time, ISO 8601 UTC with milliseconds.', example: '2026-01-15T09:30:00.000Z' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'Last update time, ISO 8601 UTC with milliseconds.',
+    example: '2026-01-15T09:30:00.000Z',
+  })
   updated_at!: string;
 
   @ApiProperty({

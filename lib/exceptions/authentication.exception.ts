@@ -9,8 +9,7 @@ export class AuthenticationException extends UnauthorizedException {
   constructor() {
     const body: LostReasonErrorBody = {
       type: 'authentication_error',
-      message:
-        'Invalid API key provided. Send it as an "Authorization: Bearer <key>" header.',
+      message: 'Invalid API key provided. Send it as an "Authorization: Bearer <key>" header.',
     };
     super(body);
   }

@@ -7,7 +7,11 @@ import { LostReasonErrorBody } from './lost-reason-error-body.interface';
  * `idempotency_key_in_use`).
  */
 export class IdempotencyException extends HttpException {
-  constructor(status: HttpStatus.BAD_REQUEST | HttpStatus.CONFLICT, message: string, readonly code?: string) {
+  constructor(
+    status: HttpStatus.BAD_REQUEST | HttpStatus.CONFLICT,
+    message: string,
+    readonly code?: string,
+  ) {
     const body: LostReasonErrorBody = { type: 'idempotency_error', message, param: 'Idempotency-Key', ...(code && { code }) };
     super(body, status);
   }

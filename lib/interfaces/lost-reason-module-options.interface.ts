@@ -30,6 +30,8 @@ export interface LostReasonHookContext {
  * request, after authentication. Return a non-empty string of at most 64 characters; anything
  * else answers 401.
  */
+// `any`: the host's own request type (Express's or Fastify's) must be assignable without a cast.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type LostReasonTenantResolver = (request: any) => string | undefined | Promise<string | undefined>;
 
 /**

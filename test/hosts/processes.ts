@@ -23,7 +23,11 @@ let closed = false;
 export function shellEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (/^npm_(package|lifecycle)_/.test(name) || ['npm_command', 'npm_config_local_prefix', 'npm_config_call', 'INIT_CWD', 'NODE_ENV'].includes(name)) continue;
+    if (
+      /^npm_(package|lifecycle)_/.test(name) ||
+      ['npm_command', 'npm_config_local_prefix', 'npm_config_call', 'INIT_CWD', 'NODE_ENV'].includes(name)
+    )
+      continue;
     if (/^(JEST|TS_JEST)/.test(name)) continue;
     env[name] = value;
   }
@@ -34,7 +38,8 @@ export function shellEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
 }
 
-export const tail = (text: string, max = OUTPUT_IN_ERRORS): string => (text.length > max ? `[… ${text.length - max} characters before]\n${text.slice(-max)}` : text);
+export const tail = (text: string, max = OUTPUT_IN_ERRORS): string =>
+  text.length > max ? `[… ${text.length - max} characters before]\n${text.slice(-max)}` : text;
 
 /** Ends a process group we started, by its id: SIGTERM, then SIGKILL after `graceMs`. */
 function killGroup(child: ChildProcess, graceMs: number): Promise<void> {
@@ -92,7 +97,12 @@ export function run(command: string, args: string[], options: RunOptions): Promi
   const started = Date.now();
   return new Promise((resolve, reject) => {
     if (closed) return reject(new Error(`\`${line}\` not started: the run is shutting down`));
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? shellEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? shellEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     live.add(child);
     let output = '';
     let stdout = '';
@@ -114,7 +124,15 @@ export function run(command: string, args: string[], options: RunOptions): Promi
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       live.delete(child);
-      const result: CommandResult = { command: line, cwd: options.cwd, code, signal, output, stdout, seconds: (Date.now() - started) / 1000 };
+      const result: CommandResult = {
+        command: line,
+        cwd: options.cwd,
+        code,
+        signal,
+        output,
+        stdout,
+        seconds: (Date.now() - started) / 1000,
+      };
       if (timedOut) return reject(new Error(`TIMEOUT (${options.timeoutMs / 1000} s): ${describeResult(result)}`));
       if (code !== 0 && !options.allowFailure) return reject(new Error(describeResult(result)));
       resolve(result);
@@ -168,7 +186,8 @@ export class Service {
         const match = pattern.exec(this.text);
         if (match) return resolve(match);
         if (this.exited !== undefined) return reject(new Error(`waiting for ${pattern}: ${this.describe()}`));
-        if (Date.now() - started > timeoutMs) return reject(new Error(`waiting for ${pattern}: not seen within ${timeoutMs / 1000} s; ${this.describe()}`));
+        if (Date.now() - started > timeoutMs)
+          return reject(new Error(`waiting for ${pattern}: not seen within ${timeoutMs / 1000} s; ${this.describe()}`));
         setTimeout(check, 100);
       };
       check();

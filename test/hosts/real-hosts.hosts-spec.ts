@@ -120,7 +120,13 @@ const installedVersion = (host: string, name: string): string => {
 /** The host source, from test/hosts/host-src/*.tpl: relative imports end in .js in the ES-module host. */
 function writeHostSource(kind: HostKind, dir: string): void {
   const templates = join(__dirname, 'host-src');
-  const files = ['database.ts', 'app.module.ts', 'data-source.ts', 'opportunities/opportunities.service.ts', 'opportunities/opportunities.controller.ts'];
+  const files = [
+    'database.ts',
+    'app.module.ts',
+    'data-source.ts',
+    'opportunities/opportunities.service.ts',
+    'opportunities/opportunities.controller.ts',
+  ];
   const ext = kind.module === 'esm' ? '.js' : '';
   for (const file of files) {
     const target = join(dir, 'src', file);
@@ -139,18 +145,34 @@ async function prepareHost(kind: HostKind, tarball: string, parent: string): Pro
     timeoutMs: 10 * MINUTE,
   });
   const installs = [await run('npm', ['install', tarball, ...kind.packages], { cwd: dir, timeoutMs: 10 * MINUTE })];
-  for (const names of kind.extraPackages) installs.push(await run('npm', ['install', ...names.split(' ')], { cwd: dir, timeoutMs: 10 * MINUTE }));
+  for (const names of kind.extraPackages)
+    installs.push(await run('npm', ['install', ...names.split(' ')], { cwd: dir, timeoutMs: 10 * MINUTE }));
   writeHostSource(kind, dir);
   const build = await run('npm', ['run', 'build'], { cwd: dir, timeoutMs: 5 * MINUTE });
   // Where `nest build` puts the entry point depends on the generated tsconfig's rootDir.
   const main = ['dist/main.js', 'dist/src/main.js'].find((path) => existsSync(join(dir, path)));
   if (!main) throw new Error(`nest build in ${dir} wrote no dist/main.js. ${describeResult(build)}`);
-  const versions = ['@nestjs/cli', '@nestjs/core', '@nestjs/platform-fastify', '@nestjs/typeorm', 'typeorm', '@nestjs/config', 'class-validator', 'typescript', 'pg', 'mysql2']
+  const versions = [
+    '@nestjs/cli',
+    '@nestjs/core',
+    '@nestjs/platform-fastify',
+    '@nestjs/typeorm',
+    'typeorm',
+    '@nestjs/config',
+    'class-validator',
+    'typescript',
+    'pg',
+    'mysql2',
+  ]
     .map((name) => `${name}@${installedVersion(dir, name)}`)
     .join(' ');
-  const engines = new Set([generated, ...installs].flatMap((step) => [...step.output.matchAll(/EBADENGINE\s+package: '([^']+)'/g)].map((match) => match[1])));
+  const engines = new Set(
+    [generated, ...installs].flatMap((step) => [...step.output.matchAll(/EBADENGINE\s+package: '([^']+)'/g)].map((match) => match[1])),
+  );
   if (engines.size) note(`${kind.name}: npm EBADENGINE (on Node.js ${process.versions.node}) for ${[...engines].join(', ')}`);
-  note(`${kind.name}: ${versions}; generated in ${generated.seconds.toFixed(0)} s, installed in ${installs.reduce((sum, step) => sum + step.seconds, 0).toFixed(0)} s, built in ${build.seconds.toFixed(0)} s (${main})`);
+  note(
+    `${kind.name}: ${versions}; generated in ${generated.seconds.toFixed(0)} s, installed in ${installs.reduce((sum, step) => sum + step.seconds, 0).toFixed(0)} s, built in ${build.seconds.toFixed(0)} s (${main})`,
+  );
   return { kind, dir, generated, installs, build, main };
 }
 
@@ -174,7 +196,9 @@ async function admin(kind: DatabaseKind, sql: string): Promise<void> {
     await dataSource.query(sql);
   } catch (error) {
     const server = new URL(url);
-    throw new Error(`${kind} at ${server.host} (${kind === 'postgres' ? 'POSTGRES_URL' : 'MARIADB_URL'}): \`${sql}\` failed: ${(error as Error).message}`);
+    throw new Error(
+      `${kind} at ${server.host} (${kind === 'postgres' ? 'POSTGRES_URL' : 'MARIADB_URL'}): \`${sql}\` failed: ${(error as Error).message}`,
+    );
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
   }
@@ -183,7 +207,11 @@ async function admin(kind: DatabaseKind, sql: string): Promise<void> {
 async function createDatabase(kind: DatabaseKind, suffix: string, charset: 'utf8mb4' | 'latin1' = 'utf8mb4'): Promise<Database> {
   const name = `lost_reason_host_${RUN_ID}_${suffix}`;
   if (kind === 'postgres') await admin(kind, `CREATE DATABASE "${name}"`);
-  else await admin(kind, `CREATE DATABASE \`${name}\` CHARACTER SET ${charset} COLLATE ${charset === 'latin1' ? 'latin1_swedish_ci' : 'utf8mb4_unicode_ci'}`);
+  else
+    await admin(
+      kind,
+      `CREATE DATABASE \`${name}\` CHARACTER SET ${charset} COLLATE ${charset === 'latin1' ? 'latin1_swedish_ci' : 'utf8mb4_unicode_ci'}`,
+    );
   const url = new URL(kind === 'postgres' ? POSTGRES_URL : MARIADB_URL);
   url.pathname = `/${name}`;
   const database = { kind, name, url: url.toString() };
@@ -270,7 +298,9 @@ async function call(
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    throw new Error(`${method} ${path} failed: ${(error as Error).message} (${String((error as Error).cause ?? '')})\n${app.service.describe()}`);
+    throw new Error(
+      `${method} ${path} failed: ${(error as Error).message} (${String((error as Error).cause ?? '')})\n${app.service.describe()}`,
+    );
   }
   const text = await response.text();
   let body: any = text;
@@ -326,7 +356,9 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
     if (failures.length) throw failures[0];
   }, 5 * MINUTE);
 
-  describe.each(HOSTS.map((kind) => [`${kind.name} (${kind.cli} new, ${kind.module === 'esm' ? 'ES module' : 'CommonJS'})`, kind] as const))('%s', (_title, kind) => {
+  describe.each(
+    HOSTS.map((kind) => [`${kind.name} (${kind.cli} new, ${kind.module === 'esm' ? 'ES module' : 'CommonJS'})`, kind] as const),
+  )('%s', (_title, kind) => {
     let host: Host;
 
     beforeAll(async () => {
@@ -350,37 +382,44 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
       }
     });
 
-    it(`has the versions its line stands for (${Object.entries(kind.versions).map(([name, version]) => `${name} ${version}`).join(', ')})`, () => {
+    it(`has the versions its line stands for (${Object.entries(kind.versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ')})`, () => {
       for (const [name, version] of Object.entries(kind.versions)) {
         const installed = installedVersion(host.dir, name);
         expect({ name, installed: installed === version || installed.startsWith(`${version}.`) }).toEqual({ name, installed: true });
       }
     });
 
-    it('installs the tarball with a plain npm install: no ERESOLVE, no peer warning about nestjs-lost-reason', async () => {
-      for (const install of host.installs) {
-        expect(install.code).toBe(0);
-        const output = install.output;
-        const suspicious = output
-          .split('\n')
-          .filter((line) => /ERESOLVE/.test(line) || (/nestjs-lost-reason/.test(line) && /peer|warn|err/i.test(line)));
-        if (suspicious.length) throw new Error(`npm reported:\n${suspicious.join('\n')}\n\n${describeResult(install)}`);
-      }
-      // npm's own view of the tree: our peers resolved, valid, deduped to the host's copies.
-      const ls = await run('npm', ['ls', '--all', '--json'], { cwd: host.dir, timeoutMs: 2 * MINUTE, allowFailure: true });
-      const tree = JSON.parse(ls.stdout);
-      // (Problems of the generated host itself, e.g. a dev tool's peer on TypeScript 5 next to the
-      // CLI's TypeScript 6, are not ours.)
-      expect((tree.problems ?? []).filter((problem: string) => /nestjs-lost-reason[@/ ]|nestjs-lost-reason$/.test(problem))).toEqual([]);
-      const ours = tree.dependencies['nestjs-lost-reason'];
-      expect(ours).toMatchObject({ version: readJson(join(ROOT, 'package.json')).version });
-      const shipped = readJson(join(host.dir, 'node_modules', 'nestjs-lost-reason', 'package.json'));
-      for (const peer of Object.keys(shipped.peerDependencies)) {
-        const entry = ours.dependencies?.[peer] ?? {};
-        expect({ peer, invalid: entry.invalid, missing: entry.missing }).toEqual({ peer, invalid: undefined, missing: undefined });
-        if (!shipped.peerDependenciesMeta?.[peer]?.optional) expect({ peer, version: entry.version }).toEqual({ peer, version: installedVersion(host.dir, peer) });
-      }
-    }, 3 * MINUTE);
+    it(
+      'installs the tarball with a plain npm install: no ERESOLVE, no peer warning about nestjs-lost-reason',
+      async () => {
+        for (const install of host.installs) {
+          expect(install.code).toBe(0);
+          const output = install.output;
+          const suspicious = output
+            .split('\n')
+            .filter((line) => /ERESOLVE/.test(line) || (/nestjs-lost-reason/.test(line) && /peer|warn|err/i.test(line)));
+          if (suspicious.length) throw new Error(`npm reported:\n${suspicious.join('\n')}\n\n${describeResult(install)}`);
+        }
+        // npm's own view of the tree: our peers resolved, valid, deduped to the host's copies.
+        const ls = await run('npm', ['ls', '--all', '--json'], { cwd: host.dir, timeoutMs: 2 * MINUTE, allowFailure: true });
+        const tree = JSON.parse(ls.stdout);
+        // (Problems of the generated host itself, e.g. a dev tool's peer on TypeScript 5 next to the
+        // CLI's TypeScript 6, are not ours.)
+        expect((tree.problems ?? []).filter((problem: string) => /nestjs-lost-reason[@/ ]|nestjs-lost-reason$/.test(problem))).toEqual([]);
+        const ours = tree.dependencies['nestjs-lost-reason'];
+        expect(ours).toMatchObject({ version: readJson(join(ROOT, 'package.json')).version });
+        const shipped = readJson(join(host.dir, 'node_modules', 'nestjs-lost-reason', 'package.json'));
+        for (const peer of Object.keys(shipped.peerDependencies)) {
+          const entry = ours.dependencies?.[peer] ?? {};
+          expect({ peer, invalid: entry.invalid, missing: entry.missing }).toEqual({ peer, invalid: undefined, missing: undefined });
+          if (!shipped.peerDependenciesMeta?.[peer]?.optional)
+            expect({ peer, version: entry.version }).toEqual({ peer, version: installedVersion(host.dir, peer) });
+        }
+      },
+      3 * MINUTE,
+    );
 
     it("builds with the host's own `nest build` (our declarations under its TypeScript and tsconfig)", () => {
       expect(host.build.code).toBe(0);
@@ -388,150 +427,186 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
       expect(existsSync(join(host.dir, host.main.replace(/main\.js$/, 'data-source.js')))).toBe(true);
     });
 
-    it("type-checks our declaration files with skipLibCheck: false under the host's tsconfig", async () => {
-      mkdirSync(join(host.dir, 'libcheck'), { recursive: true });
-      writeFileSync(
-        join(host.dir, 'libcheck', 'uses-package.ts'),
-        "import * as lostReason from 'nestjs-lost-reason';\nimport type { LostReasonModuleOptions, LostReasonObject } from 'nestjs-lost-reason';\n" +
-          'export const api = Object.keys(lostReason);\nexport type Used = [LostReasonModuleOptions, LostReasonObject];\n',
-      );
-      writeFileSync(
-        join(host.dir, 'tsconfig.libcheck.json'),
-        JSON.stringify({ extends: './tsconfig.json', compilerOptions: { skipLibCheck: false, noEmit: true, incremental: false }, include: ['libcheck/uses-package.ts'] }, null, 2),
-      );
-      const tsc = await run('npx', ['tsc', '-p', 'tsconfig.libcheck.json', '--pretty', 'false', '--listFiles'], { cwd: host.dir, timeoutMs: 3 * MINUTE, allowFailure: true });
-      const lines = tsc.output.split('\n');
-      expect(lines.some((line) => line.endsWith('/node_modules/nestjs-lost-reason/dist/index.d.ts'))).toBe(true);
-      const errors = lines.filter((line) => /error TS\d+:/.test(line));
-      const ours = errors.filter((line) => line.includes('node_modules/nestjs-lost-reason/'));
-      const others = errors.filter((line) => !line.includes('node_modules/nestjs-lost-reason/'));
-      note(`${kind.name} skipLibCheck:false: ${ours.length} error(s) in our .d.ts, ${others.length} elsewhere${others.length ? `:\n    ${others.join('\n    ')}` : ''}`);
-      if (ours.length) throw new Error(`our declaration files do not compile with skipLibCheck: false in ${kind.name}:\n${ours.join('\n')}`);
-    }, 3 * MINUTE);
-
-    describe.each(VARIANTS.filter((variant) => variant.host === kind).map((variant) => [`${variant.adapter}, ${variant.database}, schema by ${variant.schema}`, variant] as const))(
-      'served on %s',
-      (label, variant) => {
-        let database: Database;
-        let proxy: TcpProxy;
-        let app: App;
-        const slug = `${kind.name.split('-')[0]}_${variant.adapter}`;
-        const schemaEnv = { DATABASE_MIGRATIONS_RUN: String(variant.schema === 'migrationsRun: true') };
-
-        beforeAll(async () => {
-          if (!host) throw new Error(`${kind.name} was not prepared: see the host's first failure`);
-          database = await createDatabase(variant.database, slug);
-          if (variant.schema === 'typeorm migration:run') await typeormCli(host, ['migration:run'], database.url);
-          proxy = new TcpProxy(serverOf(database));
-          await proxy.start();
-          app = await startApp(host, label, { ...schemaEnv, DATABASE_URL: via(proxy, database), HTTP_ADAPTER: variant.adapter });
-        }, 5 * MINUTE);
-
-        afterAll(async () => {
-          await app?.service.stop();
-          await proxy?.stop();
+    it(
+      "type-checks our declaration files with skipLibCheck: false under the host's tsconfig",
+      async () => {
+        mkdirSync(join(host.dir, 'libcheck'), { recursive: true });
+        writeFileSync(
+          join(host.dir, 'libcheck', 'uses-package.ts'),
+          "import * as lostReason from 'nestjs-lost-reason';\nimport type { LostReasonModuleOptions, LostReasonObject } from 'nestjs-lost-reason';\n" +
+            'export const api = Object.keys(lostReason);\nexport type Used = [LostReasonModuleOptions, LostReasonObject];\n',
+        );
+        writeFileSync(
+          join(host.dir, 'tsconfig.libcheck.json'),
+          JSON.stringify(
+            {
+              extends: './tsconfig.json',
+              compilerOptions: { skipLibCheck: false, noEmit: true, incremental: false },
+              include: ['libcheck/uses-package.ts'],
+            },
+            null,
+            2,
+          ),
+        );
+        const tsc = await run('npx', ['tsc', '-p', 'tsconfig.libcheck.json', '--pretty', 'false', '--listFiles'], {
+          cwd: host.dir,
+          timeoutMs: 3 * MINUTE,
+          allowFailure: true,
         });
+        const lines = tsc.output.split('\n');
+        expect(lines.some((line) => line.endsWith('/node_modules/nestjs-lost-reason/dist/index.d.ts'))).toBe(true);
+        const errors = lines.filter((line) => /error TS\d+:/.test(line));
+        const ours = errors.filter((line) => line.includes('node_modules/nestjs-lost-reason/'));
+        const others = errors.filter((line) => !line.includes('node_modules/nestjs-lost-reason/'));
+        note(
+          `${kind.name} skipLibCheck:false: ${ours.length} error(s) in our .d.ts, ${others.length} elsewhere${others.length ? `:\n    ${others.join('\n    ')}` : ''}`,
+        );
+        if (ours.length)
+          throw new Error(`our declaration files do not compile with skipLibCheck: false in ${kind.name}:\n${ours.join('\n')}`);
+      },
+      3 * MINUTE,
+    );
 
-        it('starts without a Node.js warning about the package (ESM host: import of our CommonJS, our require() of ES modules)', () => {
-          const warnings = app.service.output.split('\n').filter((line) => /Warning|warn/i.test(line));
-          if (warnings.length) note(`${kind.name} (${label}) start-up warnings:\n    ${warnings.join('\n    ')}`);
-          expect(warnings.filter((line) => /nestjs-lost-reason|ExperimentalWarning/.test(line))).toEqual([]);
-        });
+    describe.each(
+      VARIANTS.filter((variant) => variant.host === kind).map(
+        (variant) => [`${variant.adapter}, ${variant.database}, schema by ${variant.schema}`, variant] as const,
+      ),
+    )('served on %s', (label, variant) => {
+      let database: Database;
+      let proxy: TcpProxy;
+      let app: App;
+      const slug = `${kind.name.split('-')[0]}_${variant.adapter}`;
+      const schemaEnv = { DATABASE_MIGRATIONS_RUN: String(variant.schema === 'migrationsRun: true') };
 
-        it('has every shipped migration applied and a schema matching the entities (typeorm migration:show, schema:log)', async () => {
+      beforeAll(async () => {
+        if (!host) throw new Error(`${kind.name} was not prepared: see the host's first failure`);
+        database = await createDatabase(variant.database, slug);
+        if (variant.schema === 'typeorm migration:run') await typeormCli(host, ['migration:run'], database.url);
+        proxy = new TcpProxy(serverOf(database));
+        await proxy.start();
+        app = await startApp(host, label, { ...schemaEnv, DATABASE_URL: via(proxy, database), HTTP_ADAPTER: variant.adapter });
+      }, 5 * MINUTE);
+
+      afterAll(async () => {
+        await app?.service.stop();
+        await proxy?.stop();
+      });
+
+      it('starts without a Node.js warning about the package (ESM host: import of our CommonJS, our require() of ES modules)', () => {
+        const warnings = app.service.output.split('\n').filter((line) => /Warning|warn/i.test(line));
+        if (warnings.length) note(`${kind.name} (${label}) start-up warnings:\n    ${warnings.join('\n    ')}`);
+        expect(warnings.filter((line) => /nestjs-lost-reason|ExperimentalWarning/.test(line))).toEqual([]);
+      });
+
+      it(
+        'has every shipped migration applied and a schema matching the entities (typeorm migration:show, schema:log)',
+        async () => {
           const show = await typeormCli(host, ['migration:show'], database.url);
           const applied = show.output.split('\n').filter((line) => /^\s*\[X\]/.test(line));
           const pending = show.output.split('\n').filter((line) => /^\s*\[ \]/.test(line));
           if (pending.length || applied.length < 4) throw new Error(`migrations not all applied:\n${describeResult(show)}`);
           const log = await typeormCli(host, ['schema:log'], database.url);
-          if (!/Your schema is up to date/.test(log.output)) throw new Error(`the schema differs from the entities:\n${describeResult(log)}`);
-        }, 3 * MINUTE);
+          if (!/Your schema is up to date/.test(log.output))
+            throw new Error(`the schema differs from the entities:\n${describeResult(log)}`);
+        },
+        3 * MINUTE,
+      );
 
-        it('creates, retrieves, lists, updates and deletes over HTTP', async () => {
-          const before = await call(app, 'GET', `${RESOURCE}?limit=1`);
-          expectStatus(before, 200, app);
+      it('creates, retrieves, lists, updates and deletes over HTTP', async () => {
+        const before = await call(app, 'GET', `${RESOURCE}?limit=1`);
+        expectStatus(before, 200, app);
 
-          const text = 'Zu teuer 💸 价格太高, déjà vu';
-          const created = await call(app, 'POST', RESOURCE, { body: { lost_reason: text } });
-          expectStatus(created, 201, app);
-          expect(created.body).toMatchObject({ id: expect.stringMatching(ID), created_at: expect.stringMatching(TIMESTAMP), lost_reason: text });
-          expect(created.body.updated_at).toBe(created.body.created_at);
-          const second = await call(app, 'POST', RESOURCE, { body: { lost_reason: 'Price too high' } });
-          expectStatus(second, 201, app);
-
-          const retrieved = await call(app, 'GET', `${RESOURCE}/${created.body.id}`);
-          expectStatus(retrieved, 200, app);
-          expect(retrieved.body).toEqual(created.body);
-
-          const list = await call(app, 'GET', `${RESOURCE}?limit=2&offset=0`);
-          expectStatus(list, 200, app);
-          expect(list.body).toEqual({ data: [second.body, created.body], has_more: before.body.total > 0, total: before.body.total + 2 });
-          const page = await call(app, 'GET', `${RESOURCE}?limit=1&offset=1`);
-          expect(page.body).toMatchObject({ data: [created.body], total: before.body.total + 2 });
-
-          const updated = await call(app, 'PATCH', `${RESOURCE}/${created.body.id}`, { body: { lost_reason: 'Went with a competitor' } });
-          expectStatus(updated, 200, app);
-          expect(updated.body).toMatchObject({ id: created.body.id, created_at: created.body.created_at, lost_reason: 'Went with a competitor' });
-          expect(updated.body.updated_at > created.body.updated_at).toBe(true);
-          expect((await call(app, 'GET', `${RESOURCE}/${created.body.id}`)).body).toEqual(updated.body);
-
-          const invalid = await call(app, 'GET', `${RESOURCE}?limit=500`);
-          expectStatus(invalid, 400, app);
-          expect(invalid.body.error).toMatchObject({ type: 'invalid_request_error', param: 'limit' });
-
-          const deleted = await call(app, 'DELETE', `${RESOURCE}/${created.body.id}`);
-          expectStatus(deleted, 200, app);
-          expect(deleted.body).toEqual({ id: created.body.id, deleted: true });
-          const gone = await call(app, 'GET', `${RESOURCE}/${created.body.id}`);
-          expectStatus(gone, 404, app);
-          expect(gone.body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing' });
-          expect((await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total).toBe(before.body.total + 1);
+        const text = 'Zu teuer 💸 价格太高, déjà vu';
+        const created = await call(app, 'POST', RESOURCE, { body: { lost_reason: text } });
+        expectStatus(created, 201, app);
+        expect(created.body).toMatchObject({
+          id: expect.stringMatching(ID),
+          created_at: expect.stringMatching(TIMESTAMP),
+          lost_reason: text,
         });
+        expect(created.body.updated_at).toBe(created.body.created_at);
+        const second = await call(app, 'POST', RESOURCE, { body: { lost_reason: 'Price too high' } });
+        expectStatus(second, 201, app);
 
-        it('replays a POST retried with the same Idempotency-Key and body', async () => {
-          const headers = { 'Idempotency-Key': `host-${slug}-${RUN_ID}` };
-          const before = (await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total;
-          const first = await call(app, 'POST', RESOURCE, { body: { lost_reason: 'Budget cut' }, headers });
-          expectStatus(first, 201, app);
-          expect(first.headers.get('idempotent-replayed')).toBeNull();
-          const retry = await call(app, 'POST', RESOURCE, { body: { lost_reason: 'Budget cut' }, headers });
-          expectStatus(retry, 201, app);
-          expect(retry.body).toEqual(first.body);
-          expect(retry.headers.get('idempotent-replayed')).toBe('true');
-          expect((await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total).toBe(before + 1);
-          const other = await call(app, 'POST', RESOURCE, { body: { lost_reason: 'Other' }, headers });
-          expectStatus(other, 400, app);
-          expect(other.body.error.type).toBe('idempotency_error');
+        const retrieved = await call(app, 'GET', `${RESOURCE}/${created.body.id}`);
+        expectStatus(retrieved, 200, app);
+        expect(retrieved.body).toEqual(created.body);
+
+        const list = await call(app, 'GET', `${RESOURCE}?limit=2&offset=0`);
+        expectStatus(list, 200, app);
+        expect(list.body).toEqual({ data: [second.body, created.body], has_more: before.body.total > 0, total: before.body.total + 2 });
+        const page = await call(app, 'GET', `${RESOURCE}?limit=1&offset=1`);
+        expect(page.body).toMatchObject({ data: [created.body], total: before.body.total + 2 });
+
+        const updated = await call(app, 'PATCH', `${RESOURCE}/${created.body.id}`, { body: { lost_reason: 'Went with a competitor' } });
+        expectStatus(updated, 200, app);
+        expect(updated.body).toMatchObject({
+          id: created.body.id,
+          created_at: created.body.created_at,
+          lost_reason: 'Went with a competitor',
         });
+        expect(updated.body.updated_at > created.body.updated_at).toBe(true);
+        expect((await call(app, 'GET', `${RESOURCE}/${created.body.id}`)).body).toEqual(updated.body);
 
-        it('answers 401 without credentials and with a wrong key, and accepts every key the factory returned', async () => {
-          for (const key of [null, 'sk_test_wrong']) {
-            for (const [method, path] of [
-              ['GET', RESOURCE],
-              ['POST', RESOURCE],
-            ]) {
-              const answer = await call(app, method, path, { key, body: method === 'POST' ? { lost_reason: 'x' } : undefined });
-              expectStatus(answer, 401, app);
-              expect(answer.body.error.type).toBe('authentication_error');
-            }
+        const invalid = await call(app, 'GET', `${RESOURCE}?limit=500`);
+        expectStatus(invalid, 400, app);
+        expect(invalid.body.error).toMatchObject({ type: 'invalid_request_error', param: 'limit' });
+
+        const deleted = await call(app, 'DELETE', `${RESOURCE}/${created.body.id}`);
+        expectStatus(deleted, 200, app);
+        expect(deleted.body).toEqual({ id: created.body.id, deleted: true });
+        const gone = await call(app, 'GET', `${RESOURCE}/${created.body.id}`);
+        expectStatus(gone, 404, app);
+        expect(gone.body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing' });
+        expect((await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total).toBe(before.body.total + 1);
+      });
+
+      it('replays a POST retried with the same Idempotency-Key and body', async () => {
+        const headers = { 'Idempotency-Key': `host-${slug}-${RUN_ID}` };
+        const before = (await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total;
+        const first = await call(app, 'POST', RESOURCE, { body: { lost_reason: 'Budget cut' }, headers });
+        expectStatus(first, 201, app);
+        expect(first.headers.get('idempotent-replayed')).toBeNull();
+        const retry = await call(app, 'POST', RESOURCE, { body: { lost_reason: 'Budget cut' }, headers });
+        expectStatus(retry, 201, app);
+        expect(retry.body).toEqual(first.body);
+        expect(retry.headers.get('idempotent-replayed')).toBe('true');
+        expect((await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total).toBe(before + 1);
+        const other = await call(app, 'POST', RESOURCE, { body: { lost_reason: 'Other' }, headers });
+        expectStatus(other, 400, app);
+        expect(other.body.error.type).toBe('idempotency_error');
+      });
+
+      it('answers 401 without credentials and with a wrong key, and accepts every key the factory returned', async () => {
+        for (const key of [null, 'sk_test_wrong']) {
+          for (const [method, path] of [
+            ['GET', RESOURCE],
+            ['POST', RESOURCE],
+          ]) {
+            const answer = await call(app, method, path, { key, body: method === 'POST' ? { lost_reason: 'x' } : undefined });
+            expectStatus(answer, 401, app);
+            expect(answer.body.error.type).toBe('authentication_error');
           }
-          for (const key of API_KEYS) expectStatus(await call(app, 'GET', `${RESOURCE}?limit=1`, { key }), 200, app);
-        });
+        }
+        for (const key of API_KEYS) expectStatus(await call(app, 'GET', `${RESOURCE}?limit=1`, { key }), 200, app);
+      });
 
-        it('serves the host routes that use the injected LostReasonService', async () => {
-          const count = await call(app, 'GET', '/host/lost-reasons/count', { key: null });
-          expectStatus(count, 200, app);
-          expect(count.body.total).toBe((await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total);
-          const created = await call(app, 'POST', '/host/lost-reasons', { key: null, body: { reason: 'Marked lost by the host' } });
-          expectStatus(created, 201, app);
-          expect(created.body.id).toMatch(ID);
-          const stored = await call(app, 'GET', `${RESOURCE}/${created.body.id}`);
-          expectStatus(stored, 200, app);
-          expect(stored.body.lost_reason).toBe('Marked lost by the host');
-          expect((await call(app, 'GET', '/host/lost-reasons/count', { key: null })).body.total).toBe(count.body.total + 1);
-        });
+      it('serves the host routes that use the injected LostReasonService', async () => {
+        const count = await call(app, 'GET', '/host/lost-reasons/count', { key: null });
+        expectStatus(count, 200, app);
+        expect(count.body.total).toBe((await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total);
+        const created = await call(app, 'POST', '/host/lost-reasons', { key: null, body: { reason: 'Marked lost by the host' } });
+        expectStatus(created, 201, app);
+        expect(created.body.id).toMatch(ID);
+        const stored = await call(app, 'GET', `${RESOURCE}/${created.body.id}`);
+        expectStatus(stored, 200, app);
+        expect(stored.body.lost_reason).toBe('Marked lost by the host');
+        expect((await call(app, 'GET', '/host/lost-reasons/count', { key: null })).body.total).toBe(count.body.total + 1);
+      });
 
-        (variant.host.versions['@nestjs/swagger'] ? it : it.skip)('documents the module in the host\'s OpenAPI document, and serves the UI', async () => {
+      (variant.host.versions['@nestjs/swagger'] ? it : it.skip)(
+        "documents the module in the host's OpenAPI document, and serves the UI",
+        async () => {
           // Our CommonJS build require()s @nestjs/swagger 12 (ES modules only); the host imports it.
           const document = await call(app, 'GET', '/docs-json', { key: null });
           expectStatus(document, 200, app);
@@ -540,12 +615,19 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
           const ui = await call(app, 'GET', '/docs', { key: null });
           expectStatus(ui, 200, app);
           expect(String(ui.body)).toContain('swagger-ui');
-        });
+        },
+      );
 
-        it('answers 400, not 500, for text a latin1 MariaDB table cannot store', async () => {
+      it(
+        'answers 400, not 500, for text a latin1 MariaDB table cannot store',
+        async () => {
           const latin1 = await createDatabase('mariadb', `${slug}_latin1`, 'latin1');
           if (variant.schema === 'typeorm migration:run') await typeormCli(host, ['migration:run'], latin1.url);
-          const onLatin1 = await startApp(host, `${label}, latin1 MariaDB`, { ...schemaEnv, DATABASE_URL: latin1.url, HTTP_ADAPTER: variant.adapter });
+          const onLatin1 = await startApp(host, `${label}, latin1 MariaDB`, {
+            ...schemaEnv,
+            DATABASE_URL: latin1.url,
+            HTTP_ADAPTER: variant.adapter,
+          });
           try {
             for (const text of ['😀', '中文']) {
               const refused = await call(onLatin1, 'POST', RESOURCE, { body: { lost_reason: `Zu teuer ${text}` } });
@@ -561,9 +643,13 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
           } finally {
             await onLatin1.service.stop();
           }
-        }, 3 * MINUTE);
+        },
+        3 * MINUTE,
+      );
 
-        it('answers 503 while the database is unreachable, and serves again once it is back', async () => {
+      it(
+        'answers 503 while the database is unreachable, and serves again once it is back',
+        async () => {
           expectStatus(await call(app, 'GET', RESOURCE), 200, app);
           proxy.cut('refuse');
           try {
@@ -581,14 +667,19 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
             await proxy.restore();
           }
           let answer = await call(app, 'GET', RESOURCE);
-          for (const deadline = Date.now() + 30_000; answer.status !== 200 && Date.now() < deadline; answer = await call(app, 'GET', RESOURCE)) {
+          for (
+            const deadline = Date.now() + 30_000;
+            answer.status !== 200 && Date.now() < deadline;
+            answer = await call(app, 'GET', RESOURCE)
+          ) {
             await new Promise((resolve) => setTimeout(resolve, 250));
           }
           expectStatus(answer, 200, app);
           expectStatus(await call(app, 'POST', RESOURCE, { body: { lost_reason: 'After the outage' } }), 201, app);
           expect(app.service.running).toBe(true);
-        }, 2 * MINUTE);
-      },
-    );
+        },
+        2 * MINUTE,
+      );
+    });
   });
 });

@@ -4,11 +4,13 @@ import { LoggerService } from '@nestjs/common';
 export class CollectingLogger implements LoggerService {
   readonly lines: string[] = [];
   readonly entries: Array<{ level: string; line: string }> = [];
-  private collector = (level: string) => (...parts: unknown[]) => {
-    const line = parts.map((part) => (part instanceof Error ? String(part.stack) : String(part))).join(' ');
-    this.lines.push(line);
-    this.entries.push({ level, line });
-  };
+  private collector =
+    (level: string) =>
+    (...parts: unknown[]) => {
+      const line = parts.map((part) => (part instanceof Error ? String(part.stack) : String(part))).join(' ');
+      this.lines.push(line);
+      this.entries.push({ level, line });
+    };
   log = this.collector('log');
   error = this.collector('error');
   warn = this.collector('warn');

@@ -20,9 +20,7 @@ export const usesMigrations = (): boolean => process.env.LOST_REASON_SCHEMA === 
 
 /** TypeORM options of a host app on one of the test databases. */
 export function hostDatabase(db: DatabaseName, extra: Partial<DataSourceOptions> = {}): DataSourceOptions {
-  const schema = usesMigrations()
-    ? { synchronize: false, migrationsRun: true, migrations: LOST_REASON_MIGRATIONS }
-    : { synchronize: true };
+  const schema = usesMigrations() ? { synchronize: false, migrationsRun: true, migrations: LOST_REASON_MIGRATIONS } : { synchronize: true };
   return { ...DATABASES[db], entities: [...LOST_REASON_ENTITIES], ...schema, ...extra } as DataSourceOptions;
 }
 

@@ -34,7 +34,12 @@ export function packWorkingTree(destination: string): { tarball: string; files: 
   symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'junction');
   let output: string;
   try {
-    output = execFileSync('npm', ['pack', '--json', '--pack-destination', destination], { cwd: clone, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    output = execFileSync('npm', ['pack', '--json', '--pack-destination', destination], {
+      cwd: clone,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`npm pack failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
