@@ -1,5 +1,5 @@
 export * from './dto';
-export * from './exceptions';
+export * from './errors';
 export * from './interfaces';
 export * from './migrations';
 export {
@@ -10,18 +10,18 @@ export {
   LOST_REASON_ID_PREFIX,
   LOST_REASON_MAX_LENGTH,
 } from './lost-reason.constants';
-export { LostReason } from './lost-reason.entity';
-export { LostReasonIdempotencyKey } from './lost-reason-idempotency-key.entity';
-export { LOST_REASON_ENTITIES } from './lost-reason-entities';
+export { LostReason } from './persistence/lost-reason.entity';
+export { LostReasonIdempotencyKey } from './idempotency/idempotency-key.entity';
+export { LOST_REASON_ENTITIES } from './persistence/lost-reason.entities';
 export {
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS,
   IDEMPOTENCY_KEY_MAX_LENGTH,
   IDEMPOTENCY_KEY_TTL_MS,
   IDEMPOTENT_REPLAYED_HEADER,
-} from './lost-reason-idempotency';
-export { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
-export { LostReasonExceptionFilter } from './lost-reason-exception.filter';
-export { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './lost-reason-request-id';
+} from './idempotency/idempotency.service';
+export { LostReasonApiKeyGuard } from './http/api-key.guard';
+export { LostReasonExceptionFilter } from './errors/exception.filter';
+export { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './http/request-id.util';
 export { LostReasonModule } from './lost-reason.module';
 export { LostReasonService } from './lost-reason.service';

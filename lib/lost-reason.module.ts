@@ -1,16 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
 import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
-import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
-import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
-import { LostReasonTenancy } from './lost-reason-tenancy';
-import { LostReasonRouteFallback } from './lost-reason-route-fallback';
-import { LostReasonRequestRunner } from './lost-reason-request-runner';
-import { createLostReasonController } from './lost-reason.controller';
+import { LostReasonApiKeyGuard } from './http/api-key.guard';
+import { LostReasonHooksDispatcher } from './hooks/hooks.dispatcher';
+import { LostReasonTenancy } from './tenancy/tenancy.service';
+import { LostReasonRouteFallback } from './http/route-fallback.service';
+import { LostReasonRequestRunner } from './http/request.runner';
+import { createLostReasonController } from './http/lost-reason.controller';
 import { DEFAULT_LOST_REASON_PATH, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { LostReason } from './lost-reason.entity';
-import { LostReasonIdempotencyKey } from './lost-reason-idempotency-key.entity';
-import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LostReasonIdempotency } from './lost-reason-idempotency';
+import { LostReason } from './persistence/lost-reason.entity';
+import { LostReasonIdempotencyKey } from './idempotency/idempotency-key.entity';
+import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LostReasonIdempotency } from './idempotency/idempotency.service';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableLostReasonModule,

@@ -1,4 +1,4 @@
-import { LostReasonModuleOptionsError } from './exceptions';
+import { LostReasonModuleOptionsError } from './errors';
 import { DEFAULT_LOST_REASON_PATH } from './lost-reason.constants';
 import { resolveLostReasonOptions, validateLostReasonExtras } from './lost-reason.options';
 

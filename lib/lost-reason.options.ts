@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { LostReasonModuleOptionsError } from './exceptions';
+import { LostReasonModuleOptionsError } from './errors';
 import { API_KEY_PATTERN, DEFAULT_REQUEST_TIMEOUT_MS } from './lost-reason.constants';
-import { isTenantId } from './lost-reason-tenant-id';
+import { isTenantId } from './tenancy/tenant-id.util';
 import {
   LostReasonApiKeyVerifier,
   LostReasonHooks,

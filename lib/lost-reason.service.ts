@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
-import { randomBytesFromPool } from './lost-reason-random';
+import { randomBytesFromPool } from './common/random-bytes.util';
 import { EntityManager, QueryResult, ReplicationMode, Repository } from 'typeorm';
 import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from './dto';
-import { InvalidRequestException, LostReasonNotFoundException, noSuchLostReasonMessage } from './exceptions';
+import { InvalidRequestException, LostReasonNotFoundException, noSuchLostReasonMessage } from './errors';
 import {
   LIST_LIMIT_DEFAULT,
   LOST_REASON_ID_PATTERN,
@@ -10,14 +10,14 @@ import {
   LOST_REASON_REPOSITORY,
   LOST_REASON_RESOLVED_OPTIONS,
 } from './lost-reason.constants';
-import { LostReason } from './lost-reason.entity';
-import { LostReasonHooksDispatcher } from './lost-reason-hooks.dispatcher';
+import { LostReason } from './persistence/lost-reason.entity';
+import { LostReasonHooksDispatcher } from './hooks/hooks.dispatcher';
 import { ResolvedLostReasonOptions } from './lost-reason.options';
-import { isTenantId, storedTenantId } from './lost-reason-tenant-id';
-import { driverErrorOf, isMysqlFamily } from './lost-reason-drivers';
-import { onPooledConnection } from './lost-reason-deadline';
-import { LostReasonRow, LostReasonStatements } from './lost-reason.statements';
-import { validateParams } from './lost-reason.validation';
+import { isTenantId, storedTenantId } from './tenancy/tenant-id.util';
+import { driverErrorOf, isMysqlFamily } from './persistence/drivers.util';
+import { onPooledConnection } from './common/deadline.util';
+import { LostReasonRow, LostReasonStatements } from './persistence/lost-reason.statements';
+import { validateParams } from './dto/params.validator';
 
 /**
  * Create, retrieve, list, update and delete opportunity lost reasons. The HTTP routes are a

@@ -11,7 +11,7 @@ import {
   LostReasonService,
   recountLostReasons,
 } from '../lib';
-import { storedTenantId } from '../lib/lost-reason-tenant-id';
+import { storedTenantId } from '../lib/tenancy/tenant-id.util';
 import { DATABASES, describeEach, dropModuleSchema, testedDatabases } from './support/databases';
 
 /**

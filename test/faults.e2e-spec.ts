@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { LOST_REASON_ID_PATTERN } from '../lib/lost-reason.constants';
 import { LostReason, LostReasonIdempotencyKey, LostReasonModule, REQUEST_ID_HEADER } from '../lib';
-import { LostReasonIdempotency } from '../lib/lost-reason-idempotency';
+import { LostReasonIdempotency } from '../lib/idempotency/idempotency.service';
 import { AdapterName, createAdapter, testedAdapters } from './support/adapters';
 import { DATABASES, DatabaseName, describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, hostDatabase, RESOURCE } from './support/host-app';

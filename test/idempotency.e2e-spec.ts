@@ -10,7 +10,7 @@ import {
   LostReasonService,
   REQUEST_ID_PATTERN,
 } from '../lib';
-import { LostReasonIdempotency } from '../lib/lost-reason-idempotency';
+import { LostReasonIdempotency } from '../lib/idempotency/idempotency.service';
 import { testedAdapters } from './support/adapters';
 import { describeEach, testedDatabases } from './support/databases';
 import { auth, createHostApp, RESOURCE } from './support/host-app';

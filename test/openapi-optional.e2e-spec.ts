@@ -9,8 +9,8 @@ jest.mock('@nestjs/swagger', () => {
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { CreateLostReasonDto, LostReasonError, LostReasonObject } from '../lib';
-import { LostReasonControllerBase } from '../lib/lost-reason.controller';
-import { LOST_REASON_OPENAPI_ENABLED } from '../lib/lost-reason.openapi';
+import { LostReasonControllerBase } from '../lib/http/lost-reason.controller';
+import { LOST_REASON_OPENAPI_ENABLED } from '../lib/http/swagger.loader';
 import { testedAdapters } from './support/adapters';
 import { auth, createHostApp, RESOURCE } from './support/host-app';
 

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { LOST_REASON_ENTITIES, LostReasonModule } from '../lib';
-import { storedTenantId } from '../lib/lost-reason-tenant-id';
+import { storedTenantId } from '../lib/tenancy/tenant-id.util';
 import { testedDatabases } from './support/databases';
 import { auth, createHostApp, RESOURCE } from './support/host-app';
 

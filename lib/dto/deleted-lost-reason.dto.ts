@@ -1,4 +1,4 @@
-import { ApiProperty } from '../lost-reason.openapi';
+import { ApiProperty } from '../http/swagger.loader';
 
 /** Confirmation of a permanent delete. */
 export class DeletedLostReason {

@@ -1,5 +1,5 @@
 import { QueryRunner } from 'typeorm';
-import { isTenantId, storedTenantId } from '../lost-reason-tenant-id';
+import { isTenantId, storedTenantId } from '../tenancy/tenant-id.util';
 
 /**
  * The migration path from a single-tenant module to tenancy: hands every object stored

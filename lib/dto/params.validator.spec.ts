@@ -1,7 +1,7 @@
-import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from './dto';
-import { InvalidRequestException } from './exceptions';
-import { LOST_REASON_MAX_LENGTH } from './lost-reason.constants';
-import { validateParams } from './lost-reason.validation';
+import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from '.';
+import { InvalidRequestException } from '../errors';
+import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
+import { validateParams } from './params.validator';
 
 /** The `{ param, message }` of the 400 a call throws. */
 function rejection(run: () => unknown): { param?: string; message: string } {

@@ -2,20 +2,20 @@ import { HttpStatus, Inject, Injectable, Logger, OnModuleInit, VersioningType } 
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { AuthenticationException, invalidRequestWithStatus, unrecognizedRequestUrl } from './exceptions';
-import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
-import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
+import { AuthenticationException, invalidRequestWithStatus, unrecognizedRequestUrl } from '../errors';
+import { LostReasonApiKeyGuard } from './api-key.guard';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
 import {
   LostReasonErrorResponse,
   lostReasonErrorLogLine,
   RETRY_AFTER_SECONDS,
   toLostReasonErrorResponse,
   UNSUPPORTED_MEDIA_TYPE_MESSAGE,
-} from './lost-reason-exception.filter';
-import { isUtf8Json } from './lost-reason-body.decorator';
-import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
-import { pathOf } from './lost-reason-request-path';
-import { ResolvedLostReasonOptions } from './lost-reason.options';
+} from '../errors/exception.filter';
+import { isUtf8Json } from './json-body.decorator';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.util';
+import { pathOf } from './own-path.rule';
+import { ResolvedLostReasonOptions } from '../lost-reason.options';
 
 interface IncomingRequest {
   method: string;

@@ -1,6 +1,6 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
-import { pathOf } from '../lost-reason-request-path';
-import { LostReasonErrorBody } from './lost-reason-error-body.interface';
+import { pathOf } from '../http/own-path.rule';
+import { LostReasonErrorBody } from './error-body.interface';
 
 /** A request parameter is missing, malformed or not allowed (HTTP 400). */
 export class InvalidRequestException extends BadRequestException {

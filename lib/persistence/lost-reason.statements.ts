@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EntityMetadata, QueryRunner } from 'typeorm';
-import { isMysqlFamily, isSqlite } from './lost-reason-drivers';
-import { keepSqliteCounts } from './migrations/1764374400000-count-opportunity-lost-reasons';
+import { isMysqlFamily, isSqlite } from './drivers.util';
+import { keepSqliteCounts } from '../migrations/1764374400000-count-opportunity-lost-reasons';
 import type { LostReason } from './lost-reason.entity';
 
 /** The count table's name: the module's table's, and this (see the migration that creates it). */

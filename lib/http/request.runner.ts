@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { unrecognizedRequestUrl } from './exceptions';
-import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { withinDeadline } from './lost-reason-deadline';
-import type { ResolvedLostReasonOptions } from './lost-reason.options';
-import { REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
-import { pathOf } from './lost-reason-request-path';
-import { LostReasonService } from './lost-reason.service';
-import { LostReasonTenancy } from './lost-reason-tenancy';
+import { unrecognizedRequestUrl } from '../errors';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { withinDeadline } from '../common/deadline.util';
+import type { ResolvedLostReasonOptions } from '../lost-reason.options';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.util';
+import { pathOf } from './own-path.rule';
+import { LostReasonService } from '../lost-reason.service';
+import { LostReasonTenancy } from '../tenancy/tenancy.service';
 
 /** Who a request acts for: its tenant (when tenancy is on) and the service acting for it. */
 export interface LostReasonRequestScope {

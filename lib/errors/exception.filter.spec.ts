@@ -1,8 +1,8 @@
 import { BadRequestException, ForbiddenException, HttpException, UnauthorizedException } from '@nestjs/common';
 import { TimeoutError, firstValueFrom, NEVER, timeout } from 'rxjs';
 import { QueryFailedError } from 'typeorm';
-import { AuthenticationException, InvalidRequestException, LostReasonNotFoundException } from './exceptions';
-import { lostReasonErrorLogLine, toLostReasonErrorResponse } from './lost-reason-exception.filter';
+import { AuthenticationException, InvalidRequestException, LostReasonNotFoundException } from '.';
+import { lostReasonErrorLogLine, toLostReasonErrorResponse } from './exception.filter';
 
 const ID = 'req_0123456789abcdefghij';
 

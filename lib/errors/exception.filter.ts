@@ -1,9 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TimeoutError } from 'rxjs';
-import { LostReasonErrorBody } from './exceptions';
-import { redactCredentials, REQUEST_ID_HEADER, requestIdOf } from './lost-reason-request-id';
-import { pathOf } from './lost-reason-request-path';
+import { LostReasonErrorBody } from '.';
+import { redactCredentials, REQUEST_ID_HEADER, requestIdOf } from '../http/request-id.util';
+import { pathOf } from '../http/own-path.rule';
 
 /** An error as the module answers it: a status and Stripe's `{ error: { ... } }` body. */
 export interface LostReasonErrorResponse {

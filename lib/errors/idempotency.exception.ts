@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { LostReasonErrorBody } from './lost-reason-error-body.interface';
+import { LostReasonErrorBody } from './error-body.interface';
 
 /**
  * An `Idempotency-Key` that cannot be honoured (`idempotency_error`): reused with other

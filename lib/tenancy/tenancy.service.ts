@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthenticationException } from './exceptions';
-import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import type { ResolvedLostReasonOptions } from './lost-reason.options';
-import { isTenantId } from './lost-reason-tenant-id';
+import { AuthenticationException } from '../errors';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import type { ResolvedLostReasonOptions } from '../lost-reason.options';
+import { isTenantId } from './tenant-id.util';
 
 /** The tenant each request of the module acts for, when tenancy is on. */
 @Injectable()

@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { BEARER_HEADER_PATTERN, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { AuthenticationException } from './exceptions';
-import { withinDeadline } from './lost-reason-deadline';
-import { digestApiKey, ResolvedLostReasonOptions } from './lost-reason.options';
-import { LostReasonTenancy } from './lost-reason-tenancy';
+import { BEARER_HEADER_PATTERN, LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { AuthenticationException } from '../errors';
+import { withinDeadline } from '../common/deadline.util';
+import { digestApiKey, ResolvedLostReasonOptions } from '../lost-reason.options';
+import { LostReasonTenancy } from '../tenancy/tenancy.service';
 
 /** What the guard reads of a request: Express's, Fastify's, or Node's own. */
 export interface AuthorizedRequest {

@@ -1,9 +1,9 @@
 import { ExecutionContext } from '@nestjs/common';
-import { AuthenticationException } from './exceptions';
-import { LostReasonApiKeyGuard } from './lost-reason-api-key.guard';
-import { LostReasonTenancy } from './lost-reason-tenancy';
-import { DEFAULT_LOST_REASON_PATH } from './lost-reason.constants';
-import { resolveLostReasonOptions } from './lost-reason.options';
+import { AuthenticationException } from '../errors';
+import { LostReasonApiKeyGuard } from './api-key.guard';
+import { LostReasonTenancy } from '../tenancy/tenancy.service';
+import { DEFAULT_LOST_REASON_PATH } from '../lost-reason.constants';
+import { resolveLostReasonOptions } from '../lost-reason.options';
 
 const withHeader = (authorization?: unknown) =>
   ({ switchToHttp: () => ({ getRequest: () => ({ headers: { authorization } }) }) }) as unknown as ExecutionContext;

@@ -24,10 +24,10 @@ import {
   LostReasonList,
   LostReasonObject,
   UpdateLostReasonDto,
-} from './dto';
-import { LostReasonBody } from './lost-reason-body.decorator';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from './lost-reason.constants';
-import { LostReasonExceptionFilter } from './lost-reason-exception.filter';
+} from '../dto';
+import { LostReasonBody } from './json-body.decorator';
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from '../lost-reason.constants';
+import { LostReasonExceptionFilter } from '../errors/exception.filter';
 import {
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -35,9 +35,9 @@ import {
   idempotencyKeyOf,
   IDEMPOTENT_REPLAYED_HEADER,
   LostReasonIdempotency,
-} from './lost-reason-idempotency';
-import { REQUEST_ID_HEADER } from './lost-reason-request-id';
-import { LostReasonRequestRunner } from './lost-reason-request-runner';
+} from '../idempotency/idempotency.service';
+import { REQUEST_ID_HEADER } from './request-id.util';
+import { LostReasonRequestRunner } from './request.runner';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -48,7 +48,7 @@ import {
   ApiResponse,
   ApiTags,
   LOST_REASON_OPENAPI_ENABLED,
-} from './lost-reason.openapi';
+} from './swagger.loader';
 
 /** When each error status of the module happens. */
 const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {

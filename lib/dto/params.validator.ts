@@ -1,6 +1,6 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
-import { InvalidRequestException } from './exceptions';
+import { InvalidRequestException } from '../errors';
 
 const declaredKeysCache = new WeakMap<ClassConstructor<object>, Set<string>>();
 

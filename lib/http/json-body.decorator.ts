@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext, HttpStatus } from '@nestjs/common';
-import { invalidRequestWithStatus } from './exceptions';
-import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './lost-reason-exception.filter';
+import { invalidRequestWithStatus } from '../errors';
+import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from '../errors/exception.filter';
 
 /**
  * The JSON request body, in UTF-8. A body in any other content type or charset is refused with 415 rather than

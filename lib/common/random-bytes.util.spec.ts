@@ -1,4 +1,4 @@
-import { randomBytesFromPool } from './lost-reason-random';
+import { randomBytesFromPool } from './random-bytes.util';
 
 describe('randomBytesFromPool', () => {
   it('hands out the sizes asked for, never the same bytes twice, across many refills of the pool', () => {

@@ -1,4 +1,4 @@
-import { createRequestId, redactCredentials, REQUEST_ID_PATTERN, requestIdOf } from './lost-reason-request-id';
+import { createRequestId, redactCredentials, REQUEST_ID_PATTERN, requestIdOf } from './request-id.util';
 
 describe('request ids', () => {
   it('are req_ and 20 base62 characters, all different', () => {

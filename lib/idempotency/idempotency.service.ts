@@ -2,14 +2,14 @@ import { HttpStatus, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit }
 import { HttpAdapterHost } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import { EntityManager, IsNull, Repository } from 'typeorm';
-import { CreateLostReasonDto } from './dto';
-import { IdempotencyException, InvalidRequestException } from './exceptions';
-import { LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { LostReasonIdempotencyKey } from './lost-reason-idempotency-key.entity';
-import { ResolvedLostReasonOptions } from './lost-reason.options';
-import { driverErrorOf, isSqlite } from './lost-reason-drivers';
-import { validateParams } from './lost-reason.validation';
-import { onPooledConnection } from './lost-reason-deadline';
+import { CreateLostReasonDto } from '../dto';
+import { IdempotencyException, InvalidRequestException } from '../errors';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { LostReasonIdempotencyKey } from './idempotency-key.entity';
+import { ResolvedLostReasonOptions } from '../lost-reason.options';
+import { driverErrorOf, isSqlite } from '../persistence/drivers.util';
+import { validateParams } from '../dto/params.validator';
+import { onPooledConnection } from '../common/deadline.util';
 
 /** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
 export const LOST_REASON_IDEMPOTENCY_REPOSITORY = Symbol('LOST_REASON_IDEMPOTENCY_REPOSITORY');

@@ -8,10 +8,10 @@ import {
   TransactionRollbackEvent,
   TransactionStartEvent,
 } from 'typeorm';
-import { LostReasonHookContext, LostReasonHooks } from './interfaces';
-import { LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
-import { LostReason } from './lost-reason.entity';
-import { ResolvedLostReasonOptions } from './lost-reason.options';
+import { LostReasonHookContext, LostReasonHooks } from '../interfaces';
+import { LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { LostReason } from '../persistence/lost-reason.entity';
+import { ResolvedLostReasonOptions } from '../lost-reason.options';
 
 type HookName = keyof LostReasonHooks;
 type Fire = () => Promise<void>;

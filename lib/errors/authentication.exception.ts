@@ -1,5 +1,5 @@
 import { UnauthorizedException } from '@nestjs/common';
-import { LostReasonErrorBody } from './lost-reason-error-body.interface';
+import { LostReasonErrorBody } from './error-body.interface';
 
 /**
  * Missing, malformed or unknown API key (HTTP 401). One message for every case, so the

@@ -1,5 +1,5 @@
 import { NotFoundException } from '@nestjs/common';
-import { LostReasonErrorBody } from './lost-reason-error-body.interface';
+import { LostReasonErrorBody } from './error-body.interface';
 
 /** Longest id echoed back in the message; longer ones are not repeated to the caller. */
 const MAX_ECHOED_ID_LENGTH = 100;
