@@ -49,20 +49,24 @@ module.exports = {
     { ...e2e, displayName: 'e2e' },
     {
       // The e2e suites again, on the schema the shipped migrations build (synchronize off), as
-      // production hosts run. The README and migration specs build their own schema.
+      // production hosts run.
       ...e2e,
       displayName: 'e2e-migrations',
-      testPathIgnorePatterns: [
-        '/node_modules/',
-        '/test/readme\\.e2e-spec\\.ts$',
-        '/test/migrations\\.e2e-spec\\.ts$',
-        '/test/package\\.e2e-spec\\.ts$',
-        '/test/instances\\.e2e-spec\\.ts$',
-        '/test/faults\\.e2e-spec\\.ts$',
-        '/test/naming\\.e2e-spec\\.ts$',
-        '/test/counts\\.e2e-spec\\.ts$',
-        '/test/replicas\\.e2e-spec\\.ts$',
-        '/test/sqlite-fairness\\.e2e-spec\\.ts$',
+      // Not the others: they build their own schema (counts, migrations, naming, replicas, sqlite-fairness) or test start-up/processes.
+      testMatch: [
+        '<rootDir>/test/charset.e2e-spec.ts',
+        '<rootDir>/test/embedding.e2e-spec.ts',
+        '<rootDir>/test/encodings.e2e-spec.ts',
+        '<rootDir>/test/host-integration.e2e-spec.ts',
+        '<rootDir>/test/hostile-input.e2e-spec.ts',
+        '<rootDir>/test/idempotency.e2e-spec.ts',
+        '<rootDir>/test/lost-reason.e2e-spec.ts',
+        '<rootDir>/test/model.e2e-spec.ts',
+        '<rootDir>/test/openapi-optional.e2e-spec.ts',
+        '<rootDir>/test/openapi.e2e-spec.ts',
+        '<rootDir>/test/request-id.e2e-spec.ts',
+        '<rootDir>/test/statements.e2e-spec.ts',
+        '<rootDir>/test/tenancy.e2e-spec.ts',
       ],
       setupFilesAfterEnv: ['<rootDir>/test/support/migrated-schema.ts'],
     },

@@ -1,27 +1,46 @@
-export * from './dto';
-export * from './errors';
+// The public API of nestjs-lost-reason: what a host imports. Everything else is internal.
+
+// The module, its options and the service hosts inject.
+export { LostReasonModule } from './lost-reason.module';
+export type { LostReasonModuleOptionsFactory } from './lost-reason.module-definition';
 export * from './interfaces';
-export * from './migrations';
+export { LostReasonService } from './lost-reason.service';
 export {
   DEFAULT_LOST_REASON_PATH,
   DEFAULT_REQUEST_TIMEOUT_MS,
   LIST_LIMIT_DEFAULT,
   LIST_LIMIT_MAX,
+  LOST_REASON_DEFAULTS,
   LOST_REASON_ID_PREFIX,
   LOST_REASON_MAX_LENGTH,
 } from './lost-reason.constants';
+
+// The objects the API and the service answer with, and the parameters they take.
+export * from './dto';
+
+// The errors the service throws and the API answers with, and the start-up error of bad options.
+export {
+  AuthenticationException,
+  IdempotencyException,
+  InvalidRequestException,
+  LostReasonModuleOptionsError,
+  LostReasonNotFoundException,
+} from './errors';
+export type { LostReasonErrorBody, LostReasonErrorType } from './errors';
+export { LostReasonExceptionFilter } from './errors/exception.filter';
+
+// The schema: entities and migrations.
 export { LostReason } from './persistence/lost-reason.entity';
 export { LostReasonIdempotencyKey } from './idempotency/idempotency-key.entity';
 export { LOST_REASON_ENTITIES } from './persistence/lost-reason.entities';
+export * from './migrations';
+
+// HTTP headers and shapes clients see.
 export {
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS,
   IDEMPOTENCY_KEY_MAX_LENGTH,
   IDEMPOTENCY_KEY_TTL_MS,
   IDEMPOTENT_REPLAYED_HEADER,
-} from './idempotency/idempotency.service';
-export { LostReasonApiKeyGuard } from './http/api-key.guard';
-export { LostReasonExceptionFilter } from './errors/exception.filter';
+} from './idempotency/idempotency.constants';
 export { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './http/request-id.util';
-export { LostReasonModule } from './lost-reason.module';
-export { LostReasonService } from './lost-reason.service';

@@ -1,5 +1,24 @@
-/** Route the module mounts when the host does not choose one. */
-export const DEFAULT_LOST_REASON_PATH = 'api/crm/opportunity-lost-reason';
+/**
+ * Every default of the module's options, in one place. The option docs name these rather than
+ * repeat the values.
+ */
+export const LOST_REASON_DEFAULTS = {
+  /** Route of the resource. */
+  path: 'api/crm/opportunity-lost-reason',
+  /** Serve the HTTP routes. */
+  mountRoutes: true,
+  /** Register the module globally. */
+  isGlobal: false,
+  /** Tenancy (implied by per-tenant `apiKeys` or a `tenant` function). */
+  multiTenant: false,
+  /** Serve the routes with no authentication at all (meant for tests). */
+  allowUnauthenticated: false,
+  /** Bound of one HTTP request of the module, in milliseconds. */
+  requestTimeoutMs: 10_000,
+} as const;
+
+/** Route the module mounts when the host does not choose one (`LOST_REASON_DEFAULTS.path`). */
+export const DEFAULT_LOST_REASON_PATH = LOST_REASON_DEFAULTS.path;
 
 /** Prefix of every object id, Stripe-style. */
 export const LOST_REASON_ID_PREFIX = 'opportunity-lost-reason_';
@@ -20,8 +39,8 @@ export const LOST_REASON_MAX_LENGTH = 500;
 export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
 
-/** Default bound of one HTTP request of the module (`requestTimeoutMs`). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Default bound of one HTTP request of the module (`LOST_REASON_DEFAULTS.requestTimeoutMs`). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = LOST_REASON_DEFAULTS.requestTimeoutMs;
 
 /** Injection token of the validated options with defaults applied (internal). */
 export const LOST_REASON_RESOLVED_OPTIONS = Symbol('LOST_REASON_RESOLVED_OPTIONS');

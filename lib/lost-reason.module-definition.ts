@@ -1,17 +1,17 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { DEFAULT_LOST_REASON_PATH } from './lost-reason.constants';
 import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+import { LOST_REASON_DEFAULTS } from './lost-reason.constants';
 
 /**
- * Defaults of the extras. Every extra is listed, even without a default, because the builder
- * strips exactly these keys from the options.
+ * The extras' defaults for the builder. Every extra is listed, even without a default, because
+ * the builder strips exactly these keys from the options.
  */
-const DEFAULT_EXTRAS: LostReasonModuleExtras = {
-  path: DEFAULT_LOST_REASON_PATH,
+const EXTRAS: { [K in keyof Required<LostReasonModuleExtras>]: LostReasonModuleExtras[K] } = {
+  path: LOST_REASON_DEFAULTS.path,
   dataSource: undefined,
   guards: undefined,
-  mountRoutes: true,
-  isGlobal: false,
+  mountRoutes: LOST_REASON_DEFAULTS.mountRoutes,
+  isGlobal: LOST_REASON_DEFAULTS.isGlobal,
 };
 
 export const {
@@ -21,8 +21,8 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<LostReasonModuleOptions>({ moduleName: 'LostReason' })
   .setClassMethodName('forRoot')
-  .setExtras<LostReasonModuleExtras>(DEFAULT_EXTRAS, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<LostReasonModuleExtras>(EXTRAS, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();
+
+/** A provider class for `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`: its `create()` returns the options. */
+export type LostReasonModuleOptionsFactory = InstanceType<NonNullable<(typeof ASYNC_OPTIONS_TYPE)['useClass']>>;

@@ -1,6 +1,6 @@
 import { LostReasonModuleOptionsError } from './errors';
-import { DEFAULT_LOST_REASON_PATH } from './lost-reason.constants';
-import { resolveLostReasonOptions, validateLostReasonExtras } from './lost-reason.options';
+import { DEFAULT_LOST_REASON_PATH, LOST_REASON_DEFAULTS } from './lost-reason.constants';
+import { resolveLostReasonOptions, resolveLostReasonExtras } from './lost-reason.options';
 
 const extras = { path: DEFAULT_LOST_REASON_PATH };
 
@@ -51,16 +51,28 @@ describe('resolveLostReasonOptions', () => {
   });
 });
 
-describe('validateLostReasonExtras', () => {
+describe('resolveLostReasonExtras', () => {
   it.each(['', '/', 'a b', 'a?b', 42])('rejects the path %p', (path) => {
-    expect(() => validateLostReasonExtras({ path } as never)).toThrow('"path"');
+    expect(() => resolveLostReasonExtras({ path } as never)).toThrow('"path"');
   });
 
   it('rejects an empty guard list', () => {
-    expect(() => validateLostReasonExtras({ ...extras, guards: [] })).toThrow('"guards"');
+    expect(() => resolveLostReasonExtras({ ...extras, guards: [] })).toThrow('"guards"');
   });
 
   it('accepts nested paths with or without slashes', () => {
-    expect(() => validateLostReasonExtras({ path: '/v1/crm/lost-reasons/' })).not.toThrow();
+    expect(() => resolveLostReasonExtras({ path: '/v1/crm/lost-reasons/' })).not.toThrow();
+  });
+});
+
+describe('resolveLostReasonExtras defaults', () => {
+  it('applies LOST_REASON_DEFAULTS to what is not given', () => {
+    expect(resolveLostReasonExtras({})).toEqual({
+      path: LOST_REASON_DEFAULTS.path,
+      mountRoutes: LOST_REASON_DEFAULTS.mountRoutes,
+      dataSource: undefined,
+      guards: undefined,
+      isGlobal: undefined,
+    });
   });
 });

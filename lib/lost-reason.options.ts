@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LostReasonModuleOptionsError } from './errors';
-import { API_KEY_PATTERN, DEFAULT_REQUEST_TIMEOUT_MS } from './lost-reason.constants';
+import { API_KEY_PATTERN, LOST_REASON_DEFAULTS } from './lost-reason.constants';
 import { isTenantId } from './tenancy/tenant-id.util';
 import {
   LostReasonApiKeyVerifier,
@@ -29,9 +29,9 @@ export interface ResolvedLostReasonOptions {
 
 export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
 
-/** Validates the extras, which shape the module graph; throws on the first bad one. */
-export function validateLostReasonExtras(extras: LostReasonModuleExtras): void {
-  const { path, guards, mountRoutes } = extras;
+/** The extras, which shape the module graph, with defaults applied; throws on the first bad one. */
+export function resolveLostReasonExtras(given: LostReasonModuleExtras): LostReasonModuleExtras & { path: string; mountRoutes: boolean } {
+  const { path = LOST_REASON_DEFAULTS.path, dataSource, guards, mountRoutes = LOST_REASON_DEFAULTS.mountRoutes, isGlobal } = given;
   if (mountRoutes !== undefined && typeof mountRoutes !== 'boolean') {
     throw new LostReasonModuleOptionsError('mountRoutes', 'must be a boolean.');
   }
@@ -44,6 +44,7 @@ export function validateLostReasonExtras(extras: LostReasonModuleExtras): void {
   if (guards !== undefined && (!Array.isArray(guards) || guards.length === 0 || guards.some((g) => !g))) {
     throw new LostReasonModuleOptionsError('guards', 'must be a non-empty array of guard classes or instances.');
   }
+  return { path, dataSource, guards, mountRoutes, isGlobal };
 }
 
 /** Validates the options against the extras and applies defaults; throws on the first bad one. */
@@ -54,11 +55,11 @@ export function resolveLostReasonOptions(
   const {
     apiKeys,
     verifyApiKey,
-    allowUnauthenticated = false,
+    allowUnauthenticated = LOST_REASON_DEFAULTS.allowUnauthenticated,
     hooks,
     tenant,
-    multiTenant = false,
-    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    multiTenant = LOST_REASON_DEFAULTS.multiTenant,
+    requestTimeoutMs = LOST_REASON_DEFAULTS.requestTimeoutMs,
   } = options ?? {};
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
     throw new LostReasonModuleOptionsError('requestTimeoutMs', 'must be a positive integer (milliseconds).');

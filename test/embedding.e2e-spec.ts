@@ -1,127 +1,45 @@
-import {
-  ArgumentsHost,
-  Body,
-  CallHandler,
-  CanActivate,
-  Catch,
-  ClassSerializerInterceptor,
-  Controller,
-  ExceptionFilter,
-  ExecutionContext,
-  Get,
-  HttpServer,
-  Injectable,
-  Module,
-  NestInterceptor,
-  Post,
-  UnauthorizedException,
-  ValidationPipe,
-  VersioningType,
-} from '@nestjs/common';
+import { ClassSerializerInterceptor, ValidationPipe, VersioningType } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
-import { IsString } from 'class-validator';
 import request from 'supertest';
-import { DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   InvalidRequestException,
   LostReason,
   LostReasonModule,
-  LostReasonModuleOptions,
-  LostReasonModuleOptionsFactory,
   LostReasonModuleOptionsError,
   LostReasonNotFoundException,
   LostReasonService,
 } from '../lib';
+import { ConfigLikeModule } from './fixtures/config-like.module';
+import { CrmOptionsFactory, CrmOptionsModule } from './fixtures/crm-options.module';
+import { HostAudit } from './fixtures/host-audit.fixture';
+import { HostFilter } from './fixtures/host-filter.fixture';
+import { HostMarkingGuard } from './fixtures/host-marking-guard.fixture';
+import { HostRoutesModule } from './fixtures/host-routes.module';
+import { HostSessionGuard } from './fixtures/host-session-guard.fixture';
+import { HostTaggingInterceptor } from './fixtures/host-tagging-interceptor.fixture';
 import { testedAdapters } from './support/adapters';
 import { describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, createHostApp, hostDatabase, RESOURCE } from './support/host-app';
-
-/** A host-side DTO, validated by the host's own global ValidationPipe. */
-class HostEchoDto {
-  @IsString()
-  name!: string;
-}
-
-/** A host route whose path ends like the module's: the module must leave it alone. */
-@Controller('admin/api/crm/opportunity-lost-reason')
-class HostLookalikeController {
-  @Post()
-  create(@Body() body: HostEchoDto) {
-    return body;
-  }
-}
-
-@Controller('host')
-class HostController {
-  @Get('ping')
-  ping() {
-    return { pong: true };
-  }
-
-  @Post('echo')
-  echo(@Body() body: HostEchoDto) {
-    return body;
-  }
-}
-
-/** The host's own error format: the module must neither replace it nor be replaced by it. */
-@Catch()
-class HostFilter implements ExceptionFilter {
-  constructor(private readonly adapter: HttpServer) {}
-  catch(exception: { getStatus?: () => number; statusCode?: number }, host: ArgumentsHost) {
-    const status = exception.getStatus?.() ?? exception.statusCode ?? 500;
-    this.adapter.reply(host.switchToHttp().getResponse(), { host_error: true, status }, status);
-  }
-}
-
-/** A host-wide interceptor that tags every response it sees. */
-class HostTaggingInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler) {
-    const response = context.switchToHttp().getResponse();
-    (response.header ?? response.setHeader).call(response, 'x-host-interceptor', 'ran');
-    return next.handle();
-  }
-}
-
-/** A host-wide guard that lets everything through but marks the request. */
-@Injectable()
-class HostMarkingGuard implements CanActivate {
-  canActivate(context: ExecutionContext) {
-    context.switchToHttp().getRequest().hostGuardRan = true;
-    return true;
-  }
-}
-
-/** A host's own authentication, used instead of the module's API keys. */
-@Injectable()
-class HostSessionGuard implements CanActivate {
-  canActivate(context: ExecutionContext) {
-    if (context.switchToHttp().getRequest().headers['x-session'] !== 'valid') throw new UnauthorizedException();
-    return true;
-  }
-}
-
-@Module({ controllers: [HostController, HostLookalikeController] })
-class HostFeatureModule {}
 
 describe.each(testedAdapters())(
   "LostReasonModule next to a host's own routes, global pipe, guard, interceptors and filter (sqlite, %s)",
   (adapter) => {
     let app: Awaited<ReturnType<typeof createHostApp>>;
     beforeAll(async () => {
-      app = await createHostApp(
-        'sqlite',
-        [HostFeatureModule, LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
-        (nest) => {
+      app = await createHostApp({
+        db: 'sqlite',
+        imports: [HostRoutesModule, LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
+        configure: (nest) => {
           nest.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
           nest.useGlobalFilters(new HostFilter(nest.getHttpAdapter()));
           nest.useGlobalGuards(new HostMarkingGuard());
           nest.useGlobalInterceptors(new HostTaggingInterceptor(), new ClassSerializerInterceptor(nest.get(Reflector)));
         },
         adapter,
-      );
+      });
     });
     afterAll(() => app.close());
     const api = () => request(app.getHttpServer());
@@ -167,9 +85,11 @@ describe.each(testedAdapters())(
 
 describe('LostReasonModule inside a host app (sqlite)', () => {
   it("mounts under a custom path and the host's global prefix", async () => {
-    const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ apiKeys: [API_KEY], path: 'crm/lost-reasons' })], (nest) =>
-      nest.setGlobalPrefix('v2'),
-    );
+    const app = await createHostApp({
+      db: 'sqlite',
+      imports: [LostReasonModule.forRoot({ apiKeys: [API_KEY], path: 'crm/lost-reasons' })],
+      configure: (nest) => nest.setGlobalPrefix('v2'),
+    });
     try {
       const { body } = await request(app.getHttpServer()).post('/v2/crm/lost-reasons').set(auth).send({}).expect(201);
       await request(app.getHttpServer()).get(`/v2/crm/lost-reasons/${body.id}`).set(auth).expect(200, body);
@@ -187,12 +107,11 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
   });
 
   it.each(testedAdapters())("honours the host's URI versioning (%s)", async (adapter) => {
-    const app = await createHostApp(
-      'sqlite',
-      undefined,
-      (nest) => nest.setGlobalPrefix('api/internal').enableVersioning({ type: VersioningType.URI, defaultVersion: '1' }),
+    const app = await createHostApp({
+      db: 'sqlite',
+      configure: (nest) => nest.setGlobalPrefix('api/internal').enableVersioning({ type: VersioningType.URI, defaultVersion: '1' }),
       adapter,
-    );
+    });
     try {
       const path = `/api/internal/v1${RESOURCE}`;
       const { body } = await request(app.getHttpServer()).post(path).set(auth).send({ lost_reason: 'versioned' }).expect(201);
@@ -210,16 +129,17 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
   });
 
   it('is configured asynchronously with imports, inject and useFactory', async () => {
-    @Module({ providers: [{ provide: 'CRM_KEYS', useValue: ['sk_test_from_config'] }], exports: ['CRM_KEYS'] })
-    class ConfigLikeModule {}
-    const app = await createHostApp('sqlite', [
-      LostReasonModule.forRootAsync({
-        imports: [ConfigLikeModule],
-        inject: ['CRM_KEYS'],
-        useFactory: async (keys: string[]) => ({ apiKeys: keys }),
-        path: 'async/lost-reasons',
-      }),
-    ]);
+    const app = await createHostApp({
+      db: 'sqlite',
+      imports: [
+        LostReasonModule.forRootAsync({
+          imports: [ConfigLikeModule],
+          inject: ['CRM_KEYS'],
+          useFactory: async (keys: string[]) => ({ apiKeys: keys }),
+          path: 'async/lost-reasons',
+        }),
+      ],
+    });
     try {
       await request(app.getHttpServer()).get('/async/lost-reasons').set('Authorization', 'Bearer sk_test_from_config').expect(200);
       await request(app.getHttpServer()).get('/async/lost-reasons').set(auth).expect(401);
@@ -229,19 +149,11 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
   });
 
   it('is configured asynchronously with useClass and useExisting', async () => {
-    @Injectable()
-    class CrmOptionsFactory implements LostReasonModuleOptionsFactory {
-      create(): LostReasonModuleOptions {
-        return { apiKeys: ['sk_test_from_class'] };
-      }
-    }
-    @Module({ providers: [CrmOptionsFactory], exports: [CrmOptionsFactory] })
-    class CrmOptionsModule {}
     for (const registration of [
       LostReasonModule.forRootAsync({ useClass: CrmOptionsFactory }),
       LostReasonModule.forRootAsync({ imports: [CrmOptionsModule], useExisting: CrmOptionsFactory }),
     ]) {
-      const app = await createHostApp('sqlite', [registration]);
+      const app = await createHostApp({ db: 'sqlite', imports: [registration] });
       try {
         await request(app.getHttpServer()).get(RESOURCE).set('Authorization', 'Bearer sk_test_from_class').expect(200);
         await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(401);
@@ -257,7 +169,7 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
       seen.push(key);
       return key === 'sk_test_vault';
     };
-    const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ verifyApiKey })]);
+    const app = await createHostApp({ db: 'sqlite', imports: [LostReasonModule.forRoot({ verifyApiKey })] });
     try {
       await request(app.getHttpServer()).get(RESOURCE).set('Authorization', 'Bearer sk_test_vault').expect(200);
       await request(app.getHttpServer()).get(RESOURCE).set('Authorization', 'Bearer sk_test_other').expect(401);
@@ -268,7 +180,7 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
   });
 
   it("runs the host's own guards instead of API keys, errors still in the module's shape", async () => {
-    const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ guards: [HostSessionGuard] })]);
+    const app = await createHostApp({ db: 'sqlite', imports: [LostReasonModule.forRoot({ guards: [HostSessionGuard] })] });
     try {
       await request(app.getHttpServer()).get(RESOURCE).set('x-session', 'valid').expect(200);
       const denied = await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(401);
@@ -279,7 +191,7 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
   });
 
   it('serves without authentication only when the host opts out explicitly', async () => {
-    const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ allowUnauthenticated: true })]);
+    const app = await createHostApp({ db: 'sqlite', imports: [LostReasonModule.forRoot({ allowUnauthenticated: true })] });
     try {
       await request(app.getHttpServer()).post(RESOURCE).send({ lost_reason: 'open' }).expect(201);
     } finally {
@@ -305,7 +217,7 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
   });
 
   it('gives host providers the service, with the same rules as the HTTP API', async () => {
-    const app = await createHostApp('sqlite');
+    const app = await createHostApp({ db: 'sqlite' });
     try {
       const service = app.get(LostReasonService);
       const created = await service.create({ lost_reason: 'from the host' });
@@ -324,12 +236,6 @@ describe('LostReasonModule inside a host app (sqlite)', () => {
     }
   });
 });
-
-@Entity({ name: 'host_audit' })
-class HostAudit {
-  @PrimaryGeneratedColumn()
-  id!: number;
-}
 
 describeEach(testedDatabases())('LostReasonModule on a named data source', (db) => {
   it("stores its objects on the named data source, not on the host's default one", async () => {

@@ -21,7 +21,7 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
   let port: number;
 
   beforeAll(async () => {
-    app = await createHostApp('sqlite', undefined, undefined, adapter);
+    app = await createHostApp({ db: 'sqlite', adapter });
     await app.listen(0, '127.0.0.1');
     port = (app.getHttpServer().address() as { port: number }).port;
   });

@@ -4,10 +4,10 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { performance } from 'node:perf_hooks';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { LOST_REASON_ID_PATTERN } from '../lib/lost-reason.constants';
 import { LostReason, LostReasonIdempotencyKey, LostReasonModule, REQUEST_ID_HEADER } from '../lib';
 import { LostReasonIdempotency } from '../lib/idempotency/idempotency.service';
 import { AdapterName, createAdapter, testedAdapters } from './support/adapters';
+import { apiErrorBody, OBJECT_ID } from './support/contract';
 import { DATABASES, DatabaseName, describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, hostDatabase, RESOURCE } from './support/host-app';
 import { TcpProxy } from './support/tcp-proxy';
@@ -146,7 +146,7 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     expect({ where, inTime: answer.ms < ANSWER_BOUND_MS }).toEqual({ where, inTime: true });
     expect({ where, status: [success, 503].includes(answer.status) }).toEqual({ where, status: true });
     if (answer.status !== 503) return;
-    expect(answer.body).toEqual({ error: { type: 'api_error', message: expect.any(String), request_id: expect.any(String) } });
+    expect(answer.body).toEqual(apiErrorBody());
     expect([UNAVAILABLE, TIMED_OUT]).toContain(answer.body.error.message);
     expect(answer.headers?.get(REQUEST_ID_HEADER)).toBe(answer.body.error.request_id);
     expect(answer.headers?.get('retry-after')).toBe('1');
@@ -231,7 +231,7 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
       expectWellBehaved(answer, 201);
       if (answer.status === 201) {
         expect(answer.body).toEqual({
-          id: expect.stringMatching(LOST_REASON_ID_PATTERN),
+          id: expect.stringMatching(OBJECT_ID),
           created_at: expect.any(String),
           updated_at: answer.body.created_at,
           lost_reason: tag,
@@ -309,7 +309,7 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     // Other rows come from creates that did not answer 201: each landed completely, at most once.
     const others = rows.filter((row) => !known.has(row.id));
     for (const row of others) {
-      expect(row.id).toMatch(LOST_REASON_ID_PATTERN);
+      expect(row.id).toMatch(OBJECT_ID);
       expect(row.lost_reason).toMatch(/^(c-\d+|back)$/);
       if (row.lost_reason !== 'back') expect(createStatus.get(row.lost_reason!)).toBe(503);
       expect(Number.isNaN(Date.parse(row.created_at))).toBe(false);

@@ -1,36 +1,10 @@
-import { Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { DeletedLostReason, LostReason, LostReasonHooks, LostReasonModule, LostReasonObject, LostReasonService } from '../lib';
+import { LostReason, LostReasonModule, LostReasonObject, LostReasonService } from '../lib';
+import { AuditLog, AuditModule } from './fixtures/audit.module';
 import { describeEach, testedDatabases } from './support/databases';
 import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
-
-/** A host provider that records what the hooks report. */
-@Injectable()
-class AuditLog implements LostReasonHooks {
-  readonly events: Array<[string, string]> = [];
-  failNext = false;
-  created(object: LostReasonObject) {
-    this.record('created', object.id);
-  }
-  updated(object: LostReasonObject) {
-    this.record('updated', object.id);
-  }
-  deleted({ id }: DeletedLostReason) {
-    this.record('deleted', id);
-  }
-  private record(event: string, id: string) {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('audit store is down');
-    }
-    this.events.push([event, id]);
-  }
-}
-
-@Module({ providers: [AuditLog], exports: [AuditLog] })
-class AuditModule {}
 
 class Rollback extends Error {}
 
@@ -42,14 +16,17 @@ describeEach(testedDatabases())('LostReasonModule working with the host', (db) =
   const count = () => dataSource.getRepository(LostReason).count();
 
   beforeAll(async () => {
-    app = await createHostApp(db, [
-      AuditModule,
-      LostReasonModule.forRootAsync({
-        imports: [AuditModule],
-        inject: [AuditLog],
-        useFactory: (hooks: AuditLog) => ({ apiKeys: [API_KEY], hooks }),
-      }),
-    ]);
+    app = await createHostApp({
+      db,
+      imports: [
+        AuditModule,
+        LostReasonModule.forRootAsync({
+          imports: [AuditModule],
+          inject: [AuditLog],
+          useFactory: (hooks: AuditLog) => ({ apiKeys: [API_KEY], hooks }),
+        }),
+      ],
+    });
     service = app.get(LostReasonService);
     dataSource = app.get(DataSource);
     audit = app.get(AuditLog);
@@ -135,7 +112,7 @@ describeEach(testedDatabases())('LostReasonModule working with the host', (db) =
 
 describe('LostReasonModule without routes (sqlite)', () => {
   it('gives the host the service only, with no authentication options needed', async () => {
-    const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ mountRoutes: false })]);
+    const app = await createHostApp({ db: 'sqlite', imports: [LostReasonModule.forRoot({ mountRoutes: false })] });
     try {
       const created = await app.get(LostReasonService).create({ lost_reason: 'service only' });
       expect(created.lost_reason).toBe('service only');
@@ -149,14 +126,17 @@ describe('LostReasonModule without routes (sqlite)', () => {
 
 describe('LostReasonModule configured from @nestjs/config (sqlite)', () => {
   it('reads its keys through ConfigService in forRootAsync', async () => {
-    const app = await createHostApp('sqlite', [
-      ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ CRM_API_KEYS: 'sk_test_cfg_1,sk_test_cfg_2' })] }),
-      LostReasonModule.forRootAsync({
-        imports: [ConfigModule],
-        inject: [ConfigService],
-        useFactory: (config: ConfigService) => ({ apiKeys: config.getOrThrow<string>('CRM_API_KEYS').split(',') }),
-      }),
-    ]);
+    const app = await createHostApp({
+      db: 'sqlite',
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ CRM_API_KEYS: 'sk_test_cfg_1,sk_test_cfg_2' })] }),
+        LostReasonModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({ apiKeys: config.getOrThrow<string>('CRM_API_KEYS').split(',') }),
+        }),
+      ],
+    });
     try {
       await request(app.getHttpServer()).get(RESOURCE).set('Authorization', 'Bearer sk_test_cfg_2').expect(200);
       await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(401);
@@ -169,13 +149,16 @@ describe('LostReasonModule configured from @nestjs/config (sqlite)', () => {
 describe('LostReasonModule under a short request deadline (sqlite)', () => {
   it('answers a committed create 201 even when a hook is slower than the deadline', async () => {
     let finished = 0;
-    const app = await createHostApp('sqlite', [
-      LostReasonModule.forRoot({
-        apiKeys: [API_KEY],
-        requestTimeoutMs: 200,
-        hooks: { created: () => new Promise<void>((resolve) => setTimeout(() => resolve(void finished++), 500)) },
-      }),
-    ]);
+    const app = await createHostApp({
+      db: 'sqlite',
+      imports: [
+        LostReasonModule.forRoot({
+          apiKeys: [API_KEY],
+          requestTimeoutMs: 200,
+          hooks: { created: () => new Promise<void>((resolve) => setTimeout(() => resolve(void finished++), 500)) },
+        }),
+      ],
+    });
     try {
       await request(app.getHttpServer()).post(RESOURCE).set(auth).send({ lost_reason: 'slow hook' }).expect(201);
       expect((await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(200)).body.total).toBe(1);
@@ -187,9 +170,10 @@ describe('LostReasonModule under a short request deadline (sqlite)', () => {
   });
 
   it("answers 503 within the deadline when the host's key verifier never answers, on a route and on a bad body", async () => {
-    const app = await createHostApp('sqlite', [
-      LostReasonModule.forRoot({ verifyApiKey: () => new Promise<boolean>(() => undefined), requestTimeoutMs: 200 }),
-    ]);
+    const app = await createHostApp({
+      db: 'sqlite',
+      imports: [LostReasonModule.forRoot({ verifyApiKey: () => new Promise<boolean>(() => undefined), requestTimeoutMs: 200 })],
+    });
     try {
       for (const send of [
         () => request(app.getHttpServer()).get(RESOURCE),

@@ -65,7 +65,12 @@ describeEach(matrix)('hostile input', ([db, adapter]) => {
   let kept: { id: string };
 
   beforeAll(async () => {
-    app = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: [API_KEY] })], (nest) => nest.useLogger(logger), adapter);
+    app = await createHostApp({
+      db,
+      imports: [LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
+      configure: (nest) => nest.useLogger(logger),
+      adapter,
+    });
     kept = (await api().post(RESOURCE).set(auth).send({ lost_reason: 'kept' }).expect(201)).body;
   });
   afterAll(() => app?.close());

@@ -17,13 +17,15 @@ import { auth, createHostApp, RESOURCE } from './support/host-app';
 
 const ACME = { Authorization: 'Bearer sk_test_acme' };
 const GLOBEX = { Authorization: 'Bearer sk_test_globex' };
+/** The longest tenant id: 64 bytes in UTF-8, 128 characters stored. */
+const LONGEST_TENANT = 'ü'.repeat(32);
 const HOUR = 60 * 60 * 1000;
 
 const cases = testedDatabases().flatMap((db) => testedAdapters().map((adapter) => [db, adapter] as const));
 
 describeEach(testedDatabases())('Idempotency-Key without tenancy', (db) => {
   it('replays, refuses other parameters and creates one object for parallel requests', async () => {
-    const app = await createHostApp(db);
+    const app = await createHostApp({ db });
     try {
       const api = () => request(app.getHttpServer());
       const post = (body: object) => api().post(RESOURCE).set(auth).set('Idempotency-Key', 'order-1').send(body);
@@ -64,16 +66,20 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
   const age = (key: string, ms: number) => keys().update({ idempotency_key: key }, { created_at: new Date(Date.now() - ms).toISOString() });
 
   beforeAll(async () => {
-    app = await createHostApp(
+    app = await createHostApp({
       db,
-      [
+      imports: [
         LostReasonModule.forRoot({
-          apiKeys: { sk_test_e2e_4eC39HqLyjWDarjtT1zdp7dc: 'main', sk_test_acme: 'acme', sk_test_globex: 'globex' },
+          apiKeys: {
+            sk_test_e2e_4eC39HqLyjWDarjtT1zdp7dc: 'main',
+            sk_test_acme: 'acme',
+            sk_test_globex: 'globex',
+            sk_test_longest: LONGEST_TENANT,
+          },
         }),
       ],
-      undefined,
       adapter,
-    );
+    });
     dataSource = app.get(DataSource);
   });
   afterAll(() => app.close());
@@ -211,9 +217,21 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
     expect((await post(key, { lost_reason: 'globex' }, GLOBEX).expect(201)).body).toEqual(globex.body);
     // A replay never leaks another tenant's object.
     await api().get(`${RESOURCE}/${acme.body.id}`).set(GLOBEX).expect(404);
+    // Stored as the objects store their tenant: the hex of its UTF-8 bytes.
+    const hex = (tenant: string) => Buffer.from(tenant, 'utf8').toString('hex');
     expect(await keys().findBy({ idempotency_key: key })).toEqual(
-      expect.arrayContaining([expect.objectContaining({ tenant_id: 'acme' }), expect.objectContaining({ tenant_id: 'globex' })]),
+      expect.arrayContaining([expect.objectContaining({ tenant_id: hex('acme') }), expect.objectContaining({ tenant_id: hex('globex') })]),
     );
+  });
+
+  it('stores the key of the longest tenant id', async () => {
+    const key = freshKey();
+    const longest = { Authorization: 'Bearer sk_test_longest' };
+    const first = await post(key, { lost_reason: 'long' }, longest).expect(201);
+    expect((await post(key, { lost_reason: 'long' }, longest).expect(201)).body).toEqual(first.body);
+    expect(await keys().findOneBy({ idempotency_key: key })).toMatchObject({
+      tenant_id: Buffer.from(LONGEST_TENANT, 'utf8').toString('hex'),
+    });
   });
 
   it('treats a key older than 24 hours as never used, and prunes expired keys', async () => {

@@ -1,7 +1,6 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { AppProcess, buildSample, freePort, startSample } from './support/app-process';
+import { OBJECT_ID } from './support/contract';
 import { DATABASES, dropModuleSchema, testedDatabases } from './support/databases';
 
 /**
@@ -10,10 +9,8 @@ import { DATABASES, dropModuleSchema, testedDatabases } from './support/database
  * must then tell the same story (unique ids, exact totals, one consistent order, latest updates),
  * and an Idempotency-Key sent to both at once creates one object.
  */
-const ROOT = join(__dirname, '..');
 const API_KEY = 'sk_test_instances';
 const PATH = '/api/crm/opportunity-lost-reason';
-const ID = /^opportunity-lost-reason_[0-9a-f]{32}$/;
 
 const CREATES = 200;
 const CREATE_BATCH = 25;
@@ -38,41 +35,16 @@ interface Reply<T = unknown> {
   body: T;
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-interface Sample {
+/** One process of the sample: A or B, and the resource's URL through it. */
+interface Sample extends AppProcess {
   name: string;
-  child: ChildProcess;
   base: string;
-  output: () => string;
 }
 
-/** Starts the built sample and resolves once it listens (as test/readme.e2e-spec.ts does). */
-function startSample(name: string, env: NodeJS.ProcessEnv): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist-sample', 'main.js')], { env: { ...process.env, ...env } });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Serving http://')) resolve({ name, child, base: `http://127.0.0.1:${env.PORT}${PATH}`, output: () => output });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`sample ${name} exited with ${code}:\n${output}`)));
-  });
-}
-
-async function stopSample(sample: Sample | undefined): Promise<void> {
-  if (!sample || sample.child.exitCode !== null || sample.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => sample.child.once('exit', resolve));
-  sample.child.kill('SIGTERM');
-  await exited;
+/** Starts the built sample as process `name` and resolves once it serves. */
+async function startInstance(name: string, env: NodeJS.ProcessEnv): Promise<Sample> {
+  const sample = await startSample(env, `sample ${name}`);
+  return { ...sample, name, base: `http://127.0.0.1:${env.PORT}${PATH}` };
 }
 
 async function call<T>(sample: Sample, method: string, path = '', body?: unknown): Promise<Reply<T>> {
@@ -127,12 +99,7 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
   const deleted = new Set<string>();
 
   beforeAll(async () => {
-    try {
-      execFileSync('npm', ['run', '--silent', 'build:sample'], { cwd: ROOT, stdio: 'pipe' });
-    } catch (error) {
-      const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-      throw new Error(`npm run build:sample failed:\n${stdout ?? ''}${stderr ?? ''}`);
-    }
+    buildSample();
     const url = (DATABASES.postgres as { url: string }).url;
     const portA = await freePort();
     let portB = await freePort();
@@ -141,14 +108,14 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
     // The sample runs the module's migrations: from an empty schema, one process after the other
     // (the first migrates, the second finds nothing pending).
     await dropModuleSchema('postgres');
-    a = await startSample('A', { ...env, PORT: String(portA) });
-    b = await startSample('B', { ...env, PORT: String(portB) });
+    a = await startInstance('A', { ...env, PORT: String(portA) });
+    b = await startInstance('B', { ...env, PORT: String(portB) });
     dataSource = await new DataSource({ ...DATABASES.postgres, connectTimeoutMS: 3000 } as DataSourceOptions).initialize();
     await dataSource.query('DELETE FROM opportunity_lost_reason');
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([stopSample(a), stopSample(b)]);
+    await Promise.all([a?.stop(), b?.stop()]);
     await dataSource?.destroy();
     await dropModuleSchema('postgres'); // the synchronize-schema suites start from nothing
   }, 20_000);
@@ -161,7 +128,7 @@ describeOnPostgres('Many instances: two sample processes on one PostgreSQL datab
       );
       replies.forEach(({ status, body }, k) => {
         expect({ status, i: batch[k] }).toEqual({ status: 201, i: batch[k] });
-        expect(body.id).toMatch(ID);
+        expect(body.id).toMatch(OBJECT_ID);
         expect(body.updated_at).toBe(body.created_at);
         created[batch[k]] = body;
       });

@@ -4,11 +4,9 @@ import { DataSource } from 'typeorm';
 import { LOST_REASON_MAX_LENGTH } from '../lib';
 import { testedAdapters } from './support/adapters';
 import { describeEach, testedDatabases } from './support/databases';
+import { apiErrorBody, expectContractObject, ISO_UTC_MS, MISSING_ID, OBJECT_ID, RESOURCE_MISSING } from './support/contract';
 import { API_KEY, auth, createHostApp, RESOURCE, restoreSchema } from './support/host-app';
 
-const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const ID = /^opportunity-lost-reason_[0-9a-f]{32}$/;
-const MISSING_ID = 'opportunity-lost-reason_00000000000000000000000000000000';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const matrix = testedDatabases().flatMap((db) => testedAdapters().map((adapter) => [db, adapter] as const));
@@ -25,7 +23,7 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
   };
 
   beforeAll(async () => {
-    app = await createHostApp(db, undefined, undefined, adapter);
+    app = await createHostApp({ db, adapter });
   });
   afterAll(async () => {
     await app?.close();
@@ -38,9 +36,7 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
     it('answers 201 with exactly the contract object', async () => {
       const before = Date.now();
       const { body } = await create({ lost_reason: 'Price too high' }).expect(201);
-      expect(Object.keys(body)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
-      expect(body.id).toMatch(ID);
-      expect(body.created_at).toMatch(ISO_UTC_MS);
+      expectContractObject(body);
       expect(body.updated_at).toBe(body.created_at);
       expect(Date.parse(body.created_at)).toBeGreaterThanOrEqual(before);
       expect(Date.parse(body.created_at)).toBeLessThanOrEqual(Date.now());
@@ -49,7 +45,7 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
 
     it('creates an object from a JSON request with no body at all', async () => {
       const { body } = await api().post(RESOURCE).set(auth).set('Content-Type', 'application/json').expect(201);
-      expect(body).toMatchObject({ id: expect.stringMatching(ID), lost_reason: null });
+      expect(body).toMatchObject({ id: expect.stringMatching(OBJECT_ID), lost_reason: null });
     });
 
     it('creates an object from a request without body or content type, and from an explicit null', async () => {
@@ -162,7 +158,7 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
         ]) {
           const { status, body } = await send().set(auth);
           expect(status).toBe(404);
-          expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', param: 'id' });
+          expect(body.error).toMatchObject(RESOURCE_MISSING);
         }
         expect(await total()).toBe(1);
       },
@@ -213,7 +209,7 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       try {
         const { status, body, text } = await api().get(RESOURCE).set(auth);
         expect(status).toBe(500);
-        expect(body).toEqual({ error: { type: 'api_error', message: expect.any(String), request_id: expect.stringMatching(/^req_/) } });
+        expect(body).toEqual(apiErrorBody(expect.stringMatching(/^req_/)));
         expect(text).not.toMatch(/select|opportunity_lost_reason|at .*\.js|QueryFailed/i);
       } finally {
         await restoreSchema(dataSource);

@@ -48,6 +48,7 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
       'AddTenantToOpportunityLostReason1764201600000',
       'CreateOpportunityLostReasonIdempotency1764288000000',
       'CountOpportunityLostReasons1764374400000',
+      'StoreIdempotencyTenantsAsHex1764460800000',
     ]);
     expect(await dataSource.showMigrations()).toBe(false);
     // The queries themselves, not just a count, so a failure says what drifted.
@@ -55,7 +56,24 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
 
+  it('upgrades stored idempotency keys: their tenant is stored as hex, as the objects are, and back on revert', async () => {
+    await dataSource.undoLastMigration(); // tenants as given, in 64 characters
+    const tenant = 'Ünïcode tenant ' + 'x'.repeat(40); // 57 characters, 60 bytes in UTF-8
+    await dataSource.query(
+      `INSERT INTO ${KEYS_TABLE} (id, tenant_id, idempotency_key, request_hash, created_at) VALUES ('${'b'.repeat(64)}', '${tenant}', 'k', '${'c'.repeat(64)}', '2026-01-01T00:00:00.000Z'), ('${'d'.repeat(64)}', '', 'k', '${'c'.repeat(64)}', '2026-01-01T00:00:00.000Z')`,
+    );
+    await dataSource.runMigrations();
+    const tenants = async () =>
+      (await dataSource.query(`SELECT tenant_id FROM ${KEYS_TABLE} ORDER BY id`)).map((row: { tenant_id: string }) => row.tenant_id);
+    expect(await tenants()).toEqual([Buffer.from(tenant, 'utf8').toString('hex'), '']);
+    await dataSource.undoLastMigration();
+    expect(await tenants()).toEqual([tenant, '']);
+    await dataSource.query(`DELETE FROM ${KEYS_TABLE}`);
+    await dataSource.runMigrations();
+  });
+
   it('upgrades a table holding objects: they keep their data and belong to no tenant', async () => {
+    await dataSource.undoLastMigration(); // idempotency tenants as given
     await dataSource.undoLastMigration(); // no count table
     expect(await hasTable(COUNT_TABLE)).toBe(false);
     await dataSource.undoLastMigration(); // no idempotency keys
@@ -73,6 +91,8 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
   });
 
   it('reverts: undoing the migrations removes the tables, and they apply again afterwards', async () => {
+    await dataSource.undoLastMigration();
+    expect(await hasTable(KEYS_TABLE)).toBe(true);
     await dataSource.undoLastMigration();
     expect(await hasTable(COUNT_TABLE)).toBe(false);
     await dataSource.undoLastMigration();

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX, LOST_REASON_MAX_LENGTH } from '../lib';
+import { expectContractObject, RESOURCE_MISSING } from './support/contract';
 import { describeEach, testedDatabases } from './support/databases';
 import { auth, createHostApp, RESOURCE } from './support/host-app';
 
@@ -17,8 +18,6 @@ import { auth, createHostApp, RESOURCE } from './support/host-app';
  * shrunk sequence of commands.
  */
 
-const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const ID = new RegExp(`^${LOST_REASON_ID_PREFIX}[0-9a-f]{32}$`);
 const DEFAULT_SEED = 20260115;
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : DEFAULT_SEED;
 const MAX_COMMANDS = 40;
@@ -110,12 +109,7 @@ const pathOf = (id: string) => `${RESOURCE}/${id === '.' || id === '..' ? id.rep
 
 const expectMissing = (response: request.Response) => {
   expect(response.status).toBe(404);
-  expect(response.body.error).toMatchObject({
-    type: 'invalid_request_error',
-    code: 'resource_missing',
-    param: 'id',
-    message: expect.any(String),
-  });
+  expect(response.body.error).toMatchObject({ ...RESOURCE_MISSING, message: expect.any(String) });
 };
 
 const expectInvalid = (response: request.Response, param: string) => {
@@ -151,10 +145,8 @@ class CreateCommand implements LostReasonCommand {
     const response = sendsNothing ? await req : await req.send(bodyOf(this.value));
     expect(response.status).toBe(201);
     const body = response.body as LostReasonObject;
-    expect(Object.keys(body)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
-    expect(body.id).toMatch(ID);
+    expectContractObject(body);
     expect(m.objects.map((o) => o.id).concat(m.deleted)).not.toContain(body.id);
-    expect(body.created_at).toMatch(ISO_UTC_MS);
     expect(body.updated_at).toBe(body.created_at);
     expect(body.lost_reason).toBe(this.value.kind === 'set' ? this.value.value : null);
     // Sequential creates: the new one is the newest (created_at never goes back).
@@ -192,7 +184,7 @@ class UpdateCommand implements LostReasonCommand {
     const before = m.objects[index];
     expect(response.status).toBe(200);
     const body = response.body as LostReasonObject;
-    expect(body.updated_at).toMatch(ISO_UTC_MS);
+    expectContractObject(body);
     // Strictly forward on every update, even one that changes nothing; created_at never moves.
     expect(body.updated_at > before.updated_at).toBe(true);
     const after: LostReasonObject = {
@@ -201,7 +193,6 @@ class UpdateCommand implements LostReasonCommand {
       ...(this.value.kind === 'set' ? { lost_reason: this.value.value } : {}),
     };
     expect(body).toEqual(after);
-    expect(Object.keys(body)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
     m.objects[index] = after; // an update does not move the object in the list
   }
   toString = () => `Update(${showTarget(this.target)}, ${showField(this.value)})`;
@@ -373,7 +364,7 @@ describeEach(testedDatabases())('Opportunity Lost Reason API against an in-memor
   const real: Real = { api: () => request(app.getHttpServer()) };
 
   beforeAll(async () => {
-    app = await createHostApp(db);
+    app = await createHostApp({ db });
   });
   afterAll(async () => {
     await app?.close();

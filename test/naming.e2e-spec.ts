@@ -39,9 +39,7 @@ describeEach(testedDatabases())("the host's table prefix, naming strategy and sc
       await admin.query(`CREATE SCHEMA ${SCHEMA}`);
       await admin.destroy();
     }
-    app = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: [API_KEY] })], undefined, 'express', {
-      database: namedDatabase(db),
-    });
+    app = await createHostApp({ db, imports: [LostReasonModule.forRoot({ apiKeys: [API_KEY] })], database: namedDatabase(db) });
   });
   afterAll(async () => {
     const dataSource = app?.get(DataSource);

@@ -37,7 +37,7 @@ describe('without @nestjs/swagger installed', () => {
     const api = () => request(app.getHttpServer());
 
     beforeAll(async () => {
-      app = await createHostApp('sqlite', undefined, undefined, adapter);
+      app = await createHostApp({ db: 'sqlite', adapter });
     });
     afterAll(async () => {
       await app?.close();

@@ -3,6 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import request from 'supertest';
 import { LostReasonModule } from '../lib';
 import { setupOpenApi } from '../sample/openapi';
+import { OBJECT_FIELDS, OBJECT_ID } from './support/contract';
 import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
 
 type Schema = Record<string, any>;
@@ -68,7 +69,7 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     resolve(doc, operation(path, method).responses[status].content['application/json'].schema);
 
   beforeAll(async () => {
-    app = await createHostApp('sqlite');
+    app = await createHostApp({ db: 'sqlite' });
     doc = buildDocument(app);
   });
   afterAll(async () => {
@@ -144,9 +145,9 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
 
   it('describes the object, the list envelope and the delete confirmation', () => {
     const object = responseSchema(RESOURCE, 'post', 201);
-    expect(Object.keys(object.properties)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
-    expect(object.required).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
-    expect(object.properties.id).toMatchObject({ type: 'string', pattern: '^opportunity-lost-reason_[0-9a-f]{32}$' });
+    expect(Object.keys(object.properties)).toEqual(OBJECT_FIELDS);
+    expect(object.required).toEqual(OBJECT_FIELDS);
+    expect(object.properties.id).toMatchObject({ type: 'string', pattern: OBJECT_ID.source });
     expect(object.properties.created_at).toMatchObject({ type: 'string', format: 'date-time' });
     expect(object.properties.lost_reason).toMatchObject({ type: 'string', nullable: true, maxLength: 500 });
     expect(responseSchema(ITEM, 'get', 200)).toBe(object);
@@ -235,7 +236,7 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
 
 describe('OpenAPI document of a module on a custom path', () => {
   it('follows the path the host chose', async () => {
-    const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ apiKeys: [API_KEY], path: 'v2/lost-reasons' })]);
+    const app = await createHostApp({ db: 'sqlite', imports: [LostReasonModule.forRoot({ apiKeys: [API_KEY], path: 'v2/lost-reasons' })] });
     try {
       const doc = buildDocument(app);
       expect(Object.keys(doc.paths).sort()).toEqual(['/v2/lost-reasons', '/v2/lost-reasons/{id}']);
@@ -248,7 +249,7 @@ describe('OpenAPI document of a module on a custom path', () => {
 
 describe("the sample's documentation routes", () => {
   it('serve the document at /docs-json and Swagger UI at /docs', async () => {
-    const app = await createHostApp('sqlite', undefined, setupOpenApi);
+    const app = await createHostApp({ db: 'sqlite', configure: setupOpenApi });
     try {
       const { body: doc } = await request(app.getHttpServer()).get('/docs-json').expect(200);
       expect(Object.keys(doc.paths).sort()).toEqual([RESOURCE, ITEM]);

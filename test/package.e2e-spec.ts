@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, ExecFileSyncOptions, spawn } from 'node:child_process';
+import { execFileSync, ExecFileSyncOptions } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -14,6 +14,8 @@ import {
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { AppProcess, startAppProcess } from './support/app-process';
+import { ISO_UTC_MS, OBJECT_ID, RESOURCE_MISSING } from './support/contract';
 import { packWorkingTree } from './support/pack';
 
 /**
@@ -111,37 +113,17 @@ main().catch((error) => {
 });
 `;
 
-interface Started {
-  child: ChildProcess;
+/** The host app once it listens, with what its LISTENING line says. */
+interface Started extends AppProcess {
   port: number;
   resolved: string;
   migrations: string[];
 }
 
 /** Starts the host app and resolves once it listens. */
-function startHost(cwd: string, env: NodeJS.ProcessEnv): Promise<Started> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['main.js'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`the host app did not listen within 30 s:\n${output}`));
-    }, 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const line = /^LISTENING (.+)$/m.exec(output);
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, ...JSON.parse(line[1]) });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the host app exited with ${code ?? signal}:\n${output}`));
-    });
-  });
+async function startHost(cwd: string, env: NodeJS.ProcessEnv): Promise<Started> {
+  const host = await startAppProcess({ name: 'the host app', args: ['main.js'], cwd, env, ready: /^LISTENING (.+)$/m, timeoutMs: 30_000 });
+  return { ...host, ...JSON.parse(host.ready[1]) };
 }
 
 describe('the npm package (npm pack, installed in a brand-new host app)', () => {
@@ -280,8 +262,8 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
       base = `http://127.0.0.1:${started.port}`;
     }, 60_000);
 
-    afterAll(() => {
-      started?.child.kill();
+    afterAll(async () => {
+      await started?.stop();
     });
 
     it('loads the package from the host node_modules', () => {
@@ -297,8 +279,8 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
       const created = await call('POST', RESOURCE, { lost_reason: 'Price too high' });
       expect(created.status).toBe(201);
       expect(created.body).toEqual({
-        id: expect.stringMatching(/^opportunity-lost-reason_[0-9a-f]{32}$/),
-        created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        id: expect.stringMatching(OBJECT_ID),
+        created_at: expect.stringMatching(ISO_UTC_MS),
         updated_at: created.body.created_at,
         lost_reason: 'Price too high',
       });
@@ -329,7 +311,7 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
       expect(await call('DELETE', `${RESOURCE}/${created.body.id}`)).toEqual({ status: 200, body: { id: created.body.id, deleted: true } });
       const gone = await call('GET', `${RESOURCE}/${created.body.id}`);
       expect(gone.status).toBe(404);
-      expect(gone.body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', param: 'id' });
+      expect(gone.body.error).toMatchObject(RESOURCE_MISSING);
       expect((await call('GET', RESOURCE)).body).toEqual({ data: [empty.body], has_more: false, total: 1 });
     });
   });

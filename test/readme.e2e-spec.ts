@@ -1,8 +1,8 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { DATABASES, DatabaseName, dropModuleSchema, testedDatabases } from './support/databases';
 import { join } from 'node:path';
+import { AppProcess, buildSample, freePort, startSample } from './support/app-process';
+import { DATABASES, DatabaseName, dropModuleSchema, testedDatabases } from './support/databases';
 
 const ROOT = join(__dirname, '..');
 
@@ -15,44 +15,17 @@ function bashBlockOf(section: string): string {
   return block[1];
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-/** Starts the built sample and resolves once it listens. */
-function startSample(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist-sample', 'main.js')], { env: { ...process.env, ...env } });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Serving http://')) resolve({ child, output });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`the sample exited with ${code}:\n${output}`)));
-  });
-}
-
 describe('README', () => {
-  let sample: ChildProcess | undefined;
+  let sample: AppProcess | undefined;
   let port: number;
 
   beforeAll(() => {
     // What `npm start` builds: the package, then the sample against the package's public entry.
-    execFileSync('npm', ['run', '--silent', 'build:sample'], { cwd: ROOT, stdio: 'pipe' });
+    buildSample();
   }, 120_000);
   let restoreSampleData: (() => void) | undefined;
   afterEach(async () => {
-    if (sample) {
-      const exited = new Promise((resolve) => sample!.once('exit', resolve));
-      sample.kill();
-      await exited;
-    }
+    await sample?.stop();
     sample = undefined;
     restoreSampleData?.();
     restoreSampleData = undefined;
@@ -60,10 +33,9 @@ describe('README', () => {
 
   it('"A tour with curl" works as written against the sample on SQLite, printing the demo key', async () => {
     port = await freePort();
-    const started = await startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: '', NODE_ENV: '' });
-    sample = started.child;
-    expect(started.output).toContain('use the demo key sk_test_sample');
-    expect(started.output).toContain('Database: better-sqlite3 :memory:');
+    sample = await startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: '', NODE_ENV: '' });
+    expect(sample.output()).toContain('use the demo key sk_test_sample');
+    expect(sample.output()).toContain('Database: better-sqlite3 :memory:');
     const script = bashBlockOf('A tour with curl').replaceAll('localhost:3000', `localhost:${port}`);
     const output = execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8' });
     expect(output).toContain('"lost_reason":"Price too high"');
@@ -75,20 +47,17 @@ describe('README', () => {
 
   it('the sample says it uses the demo key whenever API_KEYS names none', async () => {
     port = await freePort();
-    const started = await startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: ' , ', NODE_ENV: '' });
-    sample = started.child;
-    expect(started.output).toContain('use the demo key sk_test_sample');
+    sample = await startSample({ PORT: String(port), DATABASE_URL: 'sqlite::memory:', API_KEYS: ' , ', NODE_ENV: '' });
+    expect(sample.output()).toContain('use the demo key sk_test_sample');
   });
 
   it('the sample turns tenancy on for tenant:key entries of API_KEYS', async () => {
     port = await freePort();
-    sample = (
-      await startSample({
-        PORT: String(port),
-        DATABASE_URL: 'sqlite::memory:',
-        API_KEYS: 'acme:sk_test_acme, globex:sk_test_globex, sk_test_plain',
-      })
-    ).child;
+    sample = await startSample({
+      PORT: String(port),
+      DATABASE_URL: 'sqlite::memory:',
+      API_KEYS: 'acme:sk_test_acme, globex:sk_test_globex, sk_test_plain',
+    });
     const url = `http://localhost:${port}/api/crm/opportunity-lost-reason`;
     const as = (key: string) => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
     const created = (await (
@@ -117,8 +86,7 @@ describe('README', () => {
     if (db) await dropModuleSchema(db);
     try {
       port = await freePort();
-      const started = await startSample({ PORT: String(port), DATABASE_URL: url, API_KEYS: 'sk_test_db' });
-      sample = started.child;
+      sample = await startSample({ PORT: String(port), DATABASE_URL: url, API_KEYS: 'sk_test_db' });
       const api = `http://localhost:${port}/api/crm/opportunity-lost-reason`;
       const headers = { Authorization: 'Bearer sk_test_db', 'Content-Type': 'application/json' };
       const created = (await (await fetch(api, { method: 'POST', headers, body: '{"lost_reason":"via URL"}' })).json()) as { id: string };
@@ -126,12 +94,8 @@ describe('README', () => {
       expect(retrieved.status).toBe(200);
       expect(await fetch(`${api}/${created.id}`, { method: 'DELETE', headers }).then((r) => r.status)).toBe(200);
     } finally {
-      if (sample) {
-        const exited = new Promise((resolve) => sample!.once('exit', resolve));
-        sample.kill();
-        await exited;
-        sample = undefined;
-      }
+      await sample?.stop();
+      sample = undefined;
       if (db) await dropModuleSchema(db);
     }
   });
@@ -154,7 +118,7 @@ describe('README', () => {
       if (existsSync(parked)) renameSync(parked, database);
     };
     const env = { PORT: String(port), DATABASE_URL: undefined, API_KEYS: 'sk_test_a, sk_test_b' };
-    sample = (await startSample(env)).child;
+    sample = await startSample(env);
     expect(existsSync(database)).toBe(true);
     const url = `http://localhost:${port}/api/crm/opportunity-lost-reason`;
     expect((await fetch(url, { headers: { Authorization: 'Bearer sk_test_b' } })).status).toBe(200);

@@ -1,31 +1,12 @@
-import { CanActivate, Controller, ExecutionContext, ForbiddenException, Get, Injectable, Module, Post } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { LostReasonModule, REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../lib';
+import { ChattyHostGuard } from './fixtures/chatty-host-guard.fixture';
+import { HostRoutesWithErrorModule } from './fixtures/host-routes-with-error.module';
 import { OLDEST_LINE_QUIRKS, testedAdapters } from './support/adapters';
 import { CollectingLogger } from './support/collecting-logger';
+import { apiErrorBody, MISSING_ID, OBJECT_FIELDS } from './support/contract';
 import { API_KEY, auth, createHostApp, RESOURCE, restoreSchema } from './support/host-app';
-
-@Controller('host')
-class HostController {
-  @Get('ping')
-  ping() {
-    return { pong: true };
-  }
-
-  @Post('echo')
-  echo() {
-    return { ok: true };
-  }
-
-  @Get('boom')
-  boom(): never {
-    throw new Error('host failure');
-  }
-}
-
-@Module({ controllers: [HostController] })
-class HostFeatureModule {}
 
 /** `Request-Id` as received (supertest lowercases header names). */
 const requestIdHeader = (response: request.Response): string | undefined => response.headers[REQUEST_ID_HEADER.toLowerCase()];
@@ -44,12 +25,12 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
   const api = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    app = await createHostApp(
-      'sqlite',
-      [HostFeatureModule, LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
-      (nest) => nest.useLogger(logger),
+    app = await createHostApp({
+      db: 'sqlite',
+      imports: [HostRoutesWithErrorModule, LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
+      configure: (nest) => nest.useLogger(logger),
       adapter,
-    );
+    });
   });
   afterAll(() => app.close());
   beforeEach(() => {
@@ -70,7 +51,7 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
     const ids = responses.map(idOf);
     expect(new Set(ids).size).toBe(ids.length);
     // Success bodies are unchanged: the id is in the header only.
-    expect(Object.keys(created.body)).toEqual(['id', 'created_at', 'updated_at', 'lost_reason']);
+    expect(Object.keys(created.body)).toEqual(OBJECT_FIELDS);
   });
 
   it('is on every error, equal to error.request_id: 400, 401, 404, 413, 415', async () => {
@@ -82,7 +63,7 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
       [401, () => api().get(RESOURCE)],
       [401, () => api().get(RESOURCE).set('Authorization', 'Bearer sk_test_wrong')],
       [401, () => api().post(RESOURCE).set('Authorization', 'Bearer sk_test_wrong').set(json).send('{')],
-      [404, () => api().get(`${RESOURCE}/opportunity-lost-reason_00000000000000000000000000000000`).set(auth)],
+      [404, () => api().get(`${RESOURCE}/${MISSING_ID}`).set(auth)],
       [404, () => api().put(RESOURCE).set(auth)],
       [404, () => api().get(`${RESOURCE}/a/b`).set(auth)],
       [
@@ -139,7 +120,7 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
     try {
       const response = await api().get(`${RESOURCE}?limit=3`).set(auth).expect(500);
       const id = idOf(response);
-      expect(response.body).toEqual({ error: { type: 'api_error', message: expect.any(String), request_id: id } });
+      expect(response.body).toEqual(apiErrorBody(id));
       const logged = logger.lines.filter((line) => line.includes(id));
       expect(logged).toHaveLength(1);
       expect(logged[0]).toMatch(new RegExp(`^\\[${id}\\] GET ${RESOURCE} failed: .*opportunity_lost_reason`, 's'));
@@ -173,7 +154,12 @@ describe.each(testedAdapters())("Request-Id when the host's key check fails (sql
     const verifyApiKey = async (apiKey: string): Promise<boolean> => {
       throw new Error(`vault unreachable while checking ${apiKey} (Authorization: Bearer ${apiKey})`);
     };
-    app = await createHostApp('sqlite', [LostReasonModule.forRoot({ verifyApiKey })], (nest) => nest.useLogger(logger), adapter);
+    app = await createHostApp({
+      db: 'sqlite',
+      imports: [LostReasonModule.forRoot({ verifyApiKey })],
+      configure: (nest) => nest.useLogger(logger),
+      adapter,
+    });
   });
   afterAll(() => app.close());
 
@@ -189,7 +175,7 @@ describe.each(testedAdapters())("Request-Id when the host's key check fails (sql
     const response = await send().set('Authorization', `Bearer ${key}`);
     expect(response.status).toBe(500);
     const id = idOf(response);
-    expect(response.body).toEqual({ error: { type: 'api_error', message: expect.any(String), request_id: id } });
+    expect(response.body).toEqual(apiErrorBody(id));
     expect(response.text).not.toContain(key);
     const logged = logger.lines.filter((line) => line.startsWith(`[${id}] `));
     expect(logged).toHaveLength(1);
@@ -198,17 +184,9 @@ describe.each(testedAdapters())("Request-Id when the host's key check fails (sql
   });
 });
 
-/** A host guard whose exception repeats the caller's key. */
-@Injectable()
-class ChattyHostGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    throw new ForbiddenException(`The key in "${context.switchToHttp().getRequest().headers.authorization}" is revoked`);
-  }
-}
-
 describe.each(testedAdapters())("Request-Id with the host's own guards (sqlite, %s)", (adapter) => {
   it("answers the guard's error with an id, and without the key it mentions", async () => {
-    const app = await createHostApp('sqlite', [LostReasonModule.forRoot({ guards: [ChattyHostGuard] })], undefined, adapter);
+    const app = await createHostApp({ db: 'sqlite', imports: [LostReasonModule.forRoot({ guards: [ChattyHostGuard] })], adapter });
     try {
       const response = await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(403);
       const id = idOf(response);

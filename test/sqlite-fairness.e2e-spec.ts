@@ -52,16 +52,12 @@ onSqlite('one tenant cannot stall the others on SQLite (synchronize schema)', ()
 
   beforeAll(async () => {
     file = await seededSqliteFile('fairness', ROWS, storedTenantId('acme'));
-    app = await createHostApp(
-      'sqlite',
-      [LostReasonModule.forRoot({ apiKeys: KEYS, requestTimeoutMs: REQUEST_TIMEOUT_MS })],
-      undefined,
-      'express',
-      {
-        keepRows: true,
-        database: { database: file },
-      },
-    );
+    app = await createHostApp({
+      db: 'sqlite',
+      imports: [LostReasonModule.forRoot({ apiKeys: KEYS, requestTimeoutMs: REQUEST_TIMEOUT_MS })],
+      keepRows: true,
+      database: { database: file },
+    });
   }, 120_000);
   afterAll(async () => {
     await app?.close();
@@ -92,10 +88,7 @@ onSqlite('a read-only SQLite database without the count table', () => {
 
   beforeAll(async () => {
     file = await seededSqliteFile('readonly', 1, '');
-    app = await createHostApp('sqlite', undefined, undefined, 'express', {
-      keepRows: true,
-      database: { database: file, readonly: true, synchronize: false } as object,
-    });
+    app = await createHostApp({ db: 'sqlite', keepRows: true, database: { database: file, readonly: true, synchronize: false } as object });
   });
   afterAll(async () => {
     await app?.close();

@@ -25,7 +25,10 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     const api = () => request(app.getHttpServer());
 
     beforeAll(async () => {
-      app = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' } })]);
+      app = await createHostApp({
+        db,
+        imports: [LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' } })],
+      });
       acme = [];
       for (const reason of ['a1', 'a2', 'a3'])
         acme.push((await api().post(RESOURCE).set(ACME).send({ lost_reason: reason }).expect(201)).body);
@@ -96,7 +99,7 @@ describeEach(testedDatabases())('Tenancy', (db) => {
 
   it('keeps tenants apart that differ only in case or trailing spaces, and apart from untenanted objects', async () => {
     const keys = { sk_test_lower: 'acme', sk_test_upper: 'ACME', sk_test_padded: 'acme ', sk_test_space: ' ' };
-    const app = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: keys })]);
+    const app = await createHostApp({ db, imports: [LostReasonModule.forRoot({ apiKeys: keys })] });
     try {
       const api = () => request(app.getHttpServer());
       // An object stored while tenancy was off.
@@ -124,9 +127,10 @@ describeEach(testedDatabases())('Tenancy', (db) => {
   });
 
   it("answers another tenant's id at once while its owner holds the row in a transaction", async () => {
-    const app = await createHostApp(db, [
-      LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' }, requestTimeoutMs: 3000 }),
-    ]);
+    const app = await createHostApp({
+      db,
+      imports: [LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' }, requestTimeoutMs: 3000 })],
+    });
     const service = app.get(LostReasonService);
     const dataSource = app.get(DataSource);
     try {
@@ -163,9 +167,10 @@ describeEach(testedDatabases())('Tenancy', (db) => {
   });
 
   it("takes the tenant from the host's function of the request, and refuses a request it maps to none", async () => {
-    const app = await createHostApp(db, [
-      LostReasonModule.forRoot({ apiKeys: ['sk_test_shared'], tenant: async (req) => req.headers['x-tenant'] }),
-    ]);
+    const app = await createHostApp({
+      db,
+      imports: [LostReasonModule.forRoot({ apiKeys: ['sk_test_shared'], tenant: async (req) => req.headers['x-tenant'] })],
+    });
     try {
       const api = () => request(app.getHttpServer());
       const key = { Authorization: 'Bearer sk_test_shared' };
@@ -185,7 +190,7 @@ describeEach(testedDatabases())('Tenancy', (db) => {
     // On SQLite, a file: the second app must find what the first one stored.
     const file = join(mkdtempSync(join(tmpdir(), 'lost-reason-')), 'tenancy.sqlite');
     const database = db === 'sqlite' ? { database: file } : {};
-    const single = await createHostApp(db, [LostReasonModule.forRoot({ apiKeys: ['sk_test_solo'] })], undefined, undefined, { database });
+    const single = await createHostApp({ db, imports: [LostReasonModule.forRoot({ apiKeys: ['sk_test_solo'] })], database });
     let before: LostReasonObject;
     try {
       before = (
@@ -205,16 +210,12 @@ describeEach(testedDatabases())('Tenancy', (db) => {
       await single.close();
     }
     // A new app with tenancy on, on the same database: the legacy object now belongs to acme.
-    const tenanted = await createHostApp(
+    const tenanted = await createHostApp({
       db,
-      [LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' } })],
-      undefined,
-      undefined,
-      {
-        keepRows: true,
-        database,
-      },
-    );
+      imports: [LostReasonModule.forRoot({ apiKeys: { sk_test_acme: 'acme', sk_test_globex: 'globex' } })],
+      keepRows: true,
+      database,
+    });
     try {
       const api = () => request(tenanted.getHttpServer());
       await api().get(`${RESOURCE}/${before!.id}`).set(ACME).expect(200, before!);

@@ -15,12 +15,16 @@ function declaredKeys(dto: ClassConstructor<object>): Set<string> {
   return keys;
 }
 
+/** Instances this function returned: given one again, it is returned as it is, not checked twice. */
+const validated = new WeakSet<object>();
+
 /**
  * Checks request parameters (a body or a query) against a DTO and returns the typed
  * instance, or throws a 400 naming the first offending parameter. The service calls it, so
  * hosts that inject the service get exactly the HTTP API's rules.
  */
 export function validateParams<T extends object>(dto: ClassConstructor<T>, params: unknown): T {
+  if (params instanceof dto && validated.has(params)) return params;
   const input = params === undefined ? {} : params;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidRequestException('The request parameters must be a JSON object.');
@@ -46,5 +50,6 @@ export function validateParams<T extends object>(dto: ClassConstructor<T>, param
     const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;
     throw new InvalidRequestException(message, error.property);
   }
+  validated.add(instance);
   return instance;
 }

@@ -2,7 +2,8 @@ import { BadRequestException, ForbiddenException, HttpException, UnauthorizedExc
 import { TimeoutError, firstValueFrom, NEVER, timeout } from 'rxjs';
 import { QueryFailedError } from 'typeorm';
 import { AuthenticationException, InvalidRequestException, LostReasonNotFoundException } from '.';
-import { lostReasonErrorLogLine, toLostReasonErrorResponse } from './exception.filter';
+import { lostReasonErrorLogLine } from './error-log.formatter';
+import { toLostReasonErrorResponse } from './error-response.mapper';
 
 const ID = 'req_0123456789abcdefghij';
 

@@ -1,5 +1,4 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
-import { pathOf } from '../http/own-path.rule';
 import { LostReasonErrorBody } from './error-body.interface';
 
 /** A request parameter is missing, malformed or not allowed (HTTP 400). */
@@ -19,7 +18,3 @@ export class InvalidRequestException extends BadRequestException {
 /** An `invalid_request_error` with another status than 400 (an unknown route: 404; a media type: 415). */
 export const invalidRequestWithStatus = (status: number, message: string): HttpException =>
   new HttpException({ type: 'invalid_request_error', message } satisfies LostReasonErrorBody, status);
-
-/** The 404 of a method and path the module has no route for (its error shape, like Stripe's). */
-export const unrecognizedRequestUrl = (request: { method?: string; url?: string }): HttpException =>
-  invalidRequestWithStatus(404, `Unrecognized request URL (${request.method ?? '?'}: ${pathOf(request.url)}).`);

@@ -1,5 +1,4 @@
 import {
-  applyDecorators,
   CanActivate,
   Controller,
   Delete,
@@ -16,190 +15,73 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import {
-  CreateLostReasonDto,
-  DeletedLostReason,
-  ListLostReasonsDto,
-  LostReasonError,
-  LostReasonList,
-  LostReasonObject,
-  UpdateLostReasonDto,
-} from '../dto';
-import { LostReasonBody } from './json-body.decorator';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from '../lost-reason.constants';
+import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from '../dto';
+import { validateParams } from '../dto/params.validator';
 import { LostReasonExceptionFilter } from '../errors/exception.filter';
+import { IDEMPOTENT_REPLAYED_HEADER } from '../idempotency/idempotency.constants';
+import { idempotencyKeyOf } from '../idempotency/idempotency-key.parser';
+import { LostReasonIdempotency } from '../idempotency/idempotency.service';
+import { LostReasonBody } from './json-body.decorator';
 import {
-  IDEMPOTENCY_KEY_HEADER,
-  IDEMPOTENCY_KEY_MAX_LENGTH,
-  IDEMPOTENCY_KEY_TTL_MS,
-  idempotencyKeyOf,
-  IDEMPOTENT_REPLAYED_HEADER,
-  LostReasonIdempotency,
-} from '../idempotency/idempotency.service';
-import { REQUEST_ID_HEADER } from './request-id.util';
+  ApiCreateLostReason,
+  ApiDeleteLostReason,
+  ApiListLostReasons,
+  ApiLostReasonResource,
+  ApiRetrieveLostReason,
+  ApiUpdateLostReason,
+} from './lost-reason.openapi';
 import { LostReasonRequestRunner } from './request.runner';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiHeader,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-  LOST_REASON_OPENAPI_ENABLED,
-} from './swagger.loader';
-
-/** When each error status of the module happens. */
-const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
-  [HttpStatus.BAD_REQUEST]: 'Invalid parameters or malformed JSON (`invalid_request_error`; `param` names the culprit).',
-  [HttpStatus.UNAUTHORIZED]: 'Missing or invalid API key (`authentication_error`).',
-  [HttpStatus.NOT_FOUND]: 'No object has this id (`invalid_request_error`, code `resource_missing`).',
-  [HttpStatus.CONFLICT]: `Another request with this \`${IDEMPOTENCY_KEY_HEADER}\` has not finished yet (\`idempotency_error\`, code \`idempotency_key_in_use\`); retry later.`,
-  [HttpStatus.PAYLOAD_TOO_LARGE]: 'The request body is too large (`invalid_request_error`).',
-  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'A body sent with a Content-Type other than `application/json` (`invalid_request_error`).',
-  [HttpStatus.INTERNAL_SERVER_ERROR]: 'Unexpected error (`api_error`); the cause is logged, never returned.',
-  [HttpStatus.SERVICE_UNAVAILABLE]: 'The database is unreachable or did not answer in time (`api_error`); retry (`Retry-After`).',
-};
-
-/** The `Request-Id` header of every response, as documented on each of them. */
-const REQUEST_ID_HEADERS = {
-  [REQUEST_ID_HEADER]: {
-    description: "Id of the request (`req_…`), also in error bodies and in the module's log lines about it.",
-    schema: { type: 'string', example: 'req_8UVbsdl3TxVRXnQ2c0Fa' },
-  },
-};
-
-/** Documents error responses of a route, all with the module's `{ "error": { ... } }` body. */
-function ApiErrors(...statuses: HttpStatus[]): MethodDecorator {
-  // Without @nestjs/swagger there is nothing to record: skip building the decorators.
-  if (!LOST_REASON_OPENAPI_ENABLED) return () => undefined;
-  const all = [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR, HttpStatus.SERVICE_UNAVAILABLE].sort(
-    (a, b) => a - b,
-  );
-  return applyDecorators(
-    ...all.map((status) =>
-      ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError, headers: REQUEST_ID_HEADERS }),
-    ),
-  );
-}
-
-/** The id path parameter of the routes on one object. */
-const ApiIdParam = () =>
-  ApiParam({
-    name: 'id',
-    type: String,
-    description: 'Id of the object.',
-    example: `${LOST_REASON_ID_PREFIX}3f0c9a1e5b7d4c2a8e6f1b3d5a7c9e0f`,
-  });
 
 /**
- * The five routes. Bodies and queries are typed `unknown` on purpose: a host-wide
- * `ValidationPipe` skips such parameters, so the host's pipe options cannot change this API;
- * the service validates them instead, and the OpenAPI decorators describe them.
+ * The five routes, one call each into the request runner and the service. Bodies and queries
+ * are typed `unknown` on purpose: a host-wide `ValidationPipe` skips such parameters, so the
+ * host's pipe options cannot change this API; the service validates them instead, and the
+ * OpenAPI decorators describe them.
  */
-@ApiTags('Opportunity Lost Reasons')
-@ApiBearerAuth()
+@ApiLostReasonResource()
 export class LostReasonControllerBase {
   constructor(
-    protected readonly requests: LostReasonRequestRunner,
-    protected readonly idempotency: LostReasonIdempotency,
+    private readonly requests: LostReasonRequestRunner,
+    private readonly idempotency: LostReasonIdempotency,
   ) {}
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ operationId: 'createLostReason', summary: 'Create an opportunity lost reason' })
-  @ApiBody({ type: CreateLostReasonDto, required: false })
-  @ApiHeader({
-    name: IDEMPOTENCY_KEY_HEADER,
-    required: false,
-    description:
-      `Makes the request safe to retry: the first request's answer is stored for ${IDEMPOTENCY_KEY_TTL_MS / 3_600_000} hours and replayed ` +
-      `(\`${IDEMPOTENT_REPLAYED_HEADER}: true\`) to a retry with the same key and parameters, creating nothing; the same key with other ` +
-      'parameters is a 400 `idempotency_error`, and while the first request runs, a 409. A fresh random value (a UUID) per object.',
-    schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH },
-  })
-  @ApiResponse({
-    status: HttpStatus.CREATED,
-    description: `The new object; with an \`${IDEMPOTENCY_KEY_HEADER}\` used before, the object its first request created.`,
-    type: LostReasonObject,
-    headers: {
-      ...REQUEST_ID_HEADERS,
-      [IDEMPOTENT_REPLAYED_HEADER]: {
-        description: `\`true\` when the answer is the stored one of an earlier request with the same \`${IDEMPOTENCY_KEY_HEADER}\`.`,
-        schema: { type: 'string', enum: ['true'] },
-      },
-    },
-  })
-  @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
+  @ApiCreateLostReason()
   create(@LostReasonBody() body: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
     return this.requests.run(request, response, async ({ tenant, service }) => {
       const key = idempotencyKeyOf(request as { headers?: Record<string, unknown> });
       if (key === undefined) return service.create(body as CreateLostReasonDto);
-      const result = await this.idempotency.run(tenant ?? '', key, body, (manager) =>
-        (manager ? service.withManager(manager) : service).create(body as CreateLostReasonDto),
+      // Validated once: the idempotency protocol and the service both take the checked instance.
+      const params = validateParams(CreateLostReasonDto, body);
+      const result = await this.idempotency.run(tenant ?? '', key, params, (manager) =>
+        (manager ? service.withManager(manager) : service).create(params),
       );
-      if (result.replayed) this.idempotency.markReplayed(response);
+      if (result.replayed) this.requests.setHeader(response, IDEMPOTENT_REPLAYED_HEADER, 'true');
       return result.body;
     });
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listLostReasons', summary: 'List opportunity lost reasons, newest first' })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
-    description: 'Page size.',
-  })
-  @ApiQuery({
-    name: 'offset',
-    required: false,
-    schema: { type: 'integer', minimum: 0, default: 0 },
-    description: 'Number of objects to skip, newest first. Not with a cursor.',
-  })
-  @ApiQuery({
-    name: 'starting_after',
-    required: false,
-    schema: { type: 'string' },
-    description: 'Cursor: the page right after (older than) this object id.',
-  })
-  @ApiQuery({
-    name: 'ending_before',
-    required: false,
-    schema: { type: 'string' },
-    description: 'Cursor: the page right before (newer than) this object id.',
-  })
-  @ApiResponse({ status: HttpStatus.OK, description: 'One page and the total count.', type: LostReasonList, headers: REQUEST_ID_HEADERS })
-  @ApiErrors(HttpStatus.BAD_REQUEST)
+  @ApiListLostReasons()
   list(@Query() query: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
     return this.requests.run(request, response, ({ service }) => service.list(query as ListLostReasonsDto));
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'retrieveLostReason', summary: 'Retrieve an opportunity lost reason' })
-  @ApiIdParam()
-  @ApiResponse({ status: HttpStatus.OK, description: 'The object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
-  @ApiErrors(HttpStatus.NOT_FOUND)
+  @ApiRetrieveLostReason()
   retrieve(@Param('id') id: string, @Req() request: object, @Res({ passthrough: true }) response: object) {
     return this.requests.run(request, response, ({ service }) => service.retrieve(id));
   }
 
   @Patch(':id')
-  @ApiOperation({ operationId: 'updateLostReason', summary: 'Update an opportunity lost reason; only the fields passed change' })
-  @ApiIdParam()
-  @ApiBody({ type: UpdateLostReasonDto, required: false })
-  @ApiResponse({ status: HttpStatus.OK, description: 'The updated object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS })
-  @ApiErrors(HttpStatus.BAD_REQUEST, HttpStatus.NOT_FOUND, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE)
+  @ApiUpdateLostReason()
   update(@Param('id') id: string, @LostReasonBody() body: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
     return this.requests.run(request, response, ({ service }) => service.update(id, body as UpdateLostReasonDto));
   }
 
   @Delete(':id')
-  @ApiOperation({ operationId: 'deleteLostReason', summary: 'Delete an opportunity lost reason permanently' })
-  @ApiIdParam()
-  @ApiResponse({ status: HttpStatus.OK, description: 'Confirmation of the delete.', type: DeletedLostReason, headers: REQUEST_ID_HEADERS })
-  @ApiErrors(HttpStatus.NOT_FOUND)
+  @ApiDeleteLostReason()
   delete(@Param('id') id: string, @Req() request: object, @Res({ passthrough: true }) response: object) {
     return this.requests.run(request, response, ({ service }) => service.delete(id));
   }

@@ -1,2 +1,52 @@
+import { HttpException, VersioningType } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
+import { invalidRequestWithStatus } from '../errors';
+
 /** A request URL's path: the URL without its query string. */
 export const pathOf = (url: string | undefined): string => (url ?? '').split('?', 1)[0];
+
+/** The 404 of a method and path the module has no route for (its error shape, like Stripe's). */
+export const unrecognizedRequestUrl = (request: { method?: string; url?: string }): HttpException =>
+  invalidRequestWithStatus(404, `Unrecognized request URL (${request.method ?? '?'}: ${pathOf(request.url)}).`);
+
+/**
+ * The path as routers compare it: percent-encoded characters decoded (when well-formed), except
+ * the reserved ones (`%2F` stays, as routers keep it).
+ */
+export function decodedPathOf(url: string): string {
+  const path = pathOf(url);
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether a request is on the module's path, remembered on the request: Fastify asks in up to three hooks. */
+const IS_OWN = Symbol('lostReasonOwnPath');
+
+/**
+ * The module's own paths: `/<global prefix>/<URI version>/<path>` and anything below it. The
+ * prefix is optional (the host may exclude routes from it); on Express in any case, as Express
+ * routes paths case-insensitively (Fastify does not).
+ */
+export class OwnPath {
+  private readonly pattern: RegExp;
+
+  constructor(path: string, config: Pick<ApplicationConfig, 'getGlobalPrefix' | 'getVersioning'>, caseInsensitive: boolean) {
+    const prefix = config.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
+    const versioning = config.getVersioning();
+    const versionPrefix =
+      versioning?.type === VersioningType.URI ? (versioning.prefix === false ? '' : (versioning.prefix ?? 'v')) : undefined;
+    const version = versionPrefix === undefined ? '' : `(?:/${escapeRegExp(versionPrefix)}[^/]+)?`;
+    const prefixed = prefix ? `(?:/${escapeRegExp(prefix)})?` : '';
+    this.pattern = new RegExp(`^${prefixed}${version}/${escapeRegExp(path)}(?:/[\\s\\S]*)?$`, caseInsensitive ? 'i' : '');
+  }
+
+  /** Whether `request` is on the module's path, decoded as routers decode it. */
+  includes(request: { url: string; [IS_OWN]?: boolean }): boolean {
+    return (request[IS_OWN] ??= this.pattern.test(decodedPathOf(request.url)));
+  }
+}

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { unrecognizedRequestUrl } from '../errors';
-import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
 import { withinDeadline } from '../common/deadline.util';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
 import type { ResolvedLostReasonOptions } from '../lost-reason.options';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.util';
-import { pathOf } from './own-path.rule';
 import { LostReasonService } from '../lost-reason.service';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
+import { pathOf, unrecognizedRequestUrl } from './own-path.rule';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.util';
 
 /** Who a request acts for: its tenant (when tenancy is on) and the service acting for it. */
 export interface LostReasonRequestScope {
@@ -16,11 +15,11 @@ export interface LostReasonRequestScope {
 }
 
 /**
- * What every route of the module does around its own work: tags the response with its
- * `Request-Id` (errors get it from the exception filter and the route fallback too), resolves
- * the request's tenant and bounds the whole request by `requestTimeoutMs`. Plain calls from
- * the controller rather than Nest interceptors: Nest wraps each interceptor in an async
- * resource per request, which the benchmark's profile showed as a cost of its own.
+ * What every route of the module does around its own work: tags the answer with its
+ * `Request-Id` (the one place for successes; errors get it from `errorHeaders`), resolves the
+ * request's tenant and bounds the whole request by `requestTimeoutMs`. Plain calls from the
+ * controller rather than Nest interceptors: Nest wraps each interceptor in an async resource per
+ * request, which the benchmark's profile showed as a cost of its own.
  */
 @Injectable()
 export class LostReasonRequestRunner {
@@ -32,10 +31,15 @@ export class LostReasonRequestRunner {
   ) {}
 
   run<T>(request: { method?: string; url?: string }, response: object, work: (scope: LostReasonRequestScope) => Promise<T>): Promise<T> {
-    this.adapterHost.httpAdapter.setHeader(response, REQUEST_ID_HEADER, requestIdOf(request));
+    this.setHeader(response, REQUEST_ID_HEADER, requestIdOf(request));
     // Express routes `/path/` like `/path`, Fastify does not: one answer on both, Stripe's 404.
     if (pathOf(request.url).endsWith('/')) return Promise.reject(unrecognizedRequestUrl(request));
     return withinDeadline(this.scopeOf(request).then(work), this.options.requestTimeoutMs);
+  }
+
+  /** Sets a header on the answer, on Express or Fastify. */
+  setHeader(response: object, name: string, value: string): void {
+    this.adapterHost.httpAdapter.setHeader(response, name, value);
   }
 
   private async scopeOf(request: object): Promise<LostReasonRequestScope> {

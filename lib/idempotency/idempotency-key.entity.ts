@@ -18,8 +18,8 @@ export class LostReasonIdempotencyKey {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   id!: string;
 
-  /** The tenant the key belongs to; `''` for a module without tenancy. */
-  @Column({ type: 'varchar', length: 64, default: '' })
+  /** The tenant the key belongs to, stored as `LostReason.tenant_id` is (hex of its UTF-8 bytes); `''` for no tenant. */
+  @Column({ type: 'varchar', length: 128, default: '' })
   tenant_id!: string;
 
   /** The key as the client sent it (printable ASCII, at most 255 characters). */

@@ -1,52 +1,26 @@
 import { HttpStatus, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { createHash } from 'node:crypto';
 import { EntityManager, IsNull, Repository } from 'typeorm';
 import { CreateLostReasonDto } from '../dto';
-import { IdempotencyException, InvalidRequestException } from '../errors';
-import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
-import { LostReasonIdempotencyKey } from './idempotency-key.entity';
-import { ResolvedLostReasonOptions } from '../lost-reason.options';
-import { driverErrorOf, isSqlite } from '../persistence/drivers.util';
 import { validateParams } from '../dto/params.validator';
-import { onPooledConnection } from '../common/deadline.util';
+import { IdempotencyException } from '../errors';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { ResolvedLostReasonOptions } from '../lost-reason.options';
+import { LostReasonDialect } from '../persistence/dialects/dialect.interface';
+import { dialectOf, driverErrorOf } from '../persistence/dialects/dialect.registry';
+import { onPooledConnection } from '../persistence/pooled-connection.util';
+import { storedTenantId } from '../tenancy/tenant-id.util';
+import { LostReasonIdempotencyKey } from './idempotency-key.entity';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS,
+  IDEMPOTENCY_KEY_TTL_MS,
+  PRUNE_INTERVAL_MS,
+  RELEASE_RETRY_MS,
+} from './idempotency.constants';
+import { keyIdOf, requestHashesOf } from './request-hash.util';
 
 /** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
 export const LOST_REASON_IDEMPOTENCY_REPOSITORY = Symbol('LOST_REASON_IDEMPOTENCY_REPOSITORY');
-
-/** Request header of a safe retry, as Stripe names it. */
-export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
-
-/** Response header set, to `true`, on an answer replayed for a retry. */
-export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
-
-/** Longest accepted `Idempotency-Key`, in characters (printable ASCII). */
-export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
-
-/**
- * How long a key is kept (24 hours): until then, a retry with it is answered with the stored
- * answer; after that, the key counts as never used, and its row is deleted (by the next
- * module process that prunes, at most once a minute each).
- */
-export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
-
-/**
- * A key whose first request has not finished after this long (or twice `requestTimeoutMs`,
- * if longer) is taken over by the next request using it: the first request died with its
- * process, or lost its database connection. On PostgreSQL and MySQL/MariaDB the first request,
- * if it is in fact still running, then rolls its object back (it no longer holds the key).
- */
-export const IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS = 60 * 1000;
-
-/** Each process deletes expired keys at most this often. */
-const PRUNE_INTERVAL_MS = 60 * 1000;
-/** How often a claim that could not be released (the database was failing) is tried again. */
-const RELEASE_RETRY_MS = 1000;
-/** The request hash of an empty body before hashes followed what parameters mean (0.1.0). */
-const EMPTY_BODY_HASH = createHash('sha256').update('{}').digest('hex');
-
-/** Printable ASCII, space included (HTTP parsers trim it at the ends). */
-const KEY_PATTERN = new RegExp(`^[\\x20-\\x7e]{1,${IDEMPOTENCY_KEY_MAX_LENGTH}}$`);
 
 /** A stored or just-produced answer of `POST`. */
 export interface IdempotentResult<T = unknown> {
@@ -54,35 +28,6 @@ export interface IdempotentResult<T = unknown> {
   body: T;
   /** True when `body` is the stored answer of an earlier request with the same key. */
   replayed: boolean;
-}
-
-/**
- * The request's `Idempotency-Key`: `undefined` without the header; a 400 naming the header when
- * it is not 1 to 255 printable ASCII characters.
- */
-export function idempotencyKeyOf(request: { headers?: Record<string, unknown> }): string | undefined {
-  const value = request.headers?.[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !KEY_PATTERN.test(value)) {
-    throw new InvalidRequestException(
-      `${IDEMPOTENCY_KEY_HEADER} must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters (a UUID, say).`,
-      IDEMPOTENCY_KEY_HEADER,
-    );
-  }
-  return value;
-}
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-/** A unique or primary-key violation, on PostgreSQL, MySQL/MariaDB or SQLite. */
-function isDuplicate(error: unknown): boolean {
-  const driverError = driverErrorOf(error);
-  return (
-    driverError?.code === '23505' ||
-    driverError?.errno === 1062 ||
-    driverError?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    driverError?.code === 'SQLITE_CONSTRAINT_UNIQUE'
-  );
 }
 
 /** The first request with a key no longer holds it: someone took over a key it held too long. */
@@ -125,12 +70,10 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(LOST_REASON_IDEMPOTENCY_REPOSITORY) private readonly repository: Repository<LostReasonIdempotencyKey>,
     @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: Pick<ResolvedLostReasonOptions, 'requestTimeoutMs'>,
-    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** Sets `Idempotent-Replayed: true` on the response (Express or Fastify) of a replayed answer. */
-  markReplayed(response: unknown): void {
-    this.adapterHost.httpAdapter.setHeader(response, IDEMPOTENT_REPLAYED_HEADER, 'true');
+  private get dialect(): LostReasonDialect {
+    return dialectOf(this.repository.manager.connection);
   }
 
   /** A host that lists its entities without this one still starts; it is told what to add. */
@@ -152,8 +95,10 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   /**
    * Runs `create` at most once per (tenant, key) and parameters, answering retries with its
    * stored answer. The parameters are validated first, so a request refused for them stores
-   * nothing and a corrected retry with the same key goes through. `create` receives the
-   * transaction's manager on PostgreSQL and MySQL/MariaDB, nothing on SQLite.
+   * nothing and a corrected retry with the same key goes through (parameters the caller has
+   * validated already are not checked again). `create` receives the transaction's manager where
+   * the dialect opens the module's own transactions, nothing elsewhere (SQLite). `tenant`: the
+   * request's tenant, `''` without tenancy.
    */
   async run<T>(
     tenant: string,
@@ -161,20 +106,16 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     params: unknown,
     create: (manager?: EntityManager) => Promise<T>,
   ): Promise<IdempotentResult<T>> {
-    // What the parameters mean, not how they were spelled: no body, `{}` and an explicit null
-    // create the same object.
     const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
-    const id = sha256(JSON.stringify([tenant, key]));
-    const requestHash = sha256(JSON.stringify({ lost_reason }));
-    // Keys stored before this spelling-blind hash, for an empty body: still the same request.
-    const earlierHash = lost_reason === null ? EMPTY_BODY_HASH : requestHash;
+    const id = keyIdOf(tenant, key);
+    const { current: requestHash, earlier: earlierHash } = requestHashesOf(lost_reason);
     // A claim lost to a concurrent request or a deleted expired row costs one more round.
     for (let attempt = 0; attempt < 3; attempt++) {
       const claimedAt = new Date().toISOString();
       if (
         await this.claim({
           id,
-          tenant_id: tenant,
+          tenant_id: storedTenantId(tenant),
           idempotency_key: key,
           request_hash: requestHash,
           status: null,
@@ -227,7 +168,8 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
       await this.guarded((keys) => keys.createQueryBuilder().insert().values(row).updateEntity(false).execute());
       return true;
     } catch (error) {
-      if (isDuplicate(error)) return false;
+      const driverError = driverErrorOf(error);
+      if (driverError && this.dialect.isDuplicate(driverError)) return false;
       throw error;
     }
   }
@@ -249,7 +191,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   /** Creates, and stores the answer on this request's claim; on failure, gives the key back. */
   private async execute<T>(id: string, claimedAt: string, create: (manager?: EntityManager) => Promise<T>): Promise<T> {
     const { manager } = this.repository;
-    if (isSqlite(manager.connection.driver.options.type)) {
+    if (!this.dialect.ownTransactions) {
       let body: T;
       try {
         body = await create();

@@ -66,14 +66,9 @@ export interface LostReasonModuleOptions {
   /**
    * Longest an HTTP request of the module may take, in milliseconds, before it answers 503
    * (`api_error`): a stuck or unreachable database cannot hold a request forever. Default
-   * `DEFAULT_REQUEST_TIMEOUT_MS` (10 s).
+   * `LOST_REASON_DEFAULTS.requestTimeoutMs` (10 s).
    */
   requestTimeoutMs?: number;
-}
-
-/** A provider class for `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */
-export interface LostReasonModuleOptionsFactory {
-  create(): LostReasonModuleOptions | Promise<LostReasonModuleOptions>;
 }
 
 /**
@@ -81,7 +76,7 @@ export interface LostReasonModuleOptionsFactory {
  * `useFactory` in `forRootAsync()`, never returned by it.
  */
 export interface LostReasonModuleExtras {
-  /** Route of the resource. Default `DEFAULT_LOST_REASON_PATH` (`api/crm/opportunity-lost-reason`). */
+  /** Route of the resource. Default `LOST_REASON_DEFAULTS.path` (`api/crm/opportunity-lost-reason`). */
   path?: string;
   /**
    * The host's TypeORM data source to store objects in: its name, options or instance, as

@@ -3,12 +3,14 @@ import { CreateOpportunityLostReason1764115200000 } from './1764115200000-create
 import { AddTenantToOpportunityLostReason1764201600000 } from './1764201600000-add-tenant-to-opportunity-lost-reason';
 import { CreateOpportunityLostReasonIdempotency1764288000000 } from './1764288000000-create-opportunity-lost-reason-idempotency';
 import { CountOpportunityLostReasons1764374400000 } from './1764374400000-count-opportunity-lost-reasons';
+import { StoreIdempotencyTenantsAsHex1764460800000 } from './1764460800000-store-idempotency-tenants-as-hex';
 
 export {
   AddTenantToOpportunityLostReason1764201600000,
   CountOpportunityLostReasons1764374400000,
   CreateOpportunityLostReason1764115200000,
   CreateOpportunityLostReasonIdempotency1764288000000,
+  StoreIdempotencyTenantsAsHex1764460800000,
 };
 export { recountLostReasons } from './1764374400000-count-opportunity-lost-reasons';
 export { assignUntenantedLostReasons, unassignLostReasons } from './assign-tenant';
@@ -27,4 +29,5 @@ export const LOST_REASON_MIGRATIONS: Array<new () => MigrationInterface> = [
   AddTenantToOpportunityLostReason1764201600000,
   CreateOpportunityLostReasonIdempotency1764288000000,
   CountOpportunityLostReasons1764374400000,
+  StoreIdempotencyTenantsAsHex1764460800000,
 ];

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EntityMetadata, QueryRunner } from 'typeorm';
-import { isMysqlFamily, isSqlite } from './drivers.util';
-import { keepSqliteCounts } from '../migrations/1764374400000-count-opportunity-lost-reasons';
+import { LostReasonDialect } from './dialects/dialect.interface';
+import { dialectOf } from './dialects/dialect.registry';
 import type { LostReason } from './lost-reason.entity';
 
 /** The count table's name: the module's table's, and this (see the migration that creates it). */
@@ -30,12 +30,12 @@ export interface UpdateVariants {
 export type CursorDirection = 'after' | 'before';
 
 /**
- * The SQL of the service's operations, written once per data source from the entity's
- * metadata (table path, column names after the host's naming strategy, the driver's quoting
- * and placeholders). The hot paths run these fixed strings instead of building each query with
- * TypeORM's query builder on every call: the profile showed that builder as the module's
- * largest cost of its own. Portable SQL, except `updateAdvancing` (written for PostgreSQL and
- * for SQLite) and the statements only MySQL/MariaDB use.
+ * The SQL of the store's operations, written once per data source from the entity's metadata
+ * (table path, column names after the host's naming strategy, the driver's quoting and
+ * placeholders) and its dialect. The hot paths run these fixed strings instead of building each
+ * query with TypeORM's query builder on every call: the profile showed that builder as the
+ * module's largest cost of its own. Portable SQL, except what the dialect writes
+ * (`updateAdvancing`) and the statements only a dialect that `findsRowFirst` uses.
  */
 export class LostReasonStatements {
   private static readonly cache = new WeakMap<EntityMetadata, Promise<LostReasonStatements>>();
@@ -43,8 +43,8 @@ export class LostReasonStatements {
   /**
    * The statements of `metadata`'s table, built on first use. Whether the count table of
    * `CountOpportunityLostReasons1764374400000` exists is looked up then too: a host on
-   * `synchronize` has none (no triggers to keep it), and its totals come from `COUNT(*)`; on
-   * SQLite, the module creates it then.
+   * `synchronize` has none (no triggers to keep it), and its totals come from `COUNT(*)`, unless
+   * the dialect keeps the count itself (SQLite).
    */
   static of(metadata: EntityMetadata): Promise<LostReasonStatements> {
     let statements = this.cache.get(metadata);
@@ -58,23 +58,24 @@ export class LostReasonStatements {
   }
 
   private static async build(metadata: EntityMetadata): Promise<LostReasonStatements> {
+    const dialect = dialectOf(metadata.connection);
     const counterPath = `${metadata.tablePath}${COUNTER_TABLE_SUFFIX}`;
     const runner = metadata.connection.createQueryRunner();
     try {
       const hasCounter = await runner.hasTable(counterPath);
-      const counted = hasCounter && (await this.hasCountTrigger(runner, metadata));
-      if (!counted && isSqlite(metadata.connection.driver.options.type)) {
-        // Embedded, one writer: the module keeps the count itself (see keepSqliteCounts), unless
-        // it cannot write there (a read-only database): then COUNT(*), as elsewhere.
+      const counted = hasCounter && (await this.hasCountTrigger(runner, metadata, dialect));
+      if (!counted && dialect.keepCounts) {
+        // The dialect keeps the count itself, unless it cannot write there (a read-only
+        // database): then COUNT(*), as elsewhere.
         const tenantColumn = metadata.findColumnWithPropertyName('tenant_id')?.databaseName ?? 'tenant_id';
         try {
-          await keepSqliteCounts(runner, { table: metadata.tablePath, tenantColumn });
-          return new LostReasonStatements(metadata, counterPath);
+          await dialect.keepCounts(runner, { path: metadata.tablePath, tenantColumn });
+          return new LostReasonStatements(metadata, dialect, counterPath);
         } catch (error) {
           new Logger('LostReasonModule').warn(
             `Could not set up ${counterPath} (${error instanceof Error ? error.message : String(error)}): totals use COUNT(*).`,
           );
-          return new LostReasonStatements(metadata, undefined);
+          return new LostReasonStatements(metadata, dialect, undefined);
         }
       }
       if (hasCounter && !counted) {
@@ -83,7 +84,7 @@ export class LostReasonStatements {
             'created again without the migration, or, on MySQL/MariaDB, the user lacks the TRIGGER privilege): totals use COUNT(*).',
         );
       }
-      return new LostReasonStatements(metadata, counted ? counterPath : undefined);
+      return new LostReasonStatements(metadata, dialect, counted ? counterPath : undefined);
     } finally {
       await runner.release();
     }
@@ -94,30 +95,15 @@ export class LostReasonStatements {
    * again (by hand, or by `synchronize` after it) has lost its triggers while the count table
    * stays behind: counting with it would go stale, so `COUNT(*)` is used then.
    */
-  private static async hasCountTrigger(runner: QueryRunner, metadata: EntityMetadata): Promise<boolean> {
-    const type = metadata.connection.driver.options.type;
-    const trigger = `${metadata.tableName}${COUNTER_TABLE_SUFFIX}_insert`;
-    const [owner, table] = metadata.tablePath.includes('.') ? metadata.tablePath.split('.') : [undefined, metadata.tablePath];
-    const found: unknown[] =
-      type === 'postgres'
-        ? await runner.query('SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2', [
-            quotePath(metadata, metadata.tablePath),
-            trigger,
-          ])
-        : isMysqlFamily(type)
-          ? await runner.query(
-              'SELECT 1 FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = COALESCE(?, DATABASE()) AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME = ?',
-              [owner ?? null, table, trigger],
-            )
-          : isSqlite(type)
-            ? await runner.query("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name = ?", [table, trigger])
-            : [];
-    return found.length > 0;
+  private static hasCountTrigger(runner: QueryRunner, metadata: EntityMetadata, dialect: LostReasonDialect): Promise<boolean> {
+    const [schema, name] = metadata.tablePath.includes('.') ? metadata.tablePath.split('.') : [undefined, metadata.tablePath];
+    const table = { quotedPath: quotePath(metadata, metadata.tablePath), schema, name };
+    return dialect.hasTrigger(runner, table, `${metadata.tableName}${COUNTER_TABLE_SUFFIX}_insert`);
   }
 
   /** Params: tenant, id, created_at, updated_at, lost_reason. */
   readonly insert: string;
-  /** The object with its primary key (`seq`, for MySQL/MariaDB's writes by key). Params: id, tenant. */
+  /** The object with its primary key (`seq`, for writes by key). Params: id, tenant. */
   readonly retrieve: string;
   /** The first page, with the total of the tenant's objects on every row. Params: tenant, tenant, limit. */
   readonly firstPage: string;
@@ -129,34 +115,34 @@ export class LostReasonStatements {
   readonly cursorPosition: string;
   /** A page next to a cursor, nearest first. Params: tenant, created_at ×3, seq, limit. */
   readonly pageNextTo: Record<CursorDirection, string>;
-  /** MySQL/MariaDB: the row locked for update, by primary key (and tenant). Params: seq, tenant. */
+  /** `findsRowFirst`: the row locked for update, by primary key (and tenant). Params: seq, tenant. */
   readonly lockBySeq: string;
   /** Params: id, tenant. */
   readonly delete: string;
-  /** MySQL/MariaDB: deletes the row found by `retrieve`. Params: seq, tenant. */
+  /** `findsRowFirst`: deletes the row found by `retrieve`. Params: seq, tenant. */
   readonly deleteBySeq: string;
 
   /**
-   * PostgreSQL, SQLite: sets `lost_reason` and moves `updated_at` to the later of now and one
-   * millisecond past the stored value, returning the public columns. One statement that never
-   * loses a race: a concurrent update of the row is waited for, then stepped past (PostgreSQL
-   * evaluates the SET again on the row it waited for). Params: now[, lost_reason], id, tenant.
-   * Empty on MySQL/MariaDB, which update by primary key instead.
+   * Sets `lost_reason` and moves `updated_at` to the dialect's `advancedTimestamp`, returning the
+   * public columns. One statement that never loses a race: a concurrent update of the row is
+   * waited for, then stepped past. Params: now[, lost_reason], id, tenant. Empty where the
+   * dialect `findsRowFirst`.
    */
   readonly updateAdvancing: UpdateVariants;
   /**
-   * MySQL/MariaDB: the compare-and-set update of the row read by `retrieve`, if its `updated_at`
+   * `findsRowFirst`: the compare-and-set update of the row read by `retrieve`, if its `updated_at`
    * is still the one read. Params: updated_at[, lost_reason], seq, tenant, updated_at read.
    */
   readonly updateBySeqIfUnchanged: UpdateVariants;
-  /** MySQL/MariaDB: the update of a row locked by `lockBySeq`. Params: updated_at[, lost_reason], seq, tenant. */
+  /** `findsRowFirst`: the update of a row locked by `lockBySeq`. Params: updated_at[, lost_reason], seq, tenant. */
   readonly updateBySeq: UpdateVariants;
 
   private readonly publicColumns: string;
 
-  /** `counterPath`: the count table kept by triggers, when the migration created it. */
+  /** `counterPath`: the count table kept by triggers, when the migration (or the dialect) created it. */
   private constructor(
     private readonly metadata: EntityMetadata,
+    readonly dialect: LostReasonDialect,
     counterPath?: string,
   ) {
     const column = (property: string) => this.column(property);
@@ -211,18 +197,11 @@ export class LostReasonStatements {
     const update = (setLostReason: boolean, where: string) =>
       this.sql(`UPDATE ${table} SET ${updatedAt} = ?${setLostReason ? `, ${lostReason} = ?` : ''} WHERE ${where}`);
     this.updateAdvancing = { withLostReason: '', timestampOnly: '' };
-    const type = metadata.connection.driver.options.type;
-    if (type === 'postgres' || isSqlite(type)) {
-      // The module writes UTC ISO 8601 text with milliseconds, which compares in time order, so
-      // the later one is the greater. Read as a zone-less timestamp (PostgreSQL) so the session's
-      // time zone cannot shift it; text SQLite cannot read as a time yields '' (now wins).
-      const stepPastStored =
-        type === 'postgres'
-          ? `GREATEST(?, to_char(${updatedAt}::timestamp + interval '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`
-          : `MAX(?, COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', ${updatedAt}, '+0.001 seconds'), ''))`;
+    if (dialect.advancedTimestamp) {
+      const advanced = dialect.advancedTimestamp(updatedAt);
       const advance = (setLostReason: boolean) =>
         this.sql(
-          `UPDATE ${table} SET ${updatedAt} = ${stepPastStored}${setLostReason ? `, ${lostReason} = ?` : ''} ` +
+          `UPDATE ${table} SET ${updatedAt} = ${advanced}${setLostReason ? `, ${lostReason} = ?` : ''} ` +
             `WHERE ${id} = ? AND ${tenant} = ? RETURNING ${this.publicColumns}`,
         );
       this.updateAdvancing = { withLostReason: advance(true), timestampOnly: advance(false) };

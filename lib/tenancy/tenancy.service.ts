@@ -4,17 +4,19 @@ import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
 import type { ResolvedLostReasonOptions } from '../lost-reason.options';
 import { isTenantId } from './tenant-id.util';
 
+/** Where the key check leaves the tenant of the key it accepted: on the request itself. */
+const KEY_TENANT = Symbol('lostReasonKeyTenant');
+
+type WithKeyTenant = { [KEY_TENANT]?: string };
+
 /** The tenant each request of the module acts for, when tenancy is on. */
 @Injectable()
 export class LostReasonTenancy {
-  /** Tenants of the keys the guard accepted, per request (gone with the request). */
-  private readonly keyTenants = new WeakMap<object, string>();
-
   constructor(@Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions) {}
 
-  /** Called by the key check with the tenant the accepted key belongs to. */
+  /** Called by the key check with the tenant the accepted key belongs to; it travels with the request. */
   recordKeyTenant(request: object, tenant: string): void {
-    this.keyTenants.set(request, tenant);
+    (request as WithKeyTenant)[KEY_TENANT] = tenant;
   }
 
   /**
@@ -24,7 +26,7 @@ export class LostReasonTenancy {
    */
   async tenantOf(request: object): Promise<string | undefined> {
     if (!this.options.multiTenant) return undefined;
-    const tenant = this.options.tenantOf ? await this.options.tenantOf(request) : this.keyTenants.get(request);
+    const tenant = this.options.tenantOf ? await this.options.tenantOf(request) : (request as WithKeyTenant)[KEY_TENANT];
     if (!isTenantId(tenant)) throw new AuthenticationException();
     return tenant;
   }

@@ -50,17 +50,34 @@ export async function restoreSchema(dataSource: DataSource): Promise<void> {
   await dataSource.runMigrations();
 }
 
+/** What a host app is made of; everything but the database has a default. */
+export interface HostAppOptions {
+  /** The test database it connects to. */
+  db: DatabaseName;
+  /** Modules the host imports next to its TypeORM connection; by default the module with one API key. */
+  imports?: ModuleMetadata['imports'];
+  /** Runs on the app before `init()`: global prefix, pipes, filters, a logger… */
+  configure?: (app: INestApplication) => void;
+  /** The HTTP adapter; Express by default. */
+  adapter?: AdapterName;
+  /** Keeps the rows already in the tables (by default they start empty). */
+  keepRows?: boolean;
+  /** TypeORM options over the test database's (e.g. a SQLite file instead of memory). */
+  database?: Partial<DataSourceOptions>;
+}
+
 /**
  * Boots a host app: its own TypeORM connection plus whatever modules a test adds (by
  * default the module with one API key). The tables start empty.
  */
-export async function createHostApp(
-  db: DatabaseName,
-  imports: ModuleMetadata['imports'] = [LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
-  configure?: (app: INestApplication) => void,
-  adapter: AdapterName = 'express',
-  { keepRows = false, database = {} }: { keepRows?: boolean; database?: Partial<DataSourceOptions> } = {},
-): Promise<INestApplication> {
+export async function createHostApp({
+  db,
+  imports = [LostReasonModule.forRoot({ apiKeys: [API_KEY] })],
+  configure,
+  adapter = 'express',
+  keepRows = false,
+  database = {},
+}: HostAppOptions): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [TypeOrmModule.forRoot({ ...hostDatabase(db, database), retryAttempts: 0 }), ...imports],
   }).compile();

@@ -1,0 +1,156 @@
+import { applyDecorators, HttpStatus } from '@nestjs/common';
+import { CreateLostReasonDto, DeletedLostReason, LostReasonError, LostReasonList, LostReasonObject, UpdateLostReasonDto } from '../dto';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  IDEMPOTENCY_KEY_TTL_MS,
+  IDEMPOTENT_REPLAYED_HEADER,
+} from '../idempotency/idempotency.constants';
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from '../lost-reason.constants';
+import { REQUEST_ID_HEADER } from './request-id.util';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+  LOST_REASON_OPENAPI_ENABLED,
+} from './swagger.loader';
+
+/** When each error status of the module happens. */
+const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
+  [HttpStatus.BAD_REQUEST]: 'Invalid parameters or malformed JSON (`invalid_request_error`; `param` names the culprit).',
+  [HttpStatus.UNAUTHORIZED]: 'Missing or invalid API key (`authentication_error`).',
+  [HttpStatus.NOT_FOUND]: 'No object has this id (`invalid_request_error`, code `resource_missing`).',
+  [HttpStatus.CONFLICT]: `Another request with this \`${IDEMPOTENCY_KEY_HEADER}\` has not finished yet (\`idempotency_error\`, code \`idempotency_key_in_use\`); retry later.`,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'The request body is too large (`invalid_request_error`).',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'A body sent with a Content-Type other than `application/json` (`invalid_request_error`).',
+  [HttpStatus.INTERNAL_SERVER_ERROR]: 'Unexpected error (`api_error`); the cause is logged, never returned.',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'The database is unreachable or did not answer in time (`api_error`); retry (`Retry-After`).',
+};
+
+/** The `Request-Id` header of every response, as documented on each of them. */
+const REQUEST_ID_HEADERS = {
+  [REQUEST_ID_HEADER]: {
+    description: "Id of the request (`req_…`), also in error bodies and in the module's log lines about it.",
+    schema: { type: 'string', example: 'req_8UVbsdl3TxVRXnQ2c0Fa' },
+  },
+};
+
+/**
+ * A route's documentation: its decorators applied as if stacked in this order above the method
+ * (the last first, as TypeScript applies them), or nothing at all without `@nestjs/swagger`.
+ */
+function documented(decorators: () => Array<ClassDecorator | MethodDecorator>): MethodDecorator & ClassDecorator {
+  return LOST_REASON_OPENAPI_ENABLED ? applyDecorators(...decorators().reverse()) : () => undefined;
+}
+
+/** Error responses of a route, all with the module's `{ "error": { ... } }` body. */
+const errorResponses = (...statuses: HttpStatus[]) =>
+  [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR, HttpStatus.SERVICE_UNAVAILABLE]
+    .sort((a, b) => a - b)
+    .map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError, headers: REQUEST_ID_HEADERS }));
+
+/** The id path parameter of the routes on one object. */
+const idParam = () =>
+  ApiParam({
+    name: 'id',
+    type: String,
+    description: 'Id of the object.',
+    example: `${LOST_REASON_ID_PREFIX}3f0c9a1e5b7d4c2a8e6f1b3d5a7c9e0f`,
+  });
+
+/** The resource's tag and its bearer authentication. */
+export const ApiLostReasonResource = () => documented(() => [ApiTags('Opportunity Lost Reasons'), ApiBearerAuth()]);
+
+export const ApiCreateLostReason = () =>
+  documented(() => [
+    ApiOperation({ operationId: 'createLostReason', summary: 'Create an opportunity lost reason' }),
+    ApiBody({ type: CreateLostReasonDto, required: false }),
+    ApiHeader({
+      name: IDEMPOTENCY_KEY_HEADER,
+      required: false,
+      description:
+        `Makes the request safe to retry: the first request's answer is stored for ${IDEMPOTENCY_KEY_TTL_MS / 3_600_000} hours and replayed ` +
+        `(\`${IDEMPOTENT_REPLAYED_HEADER}: true\`) to a retry with the same key and parameters, creating nothing; the same key with other ` +
+        'parameters is a 400 `idempotency_error`, and while the first request runs, a 409. A fresh random value (a UUID) per object.',
+      schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH },
+    }),
+    ApiResponse({
+      status: HttpStatus.CREATED,
+      description: `The new object; with an \`${IDEMPOTENCY_KEY_HEADER}\` used before, the object its first request created.`,
+      type: LostReasonObject,
+      headers: {
+        ...REQUEST_ID_HEADERS,
+        [IDEMPOTENT_REPLAYED_HEADER]: {
+          description: `\`true\` when the answer is the stored one of an earlier request with the same \`${IDEMPOTENCY_KEY_HEADER}\`.`,
+          schema: { type: 'string', enum: ['true'] },
+        },
+      },
+    }),
+    ...errorResponses(HttpStatus.BAD_REQUEST, HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE),
+  ]);
+
+export const ApiListLostReasons = () =>
+  documented(() => [
+    ApiOperation({ operationId: 'listLostReasons', summary: 'List opportunity lost reasons, newest first' }),
+    ApiQuery({
+      name: 'limit',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
+      description: 'Page size.',
+    }),
+    ApiQuery({
+      name: 'offset',
+      required: false,
+      schema: { type: 'integer', minimum: 0, default: 0 },
+      description: 'Number of objects to skip, newest first. Not with a cursor.',
+    }),
+    ApiQuery({
+      name: 'starting_after',
+      required: false,
+      schema: { type: 'string' },
+      description: 'Cursor: the page right after (older than) this object id.',
+    }),
+    ApiQuery({
+      name: 'ending_before',
+      required: false,
+      schema: { type: 'string' },
+      description: 'Cursor: the page right before (newer than) this object id.',
+    }),
+    ApiResponse({ status: HttpStatus.OK, description: 'One page and the total count.', type: LostReasonList, headers: REQUEST_ID_HEADERS }),
+    ...errorResponses(HttpStatus.BAD_REQUEST),
+  ]);
+
+export const ApiRetrieveLostReason = () =>
+  documented(() => [
+    ApiOperation({ operationId: 'retrieveLostReason', summary: 'Retrieve an opportunity lost reason' }),
+    idParam(),
+    ApiResponse({ status: HttpStatus.OK, description: 'The object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS }),
+    ...errorResponses(HttpStatus.NOT_FOUND),
+  ]);
+
+export const ApiUpdateLostReason = () =>
+  documented(() => [
+    ApiOperation({ operationId: 'updateLostReason', summary: 'Update an opportunity lost reason; only the fields passed change' }),
+    idParam(),
+    ApiBody({ type: UpdateLostReasonDto, required: false }),
+    ApiResponse({ status: HttpStatus.OK, description: 'The updated object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS }),
+    ...errorResponses(HttpStatus.BAD_REQUEST, HttpStatus.NOT_FOUND, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNSUPPORTED_MEDIA_TYPE),
+  ]);
+
+export const ApiDeleteLostReason = () =>
+  documented(() => [
+    ApiOperation({ operationId: 'deleteLostReason', summary: 'Delete an opportunity lost reason permanently' }),
+    idParam(),
+    ApiResponse({
+      status: HttpStatus.OK,
+      description: 'Confirmation of the delete.',
+      type: DeletedLostReason,
+      headers: REQUEST_ID_HEADERS,
+    }),
+    ...errorResponses(HttpStatus.NOT_FOUND),
+  ]);

@@ -1,0 +1,42 @@
+import { Provider } from '@nestjs/common';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import { LostReasonHooksDispatcher } from './hooks/hooks.dispatcher';
+import { LostReasonApiKeyGuard } from './http/api-key.guard';
+import { LostReasonRequestRunner } from './http/request.runner';
+import { LostReasonRouteFallback } from './http/route-fallback.service';
+import { LostReasonIdempotencyKey } from './idempotency/idempotency-key.entity';
+import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LostReasonIdempotency } from './idempotency/idempotency.service';
+import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+import { LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
+import { LOST_REASON_MODULE_OPTIONS } from './lost-reason.module-definition';
+import { resolveLostReasonOptions } from './lost-reason.options';
+import { LostReasonService } from './lost-reason.service';
+import { LostReason } from './persistence/lost-reason.entity';
+import { LostReasonTenancy } from './tenancy/tenancy.service';
+
+/**
+ * Every provider of one registration, built once: the options checked against the extras, the
+ * repositories on the chosen data source, the service; and, with routes, what serves them.
+ */
+export function createLostReasonProviders(extras: LostReasonModuleExtras): Provider[] {
+  const resource: Provider[] = [
+    {
+      provide: LOST_REASON_RESOLVED_OPTIONS,
+      inject: [LOST_REASON_MODULE_OPTIONS],
+      useFactory: (options: LostReasonModuleOptions) => resolveLostReasonOptions(options, extras),
+    },
+    { provide: LOST_REASON_REPOSITORY, useExisting: getRepositoryToken(LostReason, extras.dataSource) },
+    LostReasonService,
+    LostReasonTenancy,
+    LostReasonHooksDispatcher,
+  ];
+  if (!extras.mountRoutes) return resource;
+  return [
+    ...resource,
+    LostReasonApiKeyGuard,
+    LostReasonRouteFallback,
+    LostReasonRequestRunner,
+    { provide: LOST_REASON_IDEMPOTENCY_REPOSITORY, useExisting: getRepositoryToken(LostReasonIdempotencyKey, extras.dataSource) },
+    LostReasonIdempotency,
+  ];
+}

@@ -1,0 +1,68 @@
+import type { QueryRunner } from 'typeorm';
+
+/** What identifies a driver's error: pg's SQLSTATE `code`, mysql2's `errno` and `code`, SQLite's `code`. */
+export interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  message?: unknown;
+}
+
+/**
+ * A database fault worth a retry (a 503): it could not be reached or lost the connection, or it
+ * gave up on the statement (a statement or lock timeout, a deadlock or serialization rollback).
+ */
+export type DatabaseFault = 'unavailable' | 'timeout';
+
+/** The module's table as a dialect needs it to look up its triggers. */
+export interface TableRef {
+  /** `schema.table`, quoted part by part for the driver. */
+  quotedPath: string;
+  /** The schema (or database) named in the table path, if any. */
+  schema?: string;
+  /** The table's own name. */
+  name: string;
+}
+
+/**
+ * Everything the module does differently on one database family, chosen once per data source
+ * (`dialectOf`). The rest of the module asks the dialect and never which database it is on.
+ */
+export interface LostReasonDialect {
+  /** The family's name, for messages. */
+  readonly name: string;
+  /** The TypeORM `type`s of this family. */
+  readonly driverTypes: readonly string[];
+  /**
+   * Whether the module opens transactions of its own. Not on SQLite: TypeORM shares one
+   * connection between all its concurrent callers there, so their statements would interleave in
+   * the module's transaction.
+   */
+  readonly ownTransactions: boolean;
+  /**
+   * Whether a write finds its row first, by a plain read, and then writes it by primary key:
+   * on MySQL/MariaDB, which have no `UPDATE … RETURNING`, and whose locking statements lock the
+   * index entries they scan before the tenant is checked (another tenant's id would wait on the
+   * owner's transaction, an answer unlike a missing id's).
+   */
+  readonly findsRowFirst: boolean;
+  /**
+   * The SQL of a new `updated_at` for `UPDATE … RETURNING`: the later of the parameter (now) and
+   * one millisecond past `column`, the stored value. Absent where `findsRowFirst`.
+   */
+  advancedTimestamp?(column: string): string;
+  /** Whether `table` has the trigger named `trigger` (the count migration's). */
+  hasTrigger(runner: QueryRunner, table: TableRef, trigger: string): Promise<boolean>;
+  /**
+   * Sets up the count table and its triggers without the migration, when the module may
+   * (SQLite: embedded, one writer). Absent elsewhere: there, totals then come from `COUNT(*)`.
+   */
+  keepCounts?(runner: QueryRunner, table: { path: string; tenantColumn: string }): Promise<void>;
+  /** Closes the socket under a query runner's driver connection, if it has one. */
+  destroyConnection(databaseConnection: unknown): void;
+  /** A unique or primary-key violation. */
+  isDuplicate(error: DriverError): boolean;
+  /** Text the database's character set cannot store (a latin1 table, a non-UTF-8 database). */
+  isUnstorable(error: DriverError): boolean;
+  /** Whether the error is a fault worth a retry, and which. */
+  faultOf(error: DriverError): DatabaseFault | undefined;
+}

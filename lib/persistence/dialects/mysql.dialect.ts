@@ -1,0 +1,53 @@
+import { DatabaseFault, DriverError, LostReasonDialect } from './dialect.interface';
+
+/** mysql2's codes of a lost, refused or exhausted connection. */
+const UNAVAILABLE_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+]);
+/** innodb_lock_wait_timeout, MariaDB's max_statement_time, MySQL's max_execution_time, an InnoDB deadlock. */
+const TIMEOUT_CODES = new Set(['ER_LOCK_WAIT_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT', 'ER_LOCK_DEADLOCK']);
+/** mysql2's closed connection, which carries no code. */
+const UNAVAILABLE_MESSAGE = /^Can't add new command when connection is in closed state/;
+
+type Mysql2Connection = { stream?: { destroy?: () => void }; destroy?: () => void };
+
+/** MySQL and MariaDB, through the `mysql2` driver. */
+export const mysqlDialect: LostReasonDialect = {
+  name: 'MySQL/MariaDB',
+  driverTypes: ['mysql', 'mariadb'],
+  ownTransactions: true,
+  findsRowFirst: true,
+
+  async hasTrigger(runner, table, trigger) {
+    const found: unknown[] = await runner.query(
+      'SELECT 1 FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = COALESCE(?, DATABASE()) AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME = ?',
+      [table.schema ?? null, table.name, trigger],
+    );
+    return found.length > 0;
+  },
+
+  destroyConnection(connection) {
+    // mysql2's connection keeps its socket at `stream`; a pooled one also has to leave its pool.
+    const mysql2 = connection as Mysql2Connection | undefined;
+    mysql2?.stream?.destroy?.();
+    mysql2?.destroy?.();
+  },
+
+  isDuplicate: ({ errno }) => errno === 1062, // ER_DUP_ENTRY
+  isUnstorable: ({ errno }) => errno === 1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: a character the column's charset lacks
+
+  faultOf({ code, message }: DriverError): DatabaseFault | undefined {
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_CODES.has(code)) return 'unavailable';
+      if (TIMEOUT_CODES.has(code)) return 'timeout';
+    }
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return 'unavailable';
+    return undefined;
+  },
+};

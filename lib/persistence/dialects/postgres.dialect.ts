@@ -1,0 +1,53 @@
+import { DatabaseFault, DriverError, LostReasonDialect } from './dialect.interface';
+
+/** SQLSTATEs of a connection that failed, a server shutting down or out of connections. */
+const UNAVAILABLE_CODES = new Set(['08000', '08001', '08003', '08004', '08006', '08007', '57P01', '57P02', '57P03', '53300']);
+/** query_canceled (statement_timeout), lock_not_available (lock_timeout), deadlock_detected, serialization_failure. */
+const TIMEOUT_CODES = new Set(['57014', '55P03', '40P01', '40001']);
+/** pg's and pg-pool's connection failures, which carry no code. */
+const UNAVAILABLE_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
+/** pg's client-side `query_timeout`. */
+const TIMEOUT_MESSAGE = /^Query read timeout$/;
+
+/** PostgreSQL, through the `pg` driver. */
+export const postgresDialect: LostReasonDialect = {
+  name: 'PostgreSQL',
+  driverTypes: ['postgres'],
+  ownTransactions: true,
+  findsRowFirst: false,
+
+  // The module writes UTC ISO 8601 text with milliseconds, which compares in time order. Read as
+  // a zone-less timestamp, so the session's time zone cannot shift it. A concurrent update of the
+  // row is waited for, and the SET evaluated again on the row it wrote: each update steps past.
+  advancedTimestamp: (column) => `GREATEST(?, to_char(${column}::timestamp + interval '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`,
+
+  async hasTrigger(runner, table, trigger) {
+    const found: unknown[] = await runner.query('SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2', [
+      table.quotedPath,
+      trigger,
+    ]);
+    return found.length > 0;
+  },
+
+  destroyConnection(connection) {
+    // pg's Client keeps its socket at `connection.stream`.
+    (connection as { connection?: { stream?: { destroy?: () => void } } } | undefined)?.connection?.stream?.destroy?.();
+  },
+
+  isDuplicate: ({ code }) => code === '23505',
+  // character_not_in_repertoire, untranslatable_character
+  isUnstorable: ({ code }) => code === '22021' || code === '22P05',
+
+  faultOf({ code, message }: DriverError): DatabaseFault | undefined {
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_CODES.has(code)) return 'unavailable';
+      if (TIMEOUT_CODES.has(code)) return 'timeout';
+    }
+    if (typeof message === 'string') {
+      if (UNAVAILABLE_MESSAGE.test(message)) return 'unavailable';
+      if (TIMEOUT_MESSAGE.test(message)) return 'timeout';
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,176 @@
+import { EntityManager, QueryResult, ReplicationMode, Repository } from 'typeorm';
+import { dialectOf, driverErrorOf } from './dialects/dialect.registry';
+import { LostReason } from './lost-reason.entity';
+import { CursorDirection, LostReasonRow, LostReasonStatements } from './lost-reason.statements';
+import { onPooledConnection } from './pooled-connection.util';
+
+/** A stored object with its primary key, which writes by key use. */
+export type StoredLostReason = LostReasonRow & { seq: number };
+
+/** A row of a page by offset: the object's columns and the tenant's total. */
+export type PageRow = LostReasonRow & { total: string | number };
+
+/** Where a cursor stands in the list order, and the tenant's total. */
+export interface CursorPosition {
+  created_at: string;
+  seq: number;
+  total: string | number;
+}
+
+/** Picks one of the fixed statements. */
+type Statement = (statements: LostReasonStatements) => string;
+
+/**
+ * Runs the fixed statements on the host's data source, one method per operation of the
+ * resource, each for one tenant (its stored id, `''` without tenancy). Reads go to replicas
+ * when the host has them; writes, and the reads a write depends on, to the primary. Statements
+ * run on the host's transaction with `withManager`, else each on a pooled connection that is
+ * closed if it outlives the request deadline (`onPooledConnection`).
+ */
+export class LostReasonStore {
+  constructor(
+    private readonly repository: Repository<LostReason>,
+    private readonly timeoutMs?: number,
+  ) {}
+
+  /** This store working through `manager`, typically the host's transaction. */
+  withManager(manager: EntityManager): LostReasonStore {
+    return new LostReasonStore(manager.getRepository(LostReason), this.timeoutMs);
+  }
+
+  /** The manager statements run through (the host's transaction's, with `withManager`). */
+  get manager(): EntityManager {
+    return this.repository.manager;
+  }
+
+  /** Builds the statements (and finds the dialect) ahead of the first call. */
+  async prepare(): Promise<void> {
+    await LostReasonStatements.of(this.repository.metadata);
+  }
+
+  /** Text the database's character set cannot store: the caller's error, not the database's. */
+  isUnstorable(error: unknown): boolean {
+    const driverError = driverErrorOf(error);
+    return driverError !== undefined && dialectOf(this.repository.manager.connection).isUnstorable(driverError);
+  }
+
+  /** One INSERT. */
+  async insert(tenant: string, { id, created_at, updated_at, lost_reason }: LostReasonRow): Promise<void> {
+    await this.write((sql) => sql.insert, [tenant, id, created_at, updated_at, lost_reason]);
+  }
+
+  /** The tenant's object `id`; `mode: 'master'` for the reads a write depends on, which must not lag. */
+  async find(tenant: string, id: string, mode?: ReplicationMode): Promise<StoredLostReason | undefined> {
+    const [row] = await this.read<StoredLostReason>((sql) => sql.retrieve, [id, tenant], { mode });
+    return row;
+  }
+
+  /** A page at `offset`, newest first, each row with the tenant's total (one statement). */
+  pageAtOffset(tenant: string, limit: number, offset: number): Promise<PageRow[]> {
+    return offset === 0
+      ? this.read<PageRow>((sql) => sql.firstPage, [tenant, tenant, limit])
+      : this.read<PageRow>((sql) => sql.pageAtOffset, [tenant, tenant, limit, offset]);
+  }
+
+  /** The number of the tenant's objects. */
+  async count(tenant: string): Promise<number> {
+    const [{ total }] = await this.read<{ total: string | number }>((sql) => sql.count, [tenant]);
+    return Number(total);
+  }
+
+  /** The position of the tenant's object `id` in the list order, with the total. */
+  async cursorPosition(tenant: string, id: string): Promise<CursorPosition | undefined> {
+    const [position] = await this.read<CursorPosition>((sql) => sql.cursorPosition, [tenant, id, tenant]);
+    return position;
+  }
+
+  /** Up to `limit` objects right after (older) or before (newer) `position`, nearest first. */
+  pageNextTo(tenant: string, direction: CursorDirection, { created_at, seq }: CursorPosition, limit: number): Promise<LostReasonRow[]> {
+    return this.read<LostReasonRow>((sql) => sql.pageNextTo[direction], [tenant, created_at, created_at, created_at, seq, limit]);
+  }
+
+  /**
+   * Sets `lost_reason` (unless undefined; `null` clears it) and moves `updated_at` forward,
+   * strictly: past the stored value even within one millisecond, and past a concurrent update's.
+   * The updated object, or undefined if the tenant has no object `id`.
+   *
+   * One `UPDATE … RETURNING` that steps `updated_at` in the database itself, so concurrent
+   * updates of one object each get their own, later `updated_at` and none is refused. Where the
+   * dialect finds rows first: a plain read, then an `UPDATE` by primary key if `updated_at` is
+   * still the one read; when another write came in between, `SELECT … FOR UPDATE` then `UPDATE`
+   * in one transaction.
+   */
+  async update(tenant: string, id: string, lostReason: string | null | undefined): Promise<LostReasonRow | undefined> {
+    const set = lostReason === undefined ? [] : [lostReason];
+    const changed = lostReason === undefined ? {} : { lost_reason: lostReason };
+    const variant = lostReason === undefined ? 'timestampOnly' : 'withLostReason';
+    if (!(await this.statements()).dialect.findsRowFirst) {
+      const now = new Date().toISOString();
+      const [row] = (await this.write((sql) => sql.updateAdvancing[variant], [now, ...set, id, tenant])).records as LostReasonRow[];
+      return row;
+    }
+    // A plain read, then a compare-and-set by primary key: two statements, no lock held.
+    const current = await this.find(tenant, id, 'master');
+    if (!current) return undefined;
+    const updatedAt = laterThan(current.updated_at);
+    const { affected } = await this.write(
+      (sql) => sql.updateBySeqIfUnchanged[variant],
+      [updatedAt, ...set, current.seq, tenant, current.updated_at],
+    );
+    if (affected) return { ...current, updated_at: updatedAt, ...changed };
+    // Another write came first: lock the row and write on what it holds now. (Retrying the plain
+    // read would not do inside a host's REPEATABLE READ transaction: it would see the same old
+    // snapshot every time.)
+    return this.transaction(async (transaction) => {
+      const [locked] = await this.read<LostReasonRow>((sql) => sql.lockBySeq, [current.seq, tenant], { manager: transaction });
+      if (!locked) return undefined;
+      const next = laterThan(locked.updated_at);
+      await this.write((sql) => sql.updateBySeq[variant], [next, ...set, current.seq, tenant], transaction);
+      return { ...locked, updated_at: next, ...changed };
+    });
+  }
+
+  /** Deletes the tenant's object `id` (one DELETE; where the dialect finds rows first, a read and a DELETE by key). */
+  async delete(tenant: string, id: string): Promise<boolean> {
+    if (!(await this.statements()).dialect.findsRowFirst) {
+      return Boolean((await this.write((sql) => sql.delete, [id, tenant])).affected);
+    }
+    const current = await this.find(tenant, id, 'master');
+    return current !== undefined && Boolean((await this.write((sql) => sql.deleteBySeq, [current.seq, tenant])).affected);
+  }
+
+  private statements(): Promise<LostReasonStatements> {
+    return LostReasonStatements.of(this.repository.metadata);
+  }
+
+  /** The rows of a SELECT: on replicas when the host has them (unless inside a transaction), or on the primary with `'master'`. */
+  private async read<T>(
+    statement: Statement,
+    parameters: unknown[],
+    { manager = this.repository.manager, mode }: { manager?: EntityManager; mode?: ReplicationMode } = {},
+  ): Promise<T[]> {
+    return (await this.run(statement, parameters, manager, mode ?? manager.connection.defaultReplicationModeForReads())).records as T[];
+  }
+
+  /** A write statement's result (`records` holds what RETURNING returned; `affected`, the row count). */
+  private write(statement: Statement, parameters: unknown[], manager = this.repository.manager): Promise<QueryResult> {
+    return this.run(statement, parameters, manager, 'master');
+  }
+
+  /** One statement through `manager`: its own connection inside a transaction, else a guarded one from the pool. */
+  private async run(statement: Statement, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
+    const sql = statement(await this.statements());
+    if (manager.queryRunner) return manager.queryRunner.query(sql, parameters, true);
+    return onPooledConnection(manager.connection, mode, this.timeoutMs, (runner) => runner.query(sql, parameters, true));
+  }
+
+  /** `work` in a transaction: the host's (a savepoint in it) with `withManager`, else one of the store's own on a guarded connection. */
+  private transaction<T>(work: (transaction: EntityManager) => Promise<T>): Promise<T> {
+    const { manager } = this.repository;
+    if (manager.queryRunner) return manager.transaction(work);
+    return onPooledConnection(manager.connection, 'master', this.timeoutMs, (runner) => runner.manager.transaction(work));
+  }
+}
+
+/** Now, or one millisecond past `previous` when the clock has not moved past it yet. */
+const laterThan = (previous: string): string => new Date(Math.max(Date.now(), Date.parse(previous) + 1)).toISOString();
