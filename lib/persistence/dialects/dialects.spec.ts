@@ -1,0 +1,110 @@
+import { DataSource, DataSourceOptions, QueryFailedError } from 'typeorm';
+import { LostReason } from '../lost-reason.entity';
+import { LostReasonStatements } from '../lost-reason.statements';
+import { LostReasonDialect } from './dialect.interface';
+import { dialectOf, driverErrorOf } from './dialect.registry';
+import { mysqlDialect } from './mysql.dialect';
+import { postgresDialect } from './postgres.dialect';
+import { sqliteDialect } from './sqlite.dialect';
+
+/** The statements of a data source that is never connected: SQL is written from metadata alone. */
+async function statementsFor(options: DataSourceOptions, counterPath?: string): Promise<LostReasonStatements> {
+  const dataSource = new DataSource({ ...options, entities: [LostReason] } as DataSourceOptions);
+  await (dataSource as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
+  const Statements = LostReasonStatements as unknown as new (...args: unknown[]) => LostReasonStatements;
+  return new Statements(dataSource.getMetadata(LostReason), dialectOf(dataSource), counterPath);
+}
+
+describe('dialectOf', () => {
+  it.each([
+    ['postgres', postgresDialect],
+    ['mysql', mysqlDialect],
+    ['mariadb', mysqlDialect],
+    ['better-sqlite3', sqliteDialect],
+    ['sqljs', sqliteDialect],
+  ] as const)('chooses the dialect of a %s data source', (type, dialect) => {
+    expect(dialectOf({ options: { type } } as DataSource)).toBe(dialect);
+  });
+
+  it('refuses a database family the module does not support, naming its type', () => {
+    expect(() => dialectOf({ options: { type: 'mssql' } } as DataSource)).toThrow('"mssql"');
+  });
+});
+
+describe('each dialect', () => {
+  it.each<[string, LostReasonDialect, Record<string, unknown>, Record<string, unknown>]>([
+    ['PostgreSQL', postgresDialect, { code: '23505' }, { code: '22021' }],
+    ['MySQL/MariaDB', mysqlDialect, { errno: 1062 }, { errno: 1366 }],
+    ['SQLite', sqliteDialect, { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' }, {}],
+  ])('%s: knows its duplicate and unstorable-text errors, and no other', (_name, dialect, duplicate, unstorable) => {
+    expect(dialect.isDuplicate(duplicate)).toBe(true);
+    expect(dialect.isDuplicate({ code: 'XX000', errno: 1 })).toBe(false);
+    expect(dialect.isUnstorable(unstorable)).toBe(dialect !== sqliteDialect);
+    expect(dialect.isUnstorable(duplicate)).toBe(false);
+  });
+
+  it('PostgreSQL: class 08, shutdown and pool messages are unavailable; cancels, lock timeouts and deadlocks are timeouts', () => {
+    for (const code of ['08006', '57P01', '53300']) expect(postgresDialect.faultOf({ code })).toBe('unavailable');
+    for (const code of ['57014', '55P03', '40P01', '40001']) expect(postgresDialect.faultOf({ code })).toBe('timeout');
+    expect(postgresDialect.faultOf({ message: 'Connection terminated unexpectedly' })).toBe('unavailable');
+    expect(postgresDialect.faultOf({ message: 'Query read timeout' })).toBe('timeout');
+    expect(postgresDialect.faultOf({ code: '23505' })).toBeUndefined();
+  });
+
+  it('MySQL/MariaDB: lost connections are unavailable; lock waits, statement timeouts and deadlocks are timeouts', () => {
+    expect(mysqlDialect.faultOf({ code: 'PROTOCOL_CONNECTION_LOST' })).toBe('unavailable');
+    expect(mysqlDialect.faultOf({ message: "Can't add new command when connection is in closed state" })).toBe('unavailable');
+    for (const code of ['ER_LOCK_WAIT_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_LOCK_DEADLOCK'])
+      expect(mysqlDialect.faultOf({ code })).toBe('timeout');
+    expect(mysqlDialect.faultOf({ code: 'ER_DUP_ENTRY' })).toBeUndefined();
+  });
+
+  it('SQLite: no connection to lose, no transactions of the module, counts kept by the module', () => {
+    expect(sqliteDialect.faultOf({ code: 'SQLITE_BUSY' })).toBeUndefined();
+    expect(sqliteDialect.ownTransactions).toBe(false);
+    expect(sqliteDialect.keepCounts).toBeDefined();
+    expect([postgresDialect, mysqlDialect].map((dialect) => [dialect.ownTransactions, dialect.keepCounts])).toEqual([
+      [true, undefined],
+      [true, undefined],
+    ]);
+  });
+
+  it('finds the driver error inside TypeORM’s QueryFailedError only', () => {
+    const driverError = Object.assign(new Error('duplicate key'), { code: '23505' });
+    expect(driverErrorOf(new QueryFailedError('INSERT', [], driverError))).toBe(driverError);
+    expect(driverErrorOf(driverError)).toBeUndefined();
+  });
+});
+
+describe('the statements each dialect writes', () => {
+  it('PostgreSQL: numbered placeholders, double quotes, UPDATE … RETURNING stepping updated_at past the stored value', async () => {
+    const sql = await statementsFor({ type: 'postgres' });
+    expect(sql.insert).toBe(
+      'INSERT INTO "opportunity_lost_reason" ("tenant_id", "id", "created_at", "updated_at", "lost_reason") VALUES ($1, $2, $3, $4, $5)',
+    );
+    expect(sql.updateAdvancing.withLostReason).toBe(
+      'UPDATE "opportunity_lost_reason" SET "updated_at" = GREATEST($1, to_char("updated_at"::timestamp + interval \'1 millisecond\', ' +
+        '\'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\')), "lost_reason" = $2 WHERE "id" = $3 AND "tenant_id" = $4 ' +
+        'RETURNING "id" AS "id", "created_at" AS "created_at", "updated_at" AS "updated_at", "lost_reason" AS "lost_reason"',
+    );
+    expect(sql.count).toBe('SELECT (SELECT COUNT(*) FROM "opportunity_lost_reason" WHERE "tenant_id" = $1) AS "total"');
+  });
+
+  it('MySQL/MariaDB: backticks and ? placeholders; no UPDATE … RETURNING, writes by primary key instead', async () => {
+    const sql = await statementsFor({ type: 'mariadb', database: 'crm' });
+    expect(sql.updateAdvancing).toEqual({ withLostReason: '', timestampOnly: '' });
+    expect(sql.updateBySeqIfUnchanged.timestampOnly).toBe(
+      'UPDATE `opportunity_lost_reason` SET `updated_at` = ? WHERE `seq` = ? AND `tenant_id` = ? AND `updated_at` = ?',
+    );
+    expect(sql.lockBySeq).toMatch(/ FROM `opportunity_lost_reason` WHERE `seq` = \? AND `tenant_id` = \? FOR UPDATE$/);
+  });
+
+  it('SQLite: MAX over strftime to step updated_at; the count from the count table when there is one', async () => {
+    const sql = await statementsFor({ type: 'better-sqlite3', database: ':memory:' }, 'opportunity_lost_reason_count');
+    expect(sql.updateAdvancing.timestampOnly).toBe(
+      'UPDATE "opportunity_lost_reason" SET "updated_at" = MAX(?, COALESCE(strftime(\'%Y-%m-%dT%H:%M:%fZ\', "updated_at", \'+0.001 seconds\'), \'\')) ' +
+        'WHERE "id" = ? AND "tenant_id" = ? RETURNING "id" AS "id", "created_at" AS "created_at", "updated_at" AS "updated_at", "lost_reason" AS "lost_reason"',
+    );
+    expect(sql.count).toBe('SELECT (SELECT COALESCE(SUM("n"), 0) FROM "opportunity_lost_reason_count" WHERE "tenant_id" = ?) AS "total"');
+  });
+});
