@@ -253,13 +253,13 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
     await post(kept, {}).expect(201);
     await age(expired, IDEMPOTENCY_KEY_TTL_MS + HOUR);
     await age(kept, IDEMPOTENCY_KEY_TTL_MS - HOUR);
-    const internals = store as unknown as { nextPruneAt: number; pruning?: Promise<void> };
-    internals.nextPruneAt = 0; // as if this process had not pruned for a minute
+    const { pruner } = store as unknown as { pruner: { nextPruneAt: number; settled(): Promise<void> } };
+    pruner.nextPruneAt = 0; // as if this process had not pruned for a minute
     await post(freshKey(), {}).expect(201);
-    await internals.pruning;
+    await pruner.settled();
     expect(await keys().countBy({ idempotency_key: expired })).toBe(0);
     expect(await keys().countBy({ idempotency_key: kept })).toBe(1);
-    expect(internals.nextPruneAt).toBeGreaterThan(Date.now());
+    expect(pruner.nextPruneAt).toBeGreaterThan(Date.now());
     // And callable directly.
     await age(kept, IDEMPOTENCY_KEY_TTL_MS + HOUR);
     expect(await store.pruneExpired()).toBeGreaterThanOrEqual(1);

@@ -1,0 +1,97 @@
+import { HttpStatus } from '@nestjs/common';
+import { EntityManager, IsNull, Repository } from 'typeorm';
+import { dialectOf, driverErrorOf } from '../persistence/dialects/dialect.registry';
+import { onPooledConnection } from '../persistence/pooled-connection.util';
+import { LostReasonIdempotencyKey } from './idempotency-key.entity';
+
+/** What a retry reads of a stored key. */
+export type StoredKey = Pick<LostReasonIdempotencyKey, 'request_hash' | 'status' | 'response' | 'created_at'>;
+
+/**
+ * The statements of the idempotency protocol on the keys' table. Each runs on a pooled
+ * connection of its own, closed if it outlives the request deadline, so a silently dead
+ * connection never holds a key or the pool (`onPooledConnection`).
+ */
+export class IdempotencyKeyStore {
+  constructor(
+    private readonly repository: Repository<LostReasonIdempotencyKey>,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Whether the module opens its own transactions on this database (see the dialect). */
+  get ownTransactions(): boolean {
+    return dialectOf(this.repository.manager.connection).ownTransactions;
+  }
+
+  /** Whether the entity is registered on the data source. */
+  get registered(): boolean {
+    return this.repository.manager.connection.hasMetadata(LostReasonIdempotencyKey);
+  }
+
+  /** One INSERT; false when the key is already taken (the primary key makes one of concurrent claims win). */
+  async claim(row: LostReasonIdempotencyKey): Promise<boolean> {
+    try {
+      await this.guarded((keys) => keys.createQueryBuilder().insert().values(row).updateEntity(false).execute());
+      return true;
+    } catch (error) {
+      const driverError = driverErrorOf(error);
+      if (driverError && dialectOf(this.repository.manager.connection).isDuplicate(driverError)) return false;
+      throw error;
+    }
+  }
+
+  async find(id: string): Promise<StoredKey | undefined> {
+    const row = await this.guarded((keys) =>
+      keys.findOne({ select: { request_hash: true, status: true, response: true, created_at: true }, where: { id } }),
+    );
+    return row ?? undefined;
+  }
+
+  /** Stores the answer through `manager`, if the claim made at `claimedAt` is still the key's. */
+  async complete(manager: EntityManager, id: string, claimedAt: string, body: unknown): Promise<boolean> {
+    const { affected } = await manager
+      .createQueryBuilder()
+      .update(LostReasonIdempotencyKey)
+      .set({ status: HttpStatus.CREATED, response: JSON.stringify(body) })
+      .where('id = :id AND created_at = :claimedAt AND status IS NULL', { id, claimedAt })
+      .updateEntity(false)
+      .execute();
+    return affected === 1;
+  }
+
+  /** Stores the answer on its own connection (no transaction of the module: SQLite). */
+  completeAlone(id: string, claimedAt: string, body: unknown): Promise<boolean> {
+    return this.complete(this.repository.manager, id, claimedAt, body);
+  }
+
+  /** `work` in a transaction of the module's own, on a guarded connection. */
+  inTransaction<T>(work: (transaction: EntityManager) => Promise<T>): Promise<T> {
+    return this.guarded((keys) => keys.manager.transaction(work));
+  }
+
+  /** Deletes the claim made at `claimedAt` if it is still in progress. */
+  async deleteClaim(id: string, claimedAt: string): Promise<void> {
+    await this.guarded((keys) =>
+      keys.createQueryBuilder().delete().where('id = :id AND created_at = :claimedAt AND status IS NULL', { id, claimedAt }).execute(),
+    );
+  }
+
+  /** Deletes a stale key as it was read: a claim that completed meanwhile is kept. */
+  async deleteStale(id: string, { created_at, status }: Pick<StoredKey, 'created_at' | 'status'>): Promise<void> {
+    await this.guarded((keys) => keys.delete({ id, created_at, ...(status === null && { status: IsNull() }) }));
+  }
+
+  /** Deletes the keys claimed before `cutoff` (one DELETE on the `created_at` index). */
+  async deleteClaimedBefore(cutoff: string): Promise<number> {
+    const { affected } = await this.guarded((keys) =>
+      keys.createQueryBuilder().delete().where('created_at < :cutoff', { cutoff }).execute(),
+    );
+    return affected ?? 0;
+  }
+
+  private guarded<T>(work: (keys: Repository<LostReasonIdempotencyKey>) => Promise<T>): Promise<T> {
+    return onPooledConnection(this.repository.manager.connection, 'master', this.timeoutMs, (runner) =>
+      work(runner.manager.getRepository(LostReasonIdempotencyKey)),
+    );
+  }
+}
