@@ -10,7 +10,7 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { CreateLostReasonDto, LostReasonError, LostReasonObject } from '../lib';
 import { LostReasonControllerBase } from '../lib/http/lost-reason.controller';
-import { LOST_REASON_OPENAPI_ENABLED } from '../lib/http/swagger.loader';
+import { LOST_REASON_OPENAPI_ENABLED } from '../lib/common/swagger.loader';
 import { testedAdapters } from './support/adapters';
 import { auth, createHostApp, RESOURCE } from './support/host-app';
 

@@ -1,6 +1,6 @@
 import { IsOptional } from 'class-validator';
 import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
-import { ApiProperty } from '../http/swagger.loader';
+import { ApiProperty } from '../common/swagger.loader';
 import { IsStorableText } from './is-storable-text.decorator';
 
 /** Parameters of `POST /api/crm/opportunity-lost-reason`. Every field is optional. */

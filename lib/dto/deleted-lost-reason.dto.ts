@@ -1,4 +1,4 @@
-import { ApiProperty } from '../http/swagger.loader';
+import { ApiProperty } from '../common/swagger.loader';
 
 /** Confirmation of a permanent delete. */
 export class DeletedLostReason {

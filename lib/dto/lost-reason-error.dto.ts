@@ -1,5 +1,5 @@
 import { LostReasonErrorType } from '../errors/error-body.interface';
-import { ApiProperty } from '../http/swagger.loader';
+import { ApiProperty } from '../common/swagger.loader';
 
 const ERROR_TYPES: LostReasonErrorType[] = ['invalid_request_error', 'authentication_error', 'idempotency_error', 'api_error'];
 

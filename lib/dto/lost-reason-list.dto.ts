@@ -1,4 +1,4 @@
-import { ApiProperty } from '../http/swagger.loader';
+import { ApiProperty } from '../common/swagger.loader';
 import { LostReasonObject } from './lost-reason-object.dto';
 
 /** One page of the list, newest first. */

@@ -1,5 +1,5 @@
 import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
-import { ApiProperty } from '../http/swagger.loader';
+import { ApiProperty } from '../common/swagger.loader';
 
 /** The public shape of an opportunity lost reason, as every endpoint and the service return it. */
 export class LostReasonObject {

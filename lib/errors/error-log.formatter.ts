@@ -1,4 +1,4 @@
-import { pathOf } from '../http/own-path.rule';
+import { pathOf } from '../common/url-path.util';
 import { redactCredentials } from './credentials.redactor';
 
 /** The parts of a Node/Express/Fastify request the module reads to answer and log an error. */

@@ -18,7 +18,7 @@ import {
   ApiResponse,
   ApiTags,
   LOST_REASON_OPENAPI_ENABLED,
-} from './swagger.loader';
+} from '../common/swagger.loader';
 
 /** When each error status of the module happens. */
 const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {

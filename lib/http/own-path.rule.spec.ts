@@ -1,5 +1,6 @@
 import { VersioningOptions, VersioningType } from '@nestjs/common';
-import { decodedPathOf, OwnPath, pathOf, unrecognizedRequestUrl } from './own-path.rule';
+import { pathOf } from '../common/url-path.util';
+import { decodedPathOf, OwnPath, unrecognizedRequestUrl } from './own-path.rule';
 
 const config = (prefix = '', versioning?: VersioningOptions) => ({ getGlobalPrefix: () => prefix, getVersioning: () => versioning });
 const on = (ownPath: OwnPath, url: string) => ownPath.includes({ url });

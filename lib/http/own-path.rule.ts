@@ -1,9 +1,7 @@
 import { HttpException, VersioningType } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
+import { pathOf } from '../common/url-path.util';
 import { invalidRequestWithStatus } from '../errors';
-
-/** A request URL's path: the URL without its query string. */
-export const pathOf = (url: string | undefined): string => (url ?? '').split('?', 1)[0];
 
 /** The 404 of a method and path the module has no route for (its error shape, like Stripe's). */
 export const unrecognizedRequestUrl = (request: { method?: string; url?: string }): HttpException =>

@@ -5,7 +5,8 @@ import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
 import type { ResolvedLostReasonOptions } from '../lost-reason.options';
 import { LostReasonService } from '../lost-reason.service';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
-import { pathOf, unrecognizedRequestUrl } from './own-path.rule';
+import { pathOf } from '../common/url-path.util';
+import { unrecognizedRequestUrl } from './own-path.rule';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.util';
 
 /** Who a request acts for: its tenant (when tenancy is on) and the service acting for it. */

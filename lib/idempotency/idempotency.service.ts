@@ -11,7 +11,7 @@ import { LostReasonIdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyKeyStore, StoredKey } from './idempotency-key.store';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS, IDEMPOTENCY_KEY_TTL_MS } from './idempotency.constants';
 import { keyIdOf, requestHashesOf } from './request-hash.util';
-import { UnreleasedClaims } from './unreleased-claims';
+import { UnreleasedClaims } from './unreleased-claims.releaser';
 
 /** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
 export const LOST_REASON_IDEMPOTENCY_REPOSITORY = Symbol('LOST_REASON_IDEMPOTENCY_REPOSITORY');

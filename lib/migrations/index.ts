@@ -13,7 +13,7 @@ export {
   StoreIdempotencyTenantsAsHex1764460800000,
 };
 export { recountLostReasons } from './1764374400000-count-opportunity-lost-reasons';
-export { assignUntenantedLostReasons, unassignLostReasons } from './assign-tenant';
+export { assignUntenantedLostReasons, unassignLostReasons } from './assign-tenant.util';
 
 /**
  * The module's TypeORM migrations, oldest first. Add them to your data source's `migrations`
