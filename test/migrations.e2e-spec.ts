@@ -72,6 +72,19 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
     await dataSource.runMigrations();
   });
 
+  it('leaves the keys of a table synchronize built from this version as they are (hex already)', async () => {
+    const hex = Buffer.from('acme', 'utf8').toString('hex');
+    await dataSource.query(
+      `INSERT INTO ${KEYS_TABLE} (id, tenant_id, idempotency_key, request_hash, created_at) VALUES ('${'e'.repeat(64)}', '${hex}', 'k', '${'c'.repeat(64)}', '2026-01-01T00:00:00.000Z')`,
+    );
+    await dataSource.query(
+      `DELETE FROM ${dataSource.driver.escape('migrations')} WHERE name = 'StoreIdempotencyTenantsAsHex1764460800000'`,
+    );
+    await dataSource.runMigrations();
+    expect(await dataSource.query(`SELECT tenant_id FROM ${KEYS_TABLE}`)).toEqual([{ tenant_id: hex }]);
+    await dataSource.query(`DELETE FROM ${KEYS_TABLE}`);
+  });
+
   it('upgrades a table holding objects: they keep their data and belong to no tenant', async () => {
     await dataSource.undoLastMigration(); // idempotency tenants as given
     await dataSource.undoLastMigration(); // no count table

@@ -171,8 +171,11 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
   });
 
   describe('the tarball', () => {
-    it('holds the built code, its types, the migrations, README, LICENSE and package.json', () => {
+    it('holds the built code, its types, the migrations, README and the docs it links, LICENSE and package.json', () => {
       expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']));
+      const linkedDocs = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/\]\((docs\/[^)#]+)/g)].map(([, doc]) => doc);
+      expect(linkedDocs.length).toBeGreaterThan(5);
+      expect(files).toEqual(expect.arrayContaining(linkedDocs));
       const migrations = librarySources().filter((source) => source.startsWith('migrations/'));
       expect(migrations).toContain('migrations/index');
       expect(migrations.length).toBeGreaterThan(1);
@@ -185,7 +188,7 @@ describe('the npm package (npm pack, installed in a brand-new host app)', () => 
     });
 
     it('holds nothing else: no sources, tests, specs, sample, source maps or configuration', () => {
-      const unexpected = files.filter((file) => !/^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/.test(file));
+      const unexpected = files.filter((file) => !/^(dist\/.+\.(js|d\.ts)|docs\/[a-z-]+\.md|README\.md|LICENSE|package\.json)$/.test(file));
       expect(unexpected).toEqual([]);
       expect(files.filter((file) => /(^|\/)(lib|test|sample|bench)\/|\.spec\.|\.map$|tsconfig/.test(file))).toEqual([]);
     });

@@ -6,13 +6,18 @@ const TABLE = 'opportunity_lost_reason_idempotency';
  * Stores the tenant of each `Idempotency-Key` as `opportunity_lost_reason` stores it: the hex of
  * its UTF-8 bytes, so the tenant id has one form in every table. The column grows to 128
  * characters (64 bytes in hex), and the keys already stored are converted. A key's identity (its
- * `id` digest) does not change, so a retry that straddles the upgrade is still recognised.
+ * `id` digest) does not change, so a retry that straddles the upgrade is still recognised. A
+ * column already 128 characters wide (`synchronize` from this version's entity) is left as it is.
  */
 export class StoreIdempotencyTenantsAsHex1764460800000 implements MigrationInterface {
   /** Explicit, so the name TypeORM records survives bundlers that rename classes. */
   name = 'StoreIdempotencyTenantsAsHex1764460800000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    // A table `synchronize` built from this version's entity has the wide column already, and
+    // holds hex: converting it again would corrupt it. The width tells which form the rows hold.
+    const table = await queryRunner.getTable(TABLE);
+    if (Number(table?.findColumnByName('tenant_id')?.length) >= 128) return;
     await resize(queryRunner, 128);
     const { type } = queryRunner.connection.driver.options;
     const hex =
