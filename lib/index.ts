@@ -27,7 +27,6 @@ export {
   LostReasonNotFoundException,
 } from './errors';
 export type { LostReasonErrorBody, LostReasonErrorType } from './errors';
-export { LostReasonExceptionFilter } from './errors/exception.filter';
 
 // The schema: entities and migrations.
 export { LostReason } from './persistence/lost-reason.entity';

@@ -17,7 +17,7 @@ export const LOST_REASON_DEFAULTS = {
   requestTimeoutMs: 10_000,
 } as const;
 
-/** Route the module mounts when the host does not choose one (`LOST_REASON_DEFAULTS.path`). */
+/** Route the module mounts when the host does not choose one. @deprecated Use `LOST_REASON_DEFAULTS.path`. */
 export const DEFAULT_LOST_REASON_PATH = LOST_REASON_DEFAULTS.path;
 
 /** Prefix of every object id, Stripe-style. */
@@ -26,24 +26,22 @@ export const LOST_REASON_ID_PREFIX = 'opportunity-lost-reason_';
 /** Every id the module issues has this shape; anything else cannot exist. */
 export const LOST_REASON_ID_PATTERN = /^opportunity-lost-reason_[0-9a-f]{32}$/;
 
-/** RFC 6750's bearer token characters: what an API key may be made of. */
-const BEARER_TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
-export const API_KEY_PATTERN = new RegExp(`^${BEARER_TOKEN}$`);
-/** An `Authorization` header carrying a bearer token (the scheme in any case). */
-export const BEARER_HEADER_PATTERN = new RegExp(`^Bearer +(${BEARER_TOKEN}) *$`, 'i');
-
 /** Longest accepted `lost_reason`, counted in Unicode code points. */
 export const LOST_REASON_MAX_LENGTH = 500;
 
-/** Page size bounds and defaults of the list endpoint. */
+/** Page size of the list endpoint when `limit` is not given. */
 export const LIST_LIMIT_DEFAULT = 20;
+/** Largest `limit` the list endpoint accepts. */
 export const LIST_LIMIT_MAX = 100;
 
-/** Default bound of one HTTP request of the module (`LOST_REASON_DEFAULTS.requestTimeoutMs`). */
+/** Default bound of one HTTP request of the module. @deprecated Use `LOST_REASON_DEFAULTS.requestTimeoutMs`. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = LOST_REASON_DEFAULTS.requestTimeoutMs;
 
 /** Injection token of the validated options with defaults applied (internal). */
 export const LOST_REASON_RESOLVED_OPTIONS = Symbol('LOST_REASON_RESOLVED_OPTIONS');
+
+/** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
+export const LOST_REASON_IDEMPOTENCY_REPOSITORY = Symbol('LOST_REASON_IDEMPOTENCY_REPOSITORY');
 
 /** Injection token of the repository bound to the host's chosen data source (internal). */
 export const LOST_REASON_REPOSITORY = Symbol('LOST_REASON_REPOSITORY');

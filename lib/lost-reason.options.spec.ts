@@ -1,8 +1,8 @@
 import { LostReasonModuleOptionsError } from './errors';
-import { DEFAULT_LOST_REASON_PATH, LOST_REASON_DEFAULTS } from './lost-reason.constants';
+import { LOST_REASON_DEFAULTS } from './lost-reason.constants';
 import { resolveLostReasonOptions, resolveLostReasonExtras } from './lost-reason.options';
 
-const extras = { path: DEFAULT_LOST_REASON_PATH };
+const extras = { path: LOST_REASON_DEFAULTS.path };
 
 describe('resolveLostReasonOptions', () => {
   it('hashes the keys and turns the key check on', () => {
@@ -12,7 +12,7 @@ describe('resolveLostReasonOptions', () => {
     expect(resolved.apiKeys[0].digest).toHaveLength(32);
     expect(resolved.apiKeys[0].tenant).toBeUndefined();
     expect(resolved.multiTenant).toBe(false);
-    expect(resolved.path).toBe(DEFAULT_LOST_REASON_PATH);
+    expect(resolved.path).toBe(LOST_REASON_DEFAULTS.path);
   });
 
   it('turns tenancy on with per-tenant keys, a tenant function, or multiTenant for a module without routes', () => {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { LostReasonModuleOptionsError } from './errors';
-import { API_KEY_PATTERN, LOST_REASON_DEFAULTS } from './lost-reason.constants';
+import { API_KEY_PATTERN, digestApiKey } from './http/bearer-token.rule';
+import { LOST_REASON_DEFAULTS } from './lost-reason.constants';
 import { isTenantId } from './tenancy/tenant-id.util';
 import {
   LostReasonApiKeyVerifier,
@@ -26,8 +26,6 @@ export interface ResolvedLostReasonOptions {
   hooks?: LostReasonHooks;
   requestTimeoutMs: number;
 }
-
-export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
 
 /** The extras, which shape the module graph, with defaults applied; throws on the first bad one. */
 export function resolveLostReasonExtras(given: LostReasonModuleExtras): LostReasonModuleExtras & { path: string; mountRoutes: boolean } {

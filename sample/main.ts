@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DEFAULT_LOST_REASON_PATH } from 'nestjs-lost-reason';
+import { LOST_REASON_DEFAULTS } from 'nestjs-lost-reason';
 import { DataSource } from 'typeorm';
 import { apiKeysFromEnv, AppModule, DEMO_API_KEY } from './app.module.js';
 import { DOCS_PATH, setupOpenApi } from './openapi.js';
@@ -16,7 +16,7 @@ async function bootstrap() {
   const { options } = app.get(DataSource);
   logger.log(`Database: ${options.type} ${options.database ?? ''}`.trimEnd());
   if (Object.values(apiKeysFromEnv()).includes(DEMO_API_KEY)) logger.log(`API_KEYS names no key: use the demo key ${DEMO_API_KEY}`);
-  logger.log(`Serving http://localhost:${port}/${DEFAULT_LOST_REASON_PATH}`);
+  logger.log(`Serving http://localhost:${port}/${LOST_REASON_DEFAULTS.path}`);
   logger.log(`API docs at http://localhost:${port}/${DOCS_PATH} (JSON: /${DOCS_PATH}-json)`);
 }
 

@@ -17,12 +17,14 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
-/** A fault one error object names by itself: a socket's, or one a dialect recognises. */
-function faultNamedBy(error: DriverError): DatabaseFault | undefined {
-  if (typeof error.code === 'string' && NETWORK_CODES.has(error.code)) return 'unavailable';
-  for (const dialect of DIALECTS) {
-    const fault = dialect.faultOf(error);
-    if (fault) return fault;
+/** A fault one error object names by itself: a socket's, or one a dialect recognises; by its code first, then by its message. */
+function faultNamedBy({ code, errno, message }: DriverError): DatabaseFault | undefined {
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return 'unavailable';
+  for (const named of [{ code, errno }, { message }]) {
+    for (const dialect of DIALECTS) {
+      const fault = dialect.faultOf(named);
+      if (fault) return fault;
+    }
   }
   return undefined;
 }

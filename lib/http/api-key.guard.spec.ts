@@ -2,14 +2,14 @@ import { ExecutionContext } from '@nestjs/common';
 import { AuthenticationException } from '../errors';
 import { LostReasonApiKeyGuard } from './api-key.guard';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
-import { DEFAULT_LOST_REASON_PATH } from '../lost-reason.constants';
+import { LOST_REASON_DEFAULTS } from '../lost-reason.constants';
 import { resolveLostReasonOptions } from '../lost-reason.options';
 
 const withHeader = (authorization?: unknown) =>
   ({ switchToHttp: () => ({ getRequest: () => ({ headers: { authorization } }) }) }) as unknown as ExecutionContext;
 
 const guard = (options: Parameters<typeof resolveLostReasonOptions>[0]) => {
-  const resolved = resolveLostReasonOptions(options, { path: DEFAULT_LOST_REASON_PATH });
+  const resolved = resolveLostReasonOptions(options, { path: LOST_REASON_DEFAULTS.path });
   return new LostReasonApiKeyGuard(resolved, new LostReasonTenancy(resolved));
 };
 

@@ -1,9 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { BEARER_HEADER_PATTERN, LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { BEARER_HEADER_PATTERN, digestApiKey } from './bearer-token.rule';
 import { AuthenticationException } from '../errors';
 import { withinDeadline } from '../common/deadline.util';
-import { digestApiKey, ResolvedLostReasonOptions } from '../lost-reason.options';
+import { ResolvedLostReasonOptions } from '../lost-reason.options';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
 
 /** What the guard reads of a request: Express's, Fastify's, or Node's own. */

@@ -2,7 +2,7 @@ import { AbstractHttpAdapter } from '@nestjs/core';
 import { errorHeaders } from '../errors/error-response.mapper';
 import { isUtf8Json, unsupportedMediaType } from './json-content-type.rule';
 import { OwnPath, unrecognizedRequestUrl } from './own-path.rule';
-import { FallbackAnswer, IncomingRequest } from './route-fallback.types';
+import { FallbackAnswer, IncomingRequest } from './route-fallback.interface';
 
 type Next = (error?: unknown) => void;
 

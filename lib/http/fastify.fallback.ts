@@ -6,7 +6,7 @@ import { isAnsweredByModule } from '../errors/module-answer.marker';
 import { decodedBody, knownEncoding } from './fastify-body.decoder';
 import { isUtf8Json, unsupportedMediaType } from './json-content-type.rule';
 import { OwnPath, unrecognizedRequestUrl } from './own-path.rule';
-import { FallbackAnswer, IncomingRequest } from './route-fallback.types';
+import { FallbackAnswer, IncomingRequest } from './route-fallback.interface';
 
 /** The few Fastify members used here (fastify is the host's dependency, not the module's). */
 export interface FastifyLike {

@@ -10,7 +10,7 @@ import { registerExpressFallback } from './express.fallback';
 import { FastifyLike, registerFastifyFallback } from './fastify.fallback';
 import { OwnPath } from './own-path.rule';
 import { requestIdOf } from './request-id.util';
-import { FallbackAnswer } from './route-fallback.types';
+import { FallbackAnswer } from './route-fallback.interface';
 
 /**
  * Gives the module's error shape, on its own paths only, to what the HTTP adapter handles

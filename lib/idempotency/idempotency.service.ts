@@ -3,7 +3,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { CreateLostReasonDto } from '../dto';
 import { validateParams } from '../dto/params.validator';
 import { IdempotencyException } from '../errors';
-import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
 import { ResolvedLostReasonOptions } from '../lost-reason.options';
 import { storedTenantId } from '../tenancy/tenant-id.util';
 import { ExpiredKeyPruner } from './expired-key.pruner';
@@ -11,10 +11,7 @@ import { LostReasonIdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyKeyStore, StoredKey } from './idempotency-key.store';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS, IDEMPOTENCY_KEY_TTL_MS } from './idempotency.constants';
 import { keyIdOf, requestHashesOf } from './request-hash.util';
-import { UnreleasedClaims } from './unreleased-claims.releaser';
-
-/** Injection token of the idempotency keys' repository on the host's chosen data source (internal). */
-export const LOST_REASON_IDEMPOTENCY_REPOSITORY = Symbol('LOST_REASON_IDEMPOTENCY_REPOSITORY');
+import { UnreleasedClaimReleaser } from './unreleased-claim.releaser';
 
 /** A stored or just-produced answer of `POST`. */
 export interface IdempotentResult<T = unknown> {
@@ -48,7 +45,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('LostReasonModule');
   private readonly keys: IdempotencyKeyStore;
   private readonly pruner: ExpiredKeyPruner;
-  private readonly unreleased: UnreleasedClaims;
+  private readonly unreleased: UnreleasedClaimReleaser;
 
   constructor(
     @Inject(LOST_REASON_IDEMPOTENCY_REPOSITORY) repository: Repository<LostReasonIdempotencyKey>,
@@ -56,7 +53,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   ) {
     this.keys = new IdempotencyKeyStore(repository, options.requestTimeoutMs);
     this.pruner = new ExpiredKeyPruner((now) => this.pruneExpired(now), this.logger);
-    this.unreleased = new UnreleasedClaims(
+    this.unreleased = new UnreleasedClaimReleaser(
       (id, claimedAt) => this.keys.deleteClaim(id, claimedAt),
       (claimedAt) => this.isStale({ status: null, created_at: claimedAt }),
     );

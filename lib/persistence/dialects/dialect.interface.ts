@@ -42,7 +42,8 @@ export interface LostReasonDialect {
    * Whether a write finds its row first, by a plain read, and then writes it by primary key:
    * on MySQL/MariaDB, which have no `UPDATE … RETURNING`, and whose locking statements lock the
    * index entries they scan before the tenant is checked (another tenant's id would wait on the
-   * owner's transaction, an answer unlike a missing id's).
+   * owner's transaction, an answer unlike a missing id's). Needs `ownTransactions`: when the
+   * compare-and-set loses a race, the row is locked and written in a transaction of the module.
    */
   readonly findsRowFirst: boolean;
   /**

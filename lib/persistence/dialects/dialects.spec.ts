@@ -2,7 +2,7 @@ import { DataSource, DataSourceOptions, QueryFailedError } from 'typeorm';
 import { LostReason } from '../lost-reason.entity';
 import { LostReasonStatements } from '../lost-reason.statements';
 import { LostReasonDialect } from './dialect.interface';
-import { dialectOf, driverErrorOf } from './dialect.registry';
+import { DIALECTS, dialectOf, driverErrorOf } from './dialect.registry';
 import { mysqlDialect } from './mysql.dialect';
 import { postgresDialect } from './postgres.dialect';
 import { sqliteDialect } from './sqlite.dialect';
@@ -67,6 +67,10 @@ describe('each dialect', () => {
       [true, undefined],
       [true, undefined],
     ]);
+  });
+
+  it('finds rows first only where the module has transactions of its own (a lost race is retried in one)', () => {
+    for (const dialect of DIALECTS) if (dialect.findsRowFirst) expect(dialect.ownTransactions).toBe(true);
   });
 
   it('finds the driver error inside TypeORM’s QueryFailedError only', () => {

@@ -6,7 +6,7 @@ import { RELEASE_RETRY_MS } from './idempotency.constants';
  * answers; a retry of the same key takes its claim over at once, so the key is free as soon as
  * the database is back.
  */
-export class UnreleasedClaims {
+export class UnreleasedClaimReleaser {
   private readonly claims = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private releasing?: Promise<void>;

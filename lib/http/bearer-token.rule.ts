@@ -1,0 +1,10 @@
+import { createHash } from 'node:crypto';
+
+/** RFC 6750's bearer token characters: what an API key may be made of. */
+const BEARER_TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
+export const API_KEY_PATTERN = new RegExp(`^${BEARER_TOKEN}$`);
+/** An `Authorization` header carrying a bearer token (the scheme in any case). */
+export const BEARER_HEADER_PATTERN = new RegExp(`^Bearer +(${BEARER_TOKEN}) *$`, 'i');
+
+/** SHA-256 of a key: equal-length buffers, so keys compare in constant time. */
+export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
