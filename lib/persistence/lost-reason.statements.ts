@@ -1,18 +1,8 @@
-import { Logger } from '@nestjs/common';
-import { EntityMetadata, QueryRunner } from 'typeorm';
+import { EntityMetadata } from 'typeorm';
+import { countTableOf, quotePath } from './count-table.locator';
 import { LostReasonDialect } from './dialects/dialect.interface';
 import { dialectOf } from './dialects/dialect.registry';
 import type { LostReason } from './lost-reason.entity';
-
-/** The count table's name: the module's table's, and this (see the migration that creates it). */
-const COUNTER_TABLE_SUFFIX = '_count';
-
-/** `schema.table` (or `table`) quoted part by part for the entity's driver. */
-const quotePath = (metadata: EntityMetadata, tablePath: string): string =>
-  tablePath
-    .split('.')
-    .map((part) => metadata.connection.driver.escape(part))
-    .join('.');
 
 /** The public columns, in the order of the public object. */
 export const PUBLIC_COLUMNS = ['id', 'created_at', 'updated_at', 'lost_reason'] as const;
@@ -41,10 +31,8 @@ export class LostReasonStatements {
   private static readonly cache = new WeakMap<EntityMetadata, Promise<LostReasonStatements>>();
 
   /**
-   * The statements of `metadata`'s table, built on first use. Whether the count table of
-   * `CountOpportunityLostReasons1764374400000` exists is looked up then too: a host on
-   * `synchronize` has none (no triggers to keep it), and its totals come from `COUNT(*)`, unless
-   * the dialect keeps the count itself (SQLite).
+   * The statements of `metadata`'s table, built on first use, with the count table found then
+   * (`countTableOf`): without one, totals come from `COUNT(*)`.
    */
   static of(metadata: EntityMetadata): Promise<LostReasonStatements> {
     let statements = this.cache.get(metadata);
@@ -59,46 +47,7 @@ export class LostReasonStatements {
 
   private static async build(metadata: EntityMetadata): Promise<LostReasonStatements> {
     const dialect = dialectOf(metadata.connection);
-    const counterPath = `${metadata.tablePath}${COUNTER_TABLE_SUFFIX}`;
-    const runner = metadata.connection.createQueryRunner();
-    try {
-      const hasCounter = await runner.hasTable(counterPath);
-      const counted = hasCounter && (await this.hasCountTrigger(runner, metadata, dialect));
-      if (!counted && dialect.keepCounts) {
-        // The dialect keeps the count itself, unless it cannot write there (a read-only
-        // database): then COUNT(*), as elsewhere.
-        const tenantColumn = metadata.findColumnWithPropertyName('tenant_id')?.databaseName ?? 'tenant_id';
-        try {
-          await dialect.keepCounts(runner, { path: metadata.tablePath, tenantColumn });
-          return new LostReasonStatements(metadata, dialect, counterPath);
-        } catch (error) {
-          new Logger('LostReasonModule').warn(
-            `Could not set up ${counterPath} (${error instanceof Error ? error.message : String(error)}): totals use COUNT(*).`,
-          );
-          return new LostReasonStatements(metadata, dialect, undefined);
-        }
-      }
-      if (hasCounter && !counted) {
-        new Logger('LostReasonModule').warn(
-          `${counterPath} exists, but ${metadata.tablePath} has no count trigger this connection can see (the table was ` +
-            'created again without the migration, or, on MySQL/MariaDB, the user lacks the TRIGGER privilege): totals use COUNT(*).',
-        );
-      }
-      return new LostReasonStatements(metadata, dialect, counted ? counterPath : undefined);
-    } finally {
-      await runner.release();
-    }
-  }
-
-  /**
-   * Whether the table still has the migration's insert trigger. A table dropped and created
-   * again (by hand, or by `synchronize` after it) has lost its triggers while the count table
-   * stays behind: counting with it would go stale, so `COUNT(*)` is used then.
-   */
-  private static hasCountTrigger(runner: QueryRunner, metadata: EntityMetadata, dialect: LostReasonDialect): Promise<boolean> {
-    const [schema, name] = metadata.tablePath.includes('.') ? metadata.tablePath.split('.') : [undefined, metadata.tablePath];
-    const table = { quotedPath: quotePath(metadata, metadata.tablePath), schema, name };
-    return dialect.hasTrigger(runner, table, `${metadata.tableName}${COUNTER_TABLE_SUFFIX}_insert`);
+    return new LostReasonStatements(metadata, dialect, await countTableOf(metadata, dialect));
   }
 
   /** Params: tenant, id, created_at, updated_at, lost_reason. */
