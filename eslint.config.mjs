@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-sample/**', 'coverage/**', 'node_modules/**', 'test/hosts/host-src/**'] },
+  { ignores: ['dist/**', 'dist-sample/**', 'dist-bench/**', 'coverage/**', 'node_modules/**', 'test/hosts/host-src/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -6,7 +6,7 @@ import type { DataSourceOptions } from 'typeorm';
 export const DEFAULT_SQLITE_FILE = resolve(__dirname, '..', 'sample', 'data', 'lost-reasons.sqlite');
 
 /**
- * A sample owns its connection, so it sets what the module cannot (README, "Database faults"):
+ * A sample owns its connection, so it sets what the module cannot (docs/faults-and-scaling.md, "Database faults"):
  * connect timeouts below the module's 10 s deadline, and TCP keep-alive to find dead idle
  * connections.
  */

@@ -29,7 +29,7 @@ const deeplyNested = fc
 /**
  * Many small objects, up to about 800 kB: within Fastify's default 1 MiB limit, so the module
  * sees them. (Past the limit, Fastify answers 413 while parsing; NestJS 10's Fastify adapter also
- * logs that as an error, which the module does not intercept: README, "Supported versions".)
+ * logs that as an error, which the module does not intercept: docs/installation.md, "Supported versions".)
  */
 const wide = fc
   .integer({ min: 1, max: 60_000 })

@@ -67,7 +67,7 @@ describeEach(testedDatabases().filter((db) => db !== 'sqlite'))('read replicas (
   it('writes on the primary and reads on the replica (no read-your-writes, as documented)', async () => {
     const server = app.getHttpServer();
     const { id } = (await request(server).post(RESOURCE).set(auth).send({ lost_reason: 'primary' }).expect(201)).body;
-    // The replica has not received it: this is the caveat the README states.
+    // The replica has not received it: this is the caveat docs/faults-and-scaling.md states.
     await request(server).get(`${RESOURCE}/${id}`).set(auth).expect(404);
     expect((await request(server).get(RESOURCE).set(auth).expect(200)).body.total).toBe(0);
     // Updates and deletes find the object on the primary, however far behind the replica is.

@@ -99,7 +99,7 @@ describe.each(testedAdapters())('Request-Id (sqlite, %s)', (adapter) => {
         .set('Content-Type', 'application/json')
         .send(JSON.stringify({ lost_reason: 'a'.repeat(1_100_000) }));
     const malformed = () => api().post(alias).set(auth).set('Content-Type', 'application/json').send('{');
-    // NestJS 10's Fastify adapter logs any 413 as an error (README, "Supported versions").
+    // NestJS 10's Fastify adapter logs any 413 as an error (docs/installation.md, "Supported versions").
     const quiet413 = adapter === 'express' || !OLDEST_LINE_QUIRKS.fastifyLogs413();
     for (const send of quiet413 ? [oversized, malformed] : [malformed]) {
       const response = await send();

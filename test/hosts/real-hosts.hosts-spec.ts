@@ -45,7 +45,7 @@ interface HostKind {
   packages: string[];
   /** Installed afterwards, one `npm install` per entry (space-separated names). */
   extraPackages: string[];
-  /** The major (or exact) version of each package this host stands for, as the README's table says. */
+  /** The major (or exact) version of each package this host stands for, as docs/installation.md's table says. */
   versions: Record<string, string>;
 }
 
@@ -62,7 +62,7 @@ const HOSTS: HostKind[] = [
     cli: '@nestjs/cli@12',
     module: 'esm',
     packages: PLAIN_PACKAGES,
-    // The OpenAPI document, with the UI on Fastify too (README: it needs @fastify/static).
+    // The OpenAPI document, with the UI on Fastify too (docs/openapi-and-hooks.md: it needs @fastify/static).
     extraPackages: ['@nestjs/platform-fastify', '@nestjs/swagger @fastify/static'],
     versions: { '@nestjs/core': '12', '@nestjs/typeorm': '12', typeorm: '1', '@nestjs/swagger': '12', typescript: '6' },
   },

@@ -34,7 +34,7 @@ export function installedMajor(name: string, from?: string): number {
 }
 
 /**
- * What the oldest line (NestJS 10: Express 4, Fastify 4) does differently, as the README says:
+ * What the oldest line (NestJS 10: Express 4, Fastify 4) does differently, as docs/installation.md says:
  * Express 4's body parser has no brotli, and NestJS 10's Fastify adapter logs a 413 as an error.
  */
 export const OLDEST_LINE_QUIRKS = {
