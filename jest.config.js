@@ -75,5 +75,10 @@ module.exports = {
     ...(process.env.LOST_REASON_HOSTS === '1'
       ? [{ ...common, displayName: 'hosts', testMatch: ['<rootDir>/test/hosts/**/*.hosts-spec.ts'] }]
       : []),
+    // Real clusters (a 3-node Galera cluster, a PostgreSQL primary and standby) started from Debian's
+    // packages by the specs themselves (`npm run test:clusters`): only when asked for; CI asks.
+    ...(process.env.LOST_REASON_CLUSTERS === '1'
+      ? [{ ...common, displayName: 'clusters', testMatch: ['<rootDir>/test/clusters/**/*.clusters-spec.ts'] }]
+      : []),
   ],
 };

@@ -53,6 +53,9 @@ describe('each dialect', () => {
 
   it('MySQL/MariaDB: lost connections are unavailable; lock waits, statement timeouts and deadlocks are timeouts', () => {
     expect(mysqlDialect.faultOf({ code: 'PROTOCOL_CONNECTION_LOST' })).toBe('unavailable');
+    // A Galera node outside the Primary Component, on any statement and at COMMIT.
+    expect(mysqlDialect.faultOf({ errno: 1047, code: 'ER_UNKNOWN_COM_ERROR' })).toBe('unavailable');
+    expect(mysqlDialect.faultOf({ errno: 1180, code: 'ER_ERROR_DURING_COMMIT' })).toBe('unavailable');
     expect(mysqlDialect.faultOf({ message: "Can't add new command when connection is in closed state" })).toBe('unavailable');
     for (const code of ['ER_LOCK_WAIT_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_LOCK_DEADLOCK'])
       expect(mysqlDialect.faultOf({ code })).toBe('timeout');

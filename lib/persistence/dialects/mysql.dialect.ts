@@ -10,6 +10,13 @@ const UNAVAILABLE_CODES = new Set([
   'ER_SERVER_SHUTDOWN',
   'ER_CONNECTION_KILLED',
 ]);
+/**
+ * Galera: 1047 (ER_UNKNOWN_COM_ERROR) is what a node outside the Primary Component answers every
+ * statement with ("WSREP has not yet prepared node for application use"), and 1180
+ * (ER_ERROR_DURING_COMMIT) a COMMIT it could not replicate ("Not connected to Primary Component").
+ * The node is unavailable until it rejoins: a retry, through it later or through another node, succeeds.
+ */
+const UNAVAILABLE_ERRNOS = new Set([1047, 1180]);
 /** innodb_lock_wait_timeout, MariaDB's max_statement_time, MySQL's max_execution_time, an InnoDB deadlock. */
 const TIMEOUT_CODES = new Set(['ER_LOCK_WAIT_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT', 'ER_LOCK_DEADLOCK']);
 /** mysql2's closed connection, which carries no code. */
@@ -42,7 +49,8 @@ export const mysqlDialect: LostReasonDialect = {
   isDuplicate: ({ errno }) => errno === 1062, // ER_DUP_ENTRY
   isUnstorable: ({ errno }) => errno === 1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: a character the column's charset lacks
 
-  faultOf({ code, message }: DriverError): DatabaseFault | undefined {
+  faultOf({ code, errno, message }: DriverError): DatabaseFault | undefined {
+    if (typeof errno === 'number' && UNAVAILABLE_ERRNOS.has(errno)) return 'unavailable';
     if (typeof code === 'string') {
       if (UNAVAILABLE_CODES.has(code)) return 'unavailable';
       if (TIMEOUT_CODES.has(code)) return 'timeout';

@@ -1,0 +1,74 @@
+import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { DataSourceOptions } from 'typeorm';
+import { eventually } from '../support/eventually';
+import { auth, createHostApp, RESOURCE } from '../support/host-app';
+import { connectPostgres, PostgresPair, startPostgresPair } from './clusters';
+
+/**
+ * The module on a real PostgreSQL primary with a streaming hot standby (TypeORM `replication`):
+ * writes on the primary, reads on the standby, and what each answers while the other is down.
+ */
+describe('PostgreSQL primary and hot standby', () => {
+  let pair: PostgresPair;
+  let app: INestApplication;
+  const api = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    pair = await startPostgresPair();
+    const database = {
+      url: undefined,
+      replication: { master: { url: pair.primary.url }, slaves: [{ url: pair.standby.url }] },
+    } as Partial<DataSourceOptions>;
+    app = await createHostApp({ db: 'postgres', database });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await pair?.stop();
+  }, 60_000);
+
+  it('writes on the primary and reads on the standby once it has replayed the write', async () => {
+    const { body: created } = await api().post(RESOURCE).set(auth).send({ lost_reason: 'primary' }).expect(201);
+    await pair.waitForStandby();
+    expect((await api().get(`${RESOURCE}/${created.id}`).set(auth).expect(200)).body).toEqual(created);
+  });
+
+  it('replays an Idempotency-Key retry from the primary while the standby lags (its replay paused)', async () => {
+    const standby = await connectPostgres(pair.standby.url);
+    await standby.query('SELECT pg_wal_replay_pause()');
+    try {
+      const send = () => api().post(RESOURCE).set(auth).set('Idempotency-Key', 'lagging-standby').send({ lost_reason: 'once' });
+      const first = await send().expect(201);
+      const retry = await send().expect(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toEqual(first.body);
+    } finally {
+      await standby.query('SELECT pg_wal_replay_resume()');
+      await standby.end();
+    }
+  });
+
+  it('answers reads 503 with Retry-After (never 500) while the standby is down, writes still; reads serve again once it is back', async () => {
+    await pair.stopStandby();
+    try {
+      const read = await api().get(RESOURCE).set(auth);
+      expect({ status: read.status, type: read.body.error?.type }).toEqual({ status: 503, type: 'api_error' });
+      expect(read.headers['retry-after']).toBe('1');
+      await api().post(RESOURCE).set(auth).send({ lost_reason: 'while the standby is down' }).expect(201);
+    } finally {
+      await pair.startStandby();
+    }
+    await pair.waitForStandby();
+    await eventually(async () => (await api().get(RESOURCE).set(auth)).status === 200);
+  }, 60_000);
+
+  it('answers 503 (never 500, never a hang) while the primary restarts, and serves again after it without a restart of the app', async () => {
+    const statuses = new Set<number>();
+    let restarting = true;
+    const restart = pair.restartPrimary().finally(() => (restarting = false));
+    while (restarting) statuses.add((await api().post(RESOURCE).set(auth).send({ lost_reason: 'during restart' })).status);
+    await restart;
+    expect([...statuses].filter((status) => status !== 201 && status !== 503)).toEqual([]);
+    await eventually(async () => (await api().post(RESOURCE).set(auth).send({ lost_reason: 'after restart' })).status === 201);
+  }, 60_000);
+});
