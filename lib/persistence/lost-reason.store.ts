@@ -1,4 +1,5 @@
 import { EntityManager, QueryResult, ReplicationMode, Repository } from 'typeorm';
+import { databaseFaultOf } from '../errors/database-fault.classifier';
 import { dialectOf, driverErrorOf } from './dialects/dialect.registry';
 import { LostReason } from './lost-reason.entity';
 import { CursorDirection, LostReasonRow, LostReasonStatements } from './lost-reason.statements';
@@ -143,13 +144,23 @@ export class LostReasonStore {
     return LostReasonStatements.of(this.repository.metadata);
   }
 
-  /** The rows of a SELECT: on replicas when the host has them (unless inside a transaction), or on the primary with `'master'`. */
+  /**
+   * The rows of a SELECT: on replicas when the host has them (unless inside a transaction), or on
+   * the primary with `'master'`. A replica that cannot be reached (down, refusing, its connection
+   * lost) is not an outage: the primary, which has every row, answers instead.
+   */
   private async read<T>(
     statement: Statement,
     parameters: unknown[],
     { manager = this.repository.manager, mode }: { manager?: EntityManager; mode?: ReplicationMode } = {},
   ): Promise<T[]> {
-    return (await this.run(statement, parameters, manager, mode ?? manager.connection.defaultReplicationModeForReads())).records as T[];
+    const chosen = mode ?? manager.connection.defaultReplicationModeForReads();
+    try {
+      return (await this.run(statement, parameters, manager, chosen)).records as T[];
+    } catch (error) {
+      if (chosen !== 'slave' || manager.queryRunner || databaseFaultOf(error) !== 'unavailable') throw error;
+      return (await this.run(statement, parameters, manager, 'master')).records as T[];
+    }
   }
 
   /** A write statement's result (`records` holds what RETURNING returned; `affected`, the row count). */
