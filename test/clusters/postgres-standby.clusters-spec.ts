@@ -63,6 +63,22 @@ describe('PostgreSQL primary and hot standby', () => {
     await eventually(async () => (await api().get(RESOURCE).set(auth)).status === 200);
   }, 60_000);
 
+  it('cannot start a host while a listed standby is down: TypeORM connects every pool at start-up (the documented limit)', async () => {
+    // The module cannot change this: TypeORM's initialize() opens one connection per pool, the
+    // standby's included, and fails on the first refusal. docs/faults-and-scaling.md gives the
+    // workarounds. If a TypeORM release lifts this, this test says so.
+    await pair.stopStandby();
+    try {
+      const database = {
+        url: undefined,
+        replication: { master: { url: pair.primary.url }, slaves: [{ url: pair.standby.url }] },
+      } as Partial<DataSourceOptions>;
+      await expect(createHostApp({ db: 'postgres', database, keepRows: true })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
+      await pair.startStandby();
+    }
+  }, 60_000);
+
   it('answers 503 (never 500, never a hang) while the primary restarts, and serves again after it without a restart of the app', async () => {
     const statuses = new Set<number>();
     let restarting = true;
