@@ -4,12 +4,14 @@ import { AddTenantToOpportunityLostReason1764201600000 } from './1764201600000-a
 import { CreateOpportunityLostReasonIdempotency1764288000000 } from './1764288000000-create-opportunity-lost-reason-idempotency';
 import { CountOpportunityLostReasons1764374400000 } from './1764374400000-count-opportunity-lost-reasons';
 import { StoreIdempotencyTenantsAsHex1764460800000 } from './1764460800000-store-idempotency-tenants-as-hex';
+import { ShardCountsByNode1764547200000 } from './1764547200000-shard-counts-by-node';
 
 export {
   AddTenantToOpportunityLostReason1764201600000,
   CountOpportunityLostReasons1764374400000,
   CreateOpportunityLostReason1764115200000,
   CreateOpportunityLostReasonIdempotency1764288000000,
+  ShardCountsByNode1764547200000,
   StoreIdempotencyTenantsAsHex1764460800000,
 };
 export { recountLostReasons } from './1764374400000-count-opportunity-lost-reasons';
@@ -30,4 +32,5 @@ export const LOST_REASON_MIGRATIONS: Array<new () => MigrationInterface> = [
   CreateOpportunityLostReasonIdempotency1764288000000,
   CountOpportunityLostReasons1764374400000,
   StoreIdempotencyTenantsAsHex1764460800000,
+  ShardCountsByNode1764547200000,
 ];

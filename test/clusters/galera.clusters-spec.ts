@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { LOST_REASON_MIGRATIONS } from '../../lib';
 import { AdapterName } from '../support/adapters';
 import { eventually } from '../support/eventually';
 import { auth, createHostApp, RESOURCE } from '../support/host-app';
@@ -18,9 +19,16 @@ describe('MariaDB Galera, one app per node', () => {
 
   beforeAll(async () => {
     cluster = await startGalera();
-    // One after the other: each app synchronizes the schema, and DDL on Galera is cluster-wide.
+    // The schema a production host builds (the shipped migrations, with the count triggers), by the
+    // first app; the others find the migrations applied (DDL on Galera is cluster-wide).
     for (const [i, node] of cluster.nodes.entries()) {
-      const database = { url: node.url, extra: { connectionLimit: 4 } } as Partial<DataSourceOptions>;
+      const database = {
+        url: node.url,
+        extra: { connectionLimit: 16 },
+        synchronize: false,
+        migrationsRun: true,
+        migrations: LOST_REASON_MIGRATIONS,
+      } as Partial<DataSourceOptions>;
       apps.push(await createHostApp({ db: 'mariadb', adapter: adapters[i], database, keepRows: i > 0 }));
     }
   }, 240_000);
@@ -37,6 +45,34 @@ describe('MariaDB Galera, one app per node', () => {
       await eventually(async () => (await api(i).get(`${RESOURCE}/${created.id}`).set(auth)).status === 200);
     }
   }, 30_000);
+
+  it('counts creates through every node at once without a conflict between nodes, and totals stay exact', async () => {
+    // Each node's creates update counter rows of their own: rows shared between nodes would fail
+    // Galera's certification (a deadlock error, a 503) whenever two nodes write them at once.
+    const triggers = await apps[0]
+      .get(DataSource)
+      .query("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_TABLE = 'opportunity_lost_reason'");
+    expect(triggers).toHaveLength(3); // the counter is kept by the migration's triggers on this schema
+    const statuses = new Map<number, number>();
+    await Promise.all(
+      [0, 1, 2].flatMap((i) =>
+        Array.from({ length: 16 }, async () => {
+          for (let n = 0; n < 24; n++) {
+            const { status } = await api(i)
+              .post(RESOURCE)
+              .set(auth)
+              .send({ lost_reason: `load ${i}` });
+            statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          }
+        }),
+      ),
+    );
+    expect(Object.fromEntries(statuses)).toEqual({ 201: 3 * 16 * 24 });
+    const [{ n }] = await apps[0].get(DataSource).query('SELECT COUNT(*) AS n FROM opportunity_lost_reason');
+    for (const i of [0, 1, 2]) {
+      await eventually(async () => (await api(i).get(RESOURCE).set(auth)).body.total === Number(n));
+    }
+  }, 60_000);
 
   it('answers 503 with Retry-After (never 500) on a node cut off from the cluster, and serves again once it rejoins', async () => {
     await cluster.isolate(1);
