@@ -86,3 +86,15 @@ describe('validateParams', () => {
     });
   });
 });
+
+describe('validateParams, given what it returned', () => {
+  it('returns its own checked instance as it is, and checks anything else, even a DTO instance made elsewhere', () => {
+    const checked = validateParams(CreateLostReasonDto, { lost_reason: 'once' });
+    expect(validateParams(CreateLostReasonDto, checked)).toBe(checked);
+    expect(Object.keys(checked)).toEqual(['lost_reason']); // the mark is hidden
+    expect(JSON.stringify(checked)).toBe('{"lost_reason":"once"}');
+    const forged = Object.assign(new CreateLostReasonDto(), { lost_reason: 42 });
+    expect(() => validateParams(CreateLostReasonDto, forged)).toThrow(InvalidRequestException);
+    expect(() => validateParams(CreateLostReasonDto, { ...checked, extra: 1 })).toThrow(InvalidRequestException);
+  });
+});
