@@ -158,7 +158,8 @@ export class LostReasonStore {
     try {
       return (await this.run(statement, parameters, manager, chosen)).records as T[];
     } catch (error) {
-      if (chosen !== 'slave' || manager.queryRunner || databaseFaultOf(error) !== 'unavailable') throw error;
+      const replicated = Boolean((manager.connection.options as { replication?: unknown }).replication);
+      if (chosen !== 'slave' || !replicated || manager.queryRunner || databaseFaultOf(error) !== 'unavailable') throw error;
       return (await this.run(statement, parameters, manager, 'master')).records as T[];
     }
   }
