@@ -105,7 +105,7 @@ export class LostReasonStore {
     const set = lostReason === undefined ? [] : [lostReason];
     const changed = lostReason === undefined ? {} : { lost_reason: lostReason };
     const variant = lostReason === undefined ? 'timestampOnly' : 'withLostReason';
-    if (!(await this.statements()).dialect.findsRowFirst) {
+    if (!this.findsRowFirst) {
       const now = new Date().toISOString();
       const [row] = (await this.write((sql) => sql.updateAdvancing[variant], [now, ...set, id, tenant])).records as LostReasonRow[];
       return row;
@@ -133,11 +133,16 @@ export class LostReasonStore {
 
   /** Deletes the tenant's object `id` (one DELETE; where the dialect finds rows first, a read and a DELETE by key). */
   async delete(tenant: string, id: string): Promise<boolean> {
-    if (!(await this.statements()).dialect.findsRowFirst) {
+    if (!this.findsRowFirst) {
       return Boolean((await this.write((sql) => sql.delete, [id, tenant])).affected);
     }
     const current = await this.find(tenant, id, 'master');
     return current !== undefined && Boolean((await this.write((sql) => sql.deleteBySeq, [current.seq, tenant])).affected);
+  }
+
+  /** Whether the dialect finds a row before writing it: known without a round trip or an await (the dialect is chosen once per data source). */
+  private get findsRowFirst(): boolean {
+    return dialectOf(this.repository.manager.connection).findsRowFirst;
   }
 
   private statements(): Promise<LostReasonStatements> {
