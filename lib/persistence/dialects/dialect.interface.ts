@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 
 /** What identifies a driver's error: pg's SQLSTATE `code`, mysql2's `errno` and `code`, SQLite's `code`. */
 export interface DriverError {
@@ -66,4 +66,17 @@ export interface LostReasonDialect {
   isUnstorable(error: DriverError): boolean;
   /** Whether the error is a fault worth a retry, and which. */
   faultOf(error: DriverError): DatabaseFault | undefined;
+  /**
+   * A write the database rolled back, whole, because a concurrent write of the same rows won: a
+   * deadlock, a serialization failure, or Galera's certification failing at commit. Done again at
+   * once, it works on what the winner left. (Also a `'timeout'` fault, should it stay refused.)
+   */
+  isConflict(error: DriverError): boolean;
+  /**
+   * The prefix that makes a SELECT wait until this server has applied every write its cluster
+   * acknowledged before the SELECT began: on a multi-primary cluster whose nodes apply each
+   * other's writes only after acknowledging them (MariaDB Galera). `''` where a read sees every
+   * acknowledged write already. Asked once per data source.
+   */
+  causalReadPrefix?(dataSource: DataSource): Promise<string>;
 }

@@ -8,11 +8,11 @@ import { postgresDialect } from './postgres.dialect';
 import { sqliteDialect } from './sqlite.dialect';
 
 /** The statements of a data source that is never connected: SQL is written from metadata alone. */
-async function statementsFor(options: DataSourceOptions, counterPath?: string): Promise<LostReasonStatements> {
+async function statementsFor(options: DataSourceOptions, counterPath?: string, causalRead?: string): Promise<LostReasonStatements> {
   const dataSource = new DataSource({ ...options, entities: [LostReason] } as DataSourceOptions);
   await (dataSource as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
   const Statements = LostReasonStatements as unknown as new (...args: unknown[]) => LostReasonStatements;
-  return new Statements(dataSource.getMetadata(LostReason), dialectOf(dataSource), counterPath);
+  return new Statements(dataSource.getMetadata(LostReason), dialectOf(dataSource), counterPath, causalRead);
 }
 
 describe('dialectOf', () => {
@@ -62,6 +62,25 @@ describe('each dialect', () => {
     expect(mysqlDialect.faultOf({ code: 'ER_DUP_ENTRY' })).toBeUndefined();
   });
 
+  it('knows a write rolled back for a conflict (a deadlock, a serialization failure, Galera certification) from other errors', () => {
+    expect(mysqlDialect.isConflict({ errno: 1213, code: 'ER_LOCK_DEADLOCK' })).toBe(true);
+    expect(mysqlDialect.isConflict({ errno: 1205, code: 'ER_LOCK_WAIT_TIMEOUT' })).toBe(false);
+    for (const code of ['40P01', '40001']) expect(postgresDialect.isConflict({ code })).toBe(true);
+    expect(postgresDialect.isConflict({ code: '57014' })).toBe(false);
+    expect(sqliteDialect.isConflict({ code: 'SQLITE_BUSY' })).toBe(false);
+  });
+
+  it.each([
+    ['MariaDB Galera', '10.11.19-MariaDB-log', 1, 'SET STATEMENT wsrep_sync_wait = 1 FOR '],
+    ['MariaDB without Galera', '10.11.19-MariaDB', 0, ''],
+    ['MySQL', '8.4.3', undefined, ''],
+  ])('MySQL/MariaDB: causal reads on %s', async (_name, version, wsrep, prefix) => {
+    const query = jest.fn(async (sql: string) => (sql.includes('VERSION()') ? [{ version }] : [{ wsrep }]));
+    await expect(mysqlDialect.causalReadPrefix?.({ query } as unknown as DataSource)).resolves.toBe(prefix);
+    // MySQL is never asked for @@wsrep_on, which it does not know outside its Galera forks.
+    expect(query).toHaveBeenCalledTimes(wsrep === undefined ? 1 : 2);
+  });
+
   it('SQLite: no connection to lose, no transactions of the module, counts kept by the module', () => {
     expect(sqliteDialect.faultOf({ code: 'SQLITE_BUSY' })).toBeUndefined();
     expect(sqliteDialect.ownTransactions).toBe(false);
@@ -104,6 +123,30 @@ describe('the statements each dialect writes', () => {
       'UPDATE `opportunity_lost_reason` SET `updated_at` = ? WHERE `seq` = ? AND `tenant_id` = ? AND `updated_at` = ?',
     );
     expect(sql.lockBySeq).toMatch(/ FROM `opportunity_lost_reason` WHERE `seq` = \? AND `tenant_id` = \? FOR UPDATE$/);
+  });
+
+  it('MariaDB Galera: every plain read with the causal-read prefix, and no write or locking read', async () => {
+    const prefix = 'SET STATEMENT wsrep_sync_wait = 1 FOR ';
+    const sql = await statementsFor({ type: 'mariadb', database: 'crm' }, undefined, prefix);
+    const reads = [
+      sql.retrieve,
+      sql.firstPage,
+      sql.pageAtOffset,
+      sql.count,
+      sql.cursorPosition,
+      sql.pageNextTo.after,
+      sql.pageNextTo.before,
+    ];
+    for (const read of reads) expect(read.startsWith(`${prefix}SELECT `)).toBe(true);
+    const others = [
+      sql.insert,
+      sql.delete,
+      sql.deleteBySeq,
+      sql.lockBySeq,
+      sql.updateBySeq.withLostReason,
+      sql.updateBySeqIfUnchanged.timestampOnly,
+    ];
+    for (const other of others) expect(other).not.toContain('wsrep_sync_wait');
   });
 
   it('SQLite: MAX over strftime to step updated_at; the count from the count table when there is one', async () => {

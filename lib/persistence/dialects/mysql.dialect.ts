@@ -19,6 +19,17 @@ const UNAVAILABLE_CODES = new Set([
 const UNAVAILABLE_ERRNOS = new Set([1047, 1180]);
 /** innodb_lock_wait_timeout, MariaDB's max_statement_time, MySQL's max_execution_time, an InnoDB deadlock. */
 const TIMEOUT_CODES = new Set(['ER_LOCK_WAIT_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT', 'ER_LOCK_DEADLOCK']);
+/**
+ * ER_LOCK_DEADLOCK: an InnoDB deadlock, or a Galera certification failure (another node committed a
+ * write of the same row first). Either way the transaction was rolled back whole.
+ */
+const CONFLICT_ERRNO = 1213;
+/**
+ * Galera's causal reads for one statement: the node first applies every write the cluster
+ * committed before it (`wsrep_sync_wait` bit 1, reads). MariaDB's `SET STATEMENT` changes the
+ * variable for that statement alone, in the same round trip.
+ */
+const GALERA_CAUSAL_READ = 'SET STATEMENT wsrep_sync_wait = 1 FOR ';
 /** mysql2's closed connection, which carries no code. */
 const UNAVAILABLE_MESSAGE = /^Can't add new command when connection is in closed state/;
 
@@ -48,6 +59,16 @@ export const mysqlDialect: LostReasonDialect = {
 
   isDuplicate: ({ errno }) => errno === 1062, // ER_DUP_ENTRY
   isUnstorable: ({ errno }) => errno === 1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: a character the column's charset lacks
+
+  isConflict: ({ errno }) => errno === CONFLICT_ERRNO,
+
+  async causalReadPrefix(dataSource) {
+    // MySQL has neither `SET STATEMENT` nor, outside its Galera forks, `@@wsrep_on`; MariaDB has both.
+    const [{ version }]: { version: string }[] = await dataSource.query('SELECT VERSION() AS version');
+    if (!/mariadb/i.test(version)) return '';
+    const [{ wsrep }]: { wsrep: number | string }[] = await dataSource.query('SELECT @@wsrep_on AS wsrep');
+    return Number(wsrep) === 1 ? GALERA_CAUSAL_READ : '';
+  },
 
   faultOf({ code, errno, message }: DriverError): DatabaseFault | undefined {
     if (typeof errno === 'number' && UNAVAILABLE_ERRNOS.has(errno)) return 'unavailable';

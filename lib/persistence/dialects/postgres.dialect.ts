@@ -39,6 +39,9 @@ export const postgresDialect: LostReasonDialect = {
   // character_not_in_repertoire, untranslatable_character
   isUnstorable: ({ code }) => code === '22021' || code === '22P05',
 
+  // deadlock_detected, serialization_failure
+  isConflict: ({ code }) => code === '40P01' || code === '40001',
+
   faultOf({ code, message }: DriverError): DatabaseFault | undefined {
     if (typeof code === 'string') {
       if (UNAVAILABLE_CODES.has(code)) return 'unavailable';

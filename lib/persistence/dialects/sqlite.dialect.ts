@@ -28,4 +28,5 @@ export const sqliteDialect: LostReasonDialect = {
   isDuplicate: ({ code }) => code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE',
   isUnstorable: () => false, // stores any text
   faultOf: () => undefined, // no connection to lose
+  isConflict: () => false, // one writer at a time: writes wait, they do not conflict
 };
