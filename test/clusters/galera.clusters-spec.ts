@@ -1,11 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { LOST_REASON_MIGRATIONS } from '../../lib';
+import { LOST_REASON_MIGRATIONS, LostReasonModule } from '../../lib';
 import { AdapterName } from '../support/adapters';
 import { eventually } from '../support/eventually';
 import { auth, createHostApp, RESOURCE } from '../support/host-app';
 import { GaleraCluster, startGalera } from './clusters';
+import { CLUSTER_API_KEYS, MixedLoad } from './mixed-load';
 
 /**
  * The module on a real 3-node MariaDB Galera cluster (started from Debian's packages on ports of its
@@ -29,7 +30,8 @@ describe('MariaDB Galera, one app per node', () => {
         migrationsRun: true,
         migrations: LOST_REASON_MIGRATIONS,
       } as Partial<DataSourceOptions>;
-      apps.push(await createHostApp({ db: 'mariadb', adapter: adapters[i], database, keepRows: i > 0 }));
+      const imports = [LostReasonModule.forRoot({ apiKeys: CLUSTER_API_KEYS })];
+      apps.push(await createHostApp({ db: 'mariadb', adapter: adapters[i], database, imports, keepRows: i > 0 }));
     }
   }, 240_000);
   afterAll(async () => {
@@ -135,4 +137,22 @@ describe('MariaDB Galera, one app per node', () => {
       expect.arrayContaining(['while one node is out', 'back']),
     );
   }, 60_000);
+
+  it('holds every guarantee under a mixed load through every node, with one node cut off and rejoining mid-load', async () => {
+    const load = new MixedLoad(apps);
+    load.start();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await cluster.isolate(2);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await cluster.rejoin(2);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await load.stop();
+    const servers = apps.map((app) => (sql: string) => app.get(DataSource).query(sql));
+    await load.verify(servers);
+    console.log(load.done, Object.fromEntries(load.answers));
+    expect(load.failures).toEqual([]);
+    expect([...load.answers.keys()].filter((answer) => / 5\d\d$/.test(answer) && !answer.endsWith(' 503'))).toEqual([]);
+    expect(load.done.walks).toBeGreaterThan(0);
+    expect(load.done.keys).toBeGreaterThan(0);
+  }, 180_000);
 });
