@@ -4,6 +4,7 @@
  * lets the sample app create it), so no `synchronize`.
  */
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -19,6 +20,17 @@ import { apiKeysFromEnv, databaseOptionsFromUrl, portFromEnv } from './database-
   ],
 })
 class AppModule {}
+
+/**
+ * `bench/galera.js` only: the module without Galera's causal reads, to measure what they cost.
+ * Hosts have no such switch: without them a node can answer 404 for an object just created.
+ */
+if (process.env.BENCH_CAUSAL_READS === 'off') {
+  // The file behind the package's own entry point (dist/), so the very object the module uses.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { mysqlDialect } = require(join(__dirname, '../../dist/persistence/dialects/mysql.dialect'));
+  mysqlDialect.causalReadPrefix = async () => '';
+}
 
 async function bootstrap() {
   const adapter = process.env.ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
