@@ -76,8 +76,9 @@ module.exports = {
       ? [{ ...common, displayName: 'hosts', testMatch: ['<rootDir>/test/hosts/**/*.hosts-spec.ts'] }]
       : []),
     // Real clusters (a 3-node Galera cluster, a PostgreSQL primary and standby) started from Debian's
-    // packages by the specs themselves (`npm run test:clusters`): only when asked for; CI asks.
-    ...(process.env.LOST_REASON_CLUSTERS === '1'
+    // packages by the specs themselves: in `npm test` under CI (CI=true), else when asked for
+    // (`npm run test:clusters`).
+    ...(process.env.LOST_REASON_CLUSTERS === '1' || process.env.CI === 'true'
       ? [{ ...common, displayName: 'clusters', testMatch: ['<rootDir>/test/clusters/**/*.clusters-spec.ts'] }]
       : []),
   ],
