@@ -15,6 +15,8 @@ export const LOST_REASON_DEFAULTS = {
   allowUnauthenticated: false,
   /** Bound of one HTTP request of the module, in milliseconds. */
   requestTimeoutMs: 10_000,
+  /** Prepared statements for the module's fixed SQL. */
+  preparedStatements: true,
 } as const;
 
 /** Route the module mounts when the host does not choose one. @deprecated Use `LOST_REASON_DEFAULTS.path`. */

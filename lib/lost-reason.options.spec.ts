@@ -45,6 +45,7 @@ describe('resolveLostReasonOptions', () => {
     [{ apiKeys: ['sk_test_a'], tenant: 'acme' }, 'tenant'],
     [{ apiKeys: ['sk_test_a'], multiTenant: true }, 'multiTenant'],
     [{ apiKeys: ['sk_test_a'], requestTimeoutMs: 0 }, 'requestTimeoutMs'],
+    [{ apiKeys: ['sk_test_a'], preparedStatements: 'yes' }, 'preparedStatements'],
   ])('rejects %p naming "%s"', (options, option) => {
     expect(() => resolveLostReasonOptions(options as never, extras)).toThrow(LostReasonModuleOptionsError);
     expect(() => resolveLostReasonOptions(options as never, extras)).toThrow(`"${option}"`);

@@ -25,6 +25,7 @@ export interface ResolvedLostReasonOptions {
   tenantOf?: LostReasonTenantResolver;
   hooks?: LostReasonHooks;
   requestTimeoutMs: number;
+  preparedStatements: boolean;
 }
 
 /** The extras, which shape the module graph, with defaults applied; throws on the first bad one. */
@@ -58,7 +59,9 @@ export function resolveLostReasonOptions(
     tenant,
     multiTenant = LOST_REASON_DEFAULTS.multiTenant,
     requestTimeoutMs = LOST_REASON_DEFAULTS.requestTimeoutMs,
+    preparedStatements = LOST_REASON_DEFAULTS.preparedStatements,
   } = options ?? {};
+  if (typeof preparedStatements !== 'boolean') throw new LostReasonModuleOptionsError('preparedStatements', 'must be a boolean.');
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
     throw new LostReasonModuleOptionsError('requestTimeoutMs', 'must be a positive integer (milliseconds).');
   }
@@ -135,5 +138,6 @@ export function resolveLostReasonOptions(
     tenantOf: tenant,
     hooks,
     requestTimeoutMs,
+    preparedStatements,
   };
 }

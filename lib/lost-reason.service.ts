@@ -40,9 +40,9 @@ export class LostReasonService implements OnModuleInit {
     @Optional()
     @Inject(LOST_REASON_RESOLVED_OPTIONS)
     private readonly options?: Pick<ResolvedLostReasonOptions, 'multiTenant'> &
-      Partial<Pick<ResolvedLostReasonOptions, 'requestTimeoutMs'>>,
+      Partial<Pick<ResolvedLostReasonOptions, 'requestTimeoutMs' | 'preparedStatements'>>,
   ) {
-    this.store = new LostReasonStore(repository, options?.requestTimeoutMs);
+    this.store = new LostReasonStore(repository, options?.requestTimeoutMs, options?.preparedStatements);
   }
 
   /**

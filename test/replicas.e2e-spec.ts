@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { LOST_REASON_ENTITIES, LostReason, LostReasonModule } from '../lib';
+import { dialectOf } from '../lib/persistence/dialects/dialect.registry';
 import { DATABASES, describeEach, dropModuleSchema, testedDatabases } from './support/databases';
 import { API_KEY, auth, RESOURCE } from './support/host-app';
 
@@ -80,6 +81,27 @@ describeEach(testedDatabases().filter((db) => db !== 'sqlite'))('read replicas (
     }
     await request(server).delete(`${RESOURCE}/${id}`).set(auth).expect(200, { id, deleted: true });
     await request(server).delete(`${RESOURCE}/${id}`).set(auth).expect(404);
+  });
+
+  it('runs reads prepared on the replica’s connections and writes on the primary’s', async () => {
+    const executed = jest.spyOn(dialectOf(app.get(DataSource)), 'executePrepared' as never) as jest.SpyInstance;
+    try {
+      const server = app.getHttpServer();
+      const { id } = (await request(server).post(RESOURCE).set(auth).send({ lost_reason: 'where' }).expect(201)).body;
+      await request(server).get(RESOURCE).set(auth).expect(200);
+      await request(server).patch(`${RESOURCE}/${id}`).set(auth).send({ lost_reason: 'there' }).expect(200);
+      // pg's Client names its database at `database`; a mysql2 connection at `config.database`.
+      const databaseOf = (connection: { database?: string; config?: { database?: string } }) =>
+        connection.database ?? connection.config?.database;
+      const used = executed.mock.calls.map(([connection, sql]) => `${String(sql).split(' ')[0]} on ${databaseOf(connection)}`);
+      const primary = new URL(primaryUrl).pathname.slice(1);
+      expect(used).toContain(`INSERT on ${primary}`);
+      expect(used).toContain(`SELECT on ${REPLICA_DATABASE}`); // the list
+      expect(used).toContain(`UPDATE on ${primary}`);
+      expect(used.filter((statement) => !statement.startsWith('SELECT') && statement.endsWith(REPLICA_DATABASE))).toEqual([]);
+    } finally {
+      executed.mockRestore();
+    }
   });
 
   it('serves what the replica holds', async () => {

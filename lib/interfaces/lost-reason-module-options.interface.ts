@@ -69,6 +69,12 @@ export interface LostReasonModuleOptions {
    * `LOST_REASON_DEFAULTS.requestTimeoutMs` (10 s).
    */
   requestTimeoutMs?: number;
+  /**
+   * Run the module's statements as prepared statements of the driver (pg's named statements,
+   * mysql2's `execute`), parsed once per connection. Default `true`. Turn it off behind a pooler
+   * that cannot keep them per client connection (PgBouncer before 1.21 in transaction mode).
+   */
+  preparedStatements?: boolean;
 }
 
 /**

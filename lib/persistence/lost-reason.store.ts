@@ -1,9 +1,10 @@
-import { EntityManager, QueryResult, ReplicationMode, Repository } from 'typeorm';
+import { EntityManager, QueryResult, QueryRunner, ReplicationMode, Repository } from 'typeorm';
 import { databaseFaultOf } from '../errors/database-fault.classifier';
 import { dialectOf, driverErrorOf } from './dialects/dialect.registry';
 import { LostReason } from './lost-reason.entity';
 import { CursorDirection, LostReasonRow, LostReasonStatements } from './lost-reason.statements';
 import { onPooledConnection } from './pooled-connection.util';
+import { executePrepared } from './prepared-statement.executor';
 
 /** A stored object with its primary key, which writes by key use. */
 export type StoredLostReason = LostReasonRow & { seq: number };
@@ -26,17 +27,19 @@ type Statement = (statements: LostReasonStatements) => string;
  * resource, each for one tenant (its stored id, `''` without tenancy). Reads go to replicas
  * when the host has them; writes, and the reads a write depends on, to the primary. Statements
  * run on the host's transaction with `withManager`, else each on a pooled connection that is
- * closed if it outlives the request deadline (`onPooledConnection`).
+ * closed if it outlives the request deadline (`onPooledConnection`). With `prepared`, each is a
+ * prepared statement of the driver where the dialect has them (`executePrepared`).
  */
 export class LostReasonStore {
   constructor(
     private readonly repository: Repository<LostReason>,
     private readonly timeoutMs?: number,
+    private readonly prepared = true,
   ) {}
 
   /** This store working through `manager`, typically the host's transaction. */
   withManager(manager: EntityManager): LostReasonStore {
-    return new LostReasonStore(manager.getRepository(LostReason), this.timeoutMs);
+    return new LostReasonStore(manager.getRepository(LostReason), this.timeoutMs, this.prepared);
   }
 
   /** The manager statements run through (the host's transaction's, with `withManager`). */
@@ -204,8 +207,21 @@ export class LostReasonStore {
   /** One statement through `manager`: its own connection inside a transaction, else a guarded one from the pool. */
   private async run(statement: Statement, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
     const sql = statement(await this.statements());
-    if (manager.queryRunner) return manager.queryRunner.query(sql, parameters, true);
-    return onPooledConnection(manager.connection, mode, this.timeoutMs, (runner) => runner.query(sql, parameters, true));
+    const execute = this.preparedStatementRunner(manager);
+    const query = execute
+      ? (runner: QueryRunner) => executePrepared(runner, execute, sql, parameters)
+      : (runner: QueryRunner) => runner.query(sql, parameters, true);
+    if (manager.queryRunner) return query(manager.queryRunner);
+    return onPooledConnection(manager.connection, mode, this.timeoutMs, query);
+  }
+
+  /**
+   * The dialect's prepared statements, unless turned off, or unless the host registered entity
+   * subscribers: their `beforeQuery` / `afterQuery` see only statements sent by TypeORM's `query()`.
+   */
+  private preparedStatementRunner({ connection }: EntityManager) {
+    if (!this.prepared || connection.subscribers.length > 0) return undefined;
+    return dialectOf(connection).executePrepared;
   }
 
   /** `work` in a transaction: the host's (a savepoint in it) with `withManager`, else one of the store's own on a guarded connection. */

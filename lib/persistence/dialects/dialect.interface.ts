@@ -13,6 +13,15 @@ export interface DriverError {
  */
 export type DatabaseFault = 'unavailable' | 'timeout';
 
+/** What a prepared statement returned: the rows of a SELECT, the row count of a write. */
+export interface PreparedResult {
+  records: unknown[];
+  affected?: number;
+}
+
+/** Runs `sql` as a prepared statement on a driver connection (what a query runner holds). */
+export type PreparedStatementRunner = (connection: unknown, sql: string, parameters: unknown[]) => Promise<PreparedResult>;
+
 /** The module's table as a dialect needs it to look up its triggers. */
 export interface TableRef {
   /** `schema.table`, quoted part by part for the driver. */
@@ -58,6 +67,12 @@ export interface LostReasonDialect {
    * (SQLite: embedded, one writer). Absent elsewhere: there, totals then come from `COUNT(*)`.
    */
   keepCounts?(runner: QueryRunner, table: { path: string; tenantColumn: string }): Promise<void>;
+  /**
+   * Runs one of the module's fixed statements prepared on the driver's connection (pg's named
+   * statements, mysql2's `execute`). Absent where TypeORM prepares them already (better-sqlite3:
+   * its query runner keeps a statement cache).
+   */
+  executePrepared?: PreparedStatementRunner;
   /** Closes the socket under a query runner's driver connection, if it has one. */
   destroyConnection(databaseConnection: unknown): void;
   /** A unique or primary-key violation. */

@@ -81,6 +81,33 @@ describe('each dialect', () => {
     expect(query).toHaveBeenCalledTimes(wsrep === undefined ? 1 : 2);
   });
 
+  it('PostgreSQL: one name per statement text, prepared afresh under a new name when a migration changed the result type', async () => {
+    const stale = Object.assign(new Error('cached plan must not change result type'), { code: '0A000' });
+    const query = jest.fn(async (config: { name: string }) => ({ rows: [config.name], rowCount: 1 }));
+    const run = (text: string) => postgresDialect.executePrepared?.({ query }, text, []);
+    const first = await run('SELECT 1 AS one');
+    expect(await run('SELECT 1 AS one')).toEqual(first);
+    expect(await run('SELECT 2 AS two')).not.toEqual(first);
+    query.mockRejectedValueOnce(stale);
+    const renamed = await run('SELECT 1 AS one');
+    expect(renamed?.records).not.toEqual(first?.records);
+    expect(await run('SELECT 1 AS one')).toEqual(renamed);
+    query.mockRejectedValueOnce(Object.assign(new Error('syntax error'), { code: '42601' }));
+    await expect(run('SELECT 1 AS one')).rejects.toThrow('syntax error');
+  });
+
+  it('MySQL/MariaDB: execute() with numbers as strings; rows for a SELECT, affectedRows for a write', async () => {
+    const execute = jest.fn((sql: string, _values: unknown[], done: (error: Error | null, result: unknown) => void) =>
+      done(null, sql.startsWith('SELECT') ? [{ id: 'a' }] : { affectedRows: 1 }),
+    );
+    await expect(mysqlDialect.executePrepared?.({ execute }, 'SELECT id FROM t LIMIT ?', [20])).resolves.toEqual({
+      records: [{ id: 'a' }],
+    });
+    expect(execute.mock.calls[0][1]).toEqual(['20']);
+    await expect(mysqlDialect.executePrepared?.({ execute }, 'UPDATE t SET a = ?', ['x'])).resolves.toEqual({ records: [], affected: 1 });
+    expect(sqliteDialect.executePrepared).toBeUndefined(); // TypeORM's better-sqlite3 runner caches prepared statements itself
+  });
+
   it('SQLite: no connection to lose, no transactions of the module, counts kept by the module', () => {
     expect(sqliteDialect.faultOf({ code: 'SQLITE_BUSY' })).toBeUndefined();
     expect(sqliteDialect.ownTransactions).toBe(false);

@@ -34,6 +34,10 @@ const GALERA_CAUSAL_READ = 'SET STATEMENT wsrep_sync_wait = 1 FOR ';
 const UNAVAILABLE_MESSAGE = /^Can't add new command when connection is in closed state/;
 
 type Mysql2Connection = { stream?: { destroy?: () => void }; destroy?: () => void };
+/** What TypeORM's pooled mysql2 connection (callback API) offers for prepared statements. */
+type Mysql2Executor = {
+  execute(sql: string, values: unknown[], done: (error: Error | null, result: unknown) => void): void;
+};
 
 /** MySQL and MariaDB, through the `mysql2` driver. */
 export const mysqlDialect: LostReasonDialect = {
@@ -49,6 +53,22 @@ export const mysqlDialect: LostReasonDialect = {
     );
     return found.length > 0;
   },
+
+  // mysql2 prepares each text once per connection (an LRU of them) and then only executes it.
+  // Numbers go as strings: its binary protocol sends a JS number as a DOUBLE, which MySQL 8.0.22+
+  // refuses for LIMIT (MariaDB takes either); the server reads '20' as the integer it needs.
+  executePrepared: (connection, sql, values) =>
+    new Promise((resolve, reject) =>
+      (connection as Mysql2Executor).execute(
+        sql,
+        values.map((value) => (typeof value === 'number' ? String(value) : value)),
+        (error, result) => {
+          if (error) return reject(error);
+          if (Array.isArray(result)) return resolve({ records: result });
+          resolve({ records: [], affected: (result as { affectedRows?: number }).affectedRows });
+        },
+      ),
+    ),
 
   destroyConnection(connection) {
     // mysql2's connection keeps its socket at `stream`; a pooled one also has to leave its pool.

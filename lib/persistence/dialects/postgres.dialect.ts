@@ -1,4 +1,4 @@
-import { DatabaseFault, DriverError, LostReasonDialect } from './dialect.interface';
+import { DatabaseFault, DriverError, LostReasonDialect, PreparedResult } from './dialect.interface';
 
 /** SQLSTATEs of a connection that failed, a server shutting down or out of connections. */
 const UNAVAILABLE_CODES = new Set(['08000', '08001', '08003', '08004', '08006', '08007', '57P01', '57P02', '57P03', '53300']);
@@ -9,6 +9,41 @@ const UNAVAILABLE_MESSAGE =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
 /** pg's client-side `query_timeout`. */
 const TIMEOUT_MESSAGE = /^Query read timeout$/;
+
+type PgClient = {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+};
+
+/**
+ * The name of each statement text's named (prepared) statement. pg prepares a name once per
+ * connection and then only executes it; one name must always mean one text.
+ */
+const statementNames = new Map<string, string>();
+let statementsNamed = 0;
+const nameOf = (text: string): string => {
+  let name = statementNames.get(text);
+  if (!name) statementNames.set(text, (name = `lost_reason_${++statementsNamed}`));
+  return name;
+};
+
+/**
+ * "cached plan must not change result type": the table changed shape under a connection's
+ * prepared statement (a migration altered a column). Under a new name, it is prepared afresh.
+ */
+const isStalePlan = ({ code, message }: DriverError): boolean =>
+  code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type');
+
+async function executeNamed(client: PgClient, text: string, values: unknown[]): Promise<PreparedResult> {
+  try {
+    const { rows, rowCount } = await client.query({ name: nameOf(text), text, values });
+    return { records: rows, affected: rowCount ?? undefined };
+  } catch (error) {
+    if (!isStalePlan(error as DriverError)) throw error;
+    statementNames.delete(text);
+    const { rows, rowCount } = await client.query({ name: nameOf(text), text, values });
+    return { records: rows, affected: rowCount ?? undefined };
+  }
+}
 
 /** PostgreSQL, through the `pg` driver. */
 export const postgresDialect: LostReasonDialect = {
@@ -29,6 +64,8 @@ export const postgresDialect: LostReasonDialect = {
     ]);
     return found.length > 0;
   },
+
+  executePrepared: (client, text, values) => executeNamed(client as PgClient, text, values),
 
   destroyConnection(connection) {
     // pg's Client keeps its socket at `connection.stream`.

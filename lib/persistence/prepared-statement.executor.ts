@@ -1,0 +1,30 @@
+import { QueryFailedError, QueryResult, QueryRunner } from 'typeorm';
+import { PreparedStatementRunner } from './dialects/dialect.interface';
+
+/**
+ * One of the module's fixed statements, run as a prepared statement on the driver connection
+ * `runner` holds: the host's transaction's, or the pooled connection of the replica or primary
+ * the runner was created for. Parsed and planned once per connection, then only executed.
+ * Logged as TypeORM's own `query()` logs (`logQuery`, `logQuerySlow` past
+ * `maxQueryExecutionTime`, `logQueryError`), and failing with the same `QueryFailedError`.
+ */
+export async function executePrepared(
+  runner: QueryRunner,
+  execute: PreparedStatementRunner,
+  sql: string,
+  parameters: unknown[],
+): Promise<QueryResult> {
+  const connection: unknown = await runner.connect();
+  const { logger, options } = runner.connection;
+  logger.logQuery(sql, parameters, runner);
+  const started = Date.now();
+  try {
+    const { records, affected } = await execute(connection, sql, parameters);
+    const elapsed = Date.now() - started;
+    if (options.maxQueryExecutionTime && elapsed > options.maxQueryExecutionTime) logger.logQuerySlow(elapsed, sql, parameters, runner);
+    return Object.assign(new QueryResult(), { records, affected, raw: records });
+  } catch (error) {
+    logger.logQueryError(error as Error, sql, parameters, runner);
+    throw new QueryFailedError(sql, parameters, error as Error);
+  }
+}
