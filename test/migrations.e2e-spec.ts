@@ -71,7 +71,7 @@ describeEach(testedDatabases())('LOST_REASON_MIGRATIONS', (db) => {
       db === 'mariadb'
         ? (
             await dataSource.query(
-              "SELECT ACTION_STATEMENT AS body FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_TABLE = 'opportunity_lost_reason'",
+              "SELECT ACTION_STATEMENT AS body FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = 'opportunity_lost_reason'",
             )
           )
             .map((row: { body: string }) => row.body)
