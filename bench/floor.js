@@ -7,7 +7,9 @@
  * in one statement, UPDATE … RETURNING or, on MariaDB,
  * UPDATE + SELECT in a transaction, one DELETE).
  *
- * Env: PORT, DATABASE_URL (sqlite:PATH | postgres://… | mysql://…), API_KEYS.
+ * Env: PORT, DATABASE_URL (sqlite:PATH | postgres://… | mysql://…), API_KEYS. Without a
+ * DATABASE_URL, plain node:http's own ceiling: every authorised GET answers one constant object
+ * (the runner subtracts its time from the floor's to find the database's time per request).
  */
 const http = require('node:http');
 const { randomBytes, createHash, timingSafeEqual } = require('node:crypto');
@@ -166,7 +168,23 @@ function mariadbStore(url) {
   };
 }
 
+/** No database: every id is one constant object (node:http's own ceiling). */
+function constantStore() {
+  const at = '2026-01-01T00:00:00.000Z';
+  const row = {
+    id: 'opportunity-lost-reason_00000000000000000000000000000000',
+    created_at: at,
+    updated_at: at,
+    lost_reason: 'Price too high',
+  };
+  const none = async () => {
+    throw new HttpError(404, 'No database: only GET of an object is served.');
+  };
+  return { get: async () => row, insert: none, page: none, count: none, update: none, remove: none, close: async () => undefined };
+}
+
 function storeFromUrl(url) {
+  if (url === '') return constantStore();
   if (url.startsWith('sqlite:')) return sqliteStore(url.slice('sqlite:'.length));
   if (/^postgres(ql)?:/.test(url)) return postgresStore(url);
   if (/^(mysql|mariadb):/.test(url)) return mariadbStore(url);

@@ -49,14 +49,16 @@ const list = (value) =>
 
 const ALL_DBS = ['sqlite', 'postgres', 'mariadb'];
 const ALL_WORKLOADS = ['create', 'retrieve', 'list', 'list-deep', 'update', 'delete', 'mix'];
-const ALL_SERVERS = ['module', 'module-fastify', 'baseline', 'floor'];
+const ALL_SERVERS = ['module', 'module-fastify', 'baseline', 'baseline-fastify', 'floor'];
 const config = {
   dbs: list(opt('db', 'BENCH_DB', ALL_DBS.join(','))),
   workloads: list(opt('workloads', 'BENCH_WORKLOADS', ALL_WORKLOADS.join(','))),
   servers: list(opt('servers', 'BENCH_SERVERS', ALL_SERVERS.join(','))),
   duration: Number(opt('duration', 'BENCH_DURATION', 3)),
   rounds: Number(opt('rounds', 'BENCH_ROUNDS', 3)),
-  connections: Number(opt('connections', 'BENCH_CONNECTIONS', 10)),
+  connections: list(opt('connections', 'BENCH_CONNECTIONS', '10,50')).map(Number),
+  // Extra cells at a higher concurrency, to show the curve: workload@connections.
+  curve: list(opt('curve', 'BENCH_CURVE', 'retrieve@200')),
   rows: Number(opt('rows', 'BENCH_ROWS', 10000)),
   ceiling: !argv['no-ceiling'],
   build: !argv['no-build'] && !process.env.BENCH_NO_BUILD,
@@ -75,6 +77,21 @@ for (const [name, values, allowed] of [
 if (!(config.duration > 0 && config.duration <= 120 && config.rounds >= 1 && config.rounds <= 20))
   throw new Error('duration 0-120 s, rounds 1-20');
 if (config.port < 3500 || config.port + 9 > 3599) throw new Error('BENCH_PORT must keep ports within 3500-3599');
+if (!config.connections.every((c) => Number.isInteger(c) && c >= 1 && c <= 1000)) throw new Error('--connections: integers 1-1000');
+
+/** What each round measures: every workload at every connection count, then the curve's cells. */
+const CELLS = [
+  ...config.connections.flatMap((connections) => config.workloads.map((workload) => ({ workload, connections }))),
+  ...config.curve
+    .map((cell) => {
+      const [workload, connections] = cell.split('@');
+      if (!ALL_WORKLOADS.includes(workload) || !(Number(connections) >= 1))
+        throw new Error(`--curve: "${cell}" is not workload@connections`);
+      return { workload, connections: Number(connections) };
+    })
+    .filter(({ workload }) => config.workloads.includes(workload)),
+].map((cell) => ({ ...cell, key: `${cell.workload} @${cell.connections}` }));
+const CONNECTION_COUNTS = [...new Set(CELLS.map((cell) => cell.connections))];
 
 const DB_URLS = {
   sqlite: `sqlite:${path.join(OUT, 'data', 'bench.sqlite')}`,
@@ -86,9 +103,12 @@ const SERVERS = {
   module: { label: 'module (Express)', script: 'dist-sample/main.js', env: {} },
   'module-fastify': { label: 'module (Fastify)', script: 'dist-bench/apps/module-app.js', env: { ADAPTER: 'fastify' } },
   baseline: { label: 'baseline (Express)', script: 'dist-bench/apps/baseline/main.js', env: {} },
+  'baseline-fastify': { label: 'baseline (Fastify)', script: 'dist-bench/apps/baseline/main.js', env: { ADAPTER: 'fastify' } },
   floor: { label: 'floor (node:http)', script: 'bench/floor.js', env: {} },
   'ceiling-express': { label: 'ceiling (Express)', script: 'dist-bench/apps/ceiling.js', env: { ADAPTER: 'express' } },
   'ceiling-fastify': { label: 'ceiling (Fastify)', script: 'dist-bench/apps/ceiling.js', env: { ADAPTER: 'fastify' } },
+  // The floor's server without a database: node:http's own time per request, which the caps subtract.
+  http: { label: 'node:http (constant)', script: 'bench/floor.js', env: {} },
 };
 const PORTS = Object.fromEntries(Object.keys(SERVERS).map((name, i) => [name, config.port + i]));
 
@@ -277,11 +297,11 @@ const WORKLOADS = {
   },
 };
 
-async function measure(port, workload, state, duration) {
+async function measure(port, workload, state, duration, connections = config.connections[0]) {
   state.cursor = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: config.connections,
+    connections,
     duration,
     requests: [{ setupRequest: (base) => WORKLOADS[workload].next(base, state) }],
   });
@@ -371,15 +391,15 @@ async function runDatabase(db) {
       table = 'dirty';
     }
     for (let round = 0; round < config.rounds; round++) {
-      for (const [w, workload] of config.workloads.entries()) {
-        const names = rotate(config.servers, round + w);
+      for (const [c, { workload, connections, key }] of CELLS.entries()) {
+        const names = rotate(config.servers, round + c);
         for (const name of names) {
           await seed(WORKLOADS[workload].seed);
-          const value = await measure(servers[name].port, workload, state, config.duration);
+          const value = await measure(servers[name].port, workload, state, config.duration, connections);
           if (WORKLOADS[workload].mutates) table = 'dirty';
-          record(db, workload, name, value);
+          record(db, key, name, value);
           console.log(
-            `[bench] ${db} r${round + 1} ${workload.padEnd(9)} ${name.padEnd(14)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms${value.non2xx || value.errors ? `  non-2xx ${value.non2xx} errors ${value.errors}` : ''}`,
+            `[bench] ${db} r${round + 1} ${key.padEnd(14)} ${name.padEnd(16)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms${value.non2xx || value.errors ? `  non-2xx ${value.non2xx} errors ${value.errors}` : ''}`,
           );
         }
       }
@@ -393,8 +413,9 @@ async function runDatabase(db) {
   }
 }
 
+/** The adapters' ceilings and node:http's, at every connection count the cells use. */
 async function runCeiling() {
-  const names = ['ceiling-express', 'ceiling-fastify'];
+  const names = ['ceiling-express', 'ceiling-fastify', 'http'];
   const servers = {};
   const state = { ids: Array.from({ length: 100 }, newId), cursor: 0 };
   try {
@@ -405,12 +426,14 @@ async function runCeiling() {
       await measure(servers[name].port, 'retrieve', state, 1);
     }
     for (let round = 0; round < config.rounds; round++) {
-      for (const name of rotate(names, round)) {
-        const value = await measure(servers[name].port, 'retrieve', state, config.duration);
-        record('none', 'retrieve', name, value);
-        console.log(
-          `[bench] ceiling r${round + 1} ${name.padEnd(16)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms`,
-        );
+      for (const connections of CONNECTION_COUNTS) {
+        for (const name of rotate(names, round)) {
+          const value = await measure(servers[name].port, 'retrieve', state, config.duration, connections);
+          record('none', `retrieve @${connections}`, name, value);
+          console.log(
+            `[bench] ceiling r${round + 1} @${connections} ${name.padEnd(16)} ${fmt(value.rps, 0).padStart(7)} req/s  p50 ${value.p50} ms  p99 ${value.p99} ms`,
+          );
+        }
       }
     }
     for (const name of names) memory.none[name].end = rssMiB(servers[name]);
@@ -441,6 +464,21 @@ function stat(db, workload, server) {
   };
 }
 
+/**
+ * A cell's cap on `adapter` as req/s: the adapter's ceiling time per request plus the database's
+ * time per request, which is the floor's time minus plain node:http's own, all at `connections`.
+ */
+function cap(db, key, connections, adapter) {
+  const ceiling = stat('none', `retrieve @${connections}`, `ceiling-${adapter.toLowerCase()}`)?.rps;
+  const http = stat('none', `retrieve @${connections}`, 'http')?.rps;
+  const floor = stat(db, key, 'floor')?.rps;
+  if (!ceiling || !http || !floor) return NaN;
+  return 1 / (1 / ceiling + Math.max(0, 1 / floor - 1 / http));
+}
+
+/** A server's RSS after the last round on `db`. */
+const lastRss = (db, name) => memory[db]?.[name]?.rounds?.at(-1) ?? NaN;
+
 /** Median of per-round ratios (each pair measured back to back in the same round). */
 function ratio(db, workload, a, b) {
   const x = results[db]?.[workload]?.[a];
@@ -457,7 +495,7 @@ function report() {
   );
   lines.push('');
   lines.push(
-    `Settings: ${config.duration} s per measurement, ${config.rounds} rounds (servers alternate in every round, order rotated), ${config.connections} connections, ${config.rows} seeded rows (list-deep: offset ${config.deepOffset}; delete: ${config.deleteRows} seeded ids), autocannon in the runner process on the same machine, database servers on the same machine too.`,
+    `Settings: ${config.duration} s per measurement, ${config.rounds} rounds (servers alternate in every round, order rotated), ${config.connections.join(' and ')} connections (and ${config.curve.join(', ') || 'no other cells'}), ${config.rows} seeded rows (list-deep: offset ${config.deepOffset}; delete: ${config.deleteRows} seeded ids), autocannon in the runner process on the same machine, database servers on the same machine too.`,
   );
   lines.push(
     `Databases: ${
@@ -471,37 +509,47 @@ function report() {
     'Cells: median req/s · p50 ms · p99 ms. Ratios: median over rounds of the per-round req/s ratio. `!` = some responses were not 2xx or failed (see the log).',
   );
   const dbs = Object.keys(results).filter((db) => db !== 'none');
+  const pairs = [
+    ['Express', 'module', 'baseline', 'ceiling-express'],
+    ['Fastify', 'module-fastify', 'baseline-fastify', 'ceiling-fastify'],
+  ].filter(([, moduleName, baselineName]) => config.servers.includes(moduleName) && config.servers.includes(baselineName));
   for (const db of dbs) {
     lines.push('', `### ${db}`, '');
     const servers = config.servers;
-    lines.push(
-      `| workload | ${servers.map((s) => SERVERS[s].label).join(' | ')} | module/baseline | module/floor | fastify-module/floor | fastify/express module |`,
-    );
-    lines.push(`|---|${servers.map(() => '---:').join('|')}|---:|---:|---:|---:|`);
-    for (const workload of config.workloads) {
+    const ratios = pairs.flatMap(([adapter]) => [`module/baseline ${adapter}`, `module/cap ${adapter} (cap req/s)`]);
+    lines.push(`| workload | connections | ${servers.map((s) => SERVERS[s].label).join(' | ')} | ${ratios.join(' | ')} |`);
+    lines.push(`|---|---:|${servers.map(() => '---:').join('|')}|${ratios.map(() => '---:').join('|')}|`);
+    for (const { workload, connections, key } of CELLS) {
       const cells = servers.map((s) => {
-        const v = stat(db, workload, s);
+        const v = stat(db, key, s);
         return v ? `${fmt(v.rps, 0)} · ${fmt(v.p50)} · ${fmt(v.p99)}${v.bad ? ' !' : ''}` : '–';
       });
-      const r = (a, b) => `${fmt(ratio(db, workload, a, b), 2)}x`;
-      lines.push(
-        `| ${workload} | ${cells.join(' | ')} | ${r('module', 'baseline')} | ${r('module', 'floor')} | ${r('module-fastify', 'floor')} | ${r('module-fastify', 'module')} |`,
-      );
+      const measured = pairs.flatMap(([adapter, moduleName, baselineName]) => {
+        const capRps = cap(db, key, connections, adapter);
+        return [
+          `${fmt(ratio(db, key, moduleName, baselineName), 2)}x`,
+          `${fmt(stat(db, key, moduleName)?.rps / capRps, 2)}x (${fmt(capRps, 0)})`,
+        ];
+      });
+      lines.push(`| ${workload} | ${connections} | ${cells.join(' | ')} | ${measured.join(' | ')} |`);
     }
   }
   if (results.none) {
-    lines.push('', '### Framework ceiling (constant object, no guard, no database; retrieve path)', '');
-    lines.push('| server | req/s · p50 · p99 | module retrieve / ceiling, per database |');
-    lines.push('|---|---:|---|');
-    for (const [name, moduleName] of [
-      ['ceiling-express', 'module'],
-      ['ceiling-fastify', 'module-fastify'],
-    ]) {
-      const v = stat('none', 'retrieve', name);
-      if (!v) continue;
-      const per = dbs.map((db) => `${db} ${fmt(stat(db, 'retrieve', moduleName)?.rps / v.rps, 2)}x`).join(', ');
-      lines.push(`| ${SERVERS[name].label} | ${fmt(v.rps, 0)} · ${fmt(v.p50)} · ${fmt(v.p99)} | ${per} |`);
+    lines.push('', '### Ceilings (constant object, no guard, no database; retrieve path), req/s · p50 · p99', '');
+    const names = ['ceiling-express', 'ceiling-fastify', 'http'];
+    lines.push(`| connections | ${names.map((name) => SERVERS[name].label).join(' | ')} |`);
+    lines.push(`|---:|${names.map(() => '---:').join('|')}|`);
+    for (const connections of CONNECTION_COUNTS) {
+      const cells = names.map((name) => {
+        const v = stat('none', `retrieve @${connections}`, name);
+        return v ? `${fmt(v.rps, 0)} · ${fmt(v.p50)} · ${fmt(v.p99)}` : '–';
+      });
+      lines.push(`| ${connections} | ${cells.join(' | ')} |`);
     }
+    lines.push(
+      '',
+      "A cell's cap is what its adapter allows on its database: the adapter's ceiling time per request (at the same connections) plus the floor's database time per request (the floor's time minus node:http's own), as req/s.",
+    );
   }
   lines.push('', '### Memory (RSS, MiB): after start-up → after each round of sustained load', '');
   lines.push(`| server | ${[...dbs, ...(memory.none ? ['no database'] : [])].join(' | ')} |`);
@@ -524,23 +572,32 @@ function report() {
       `| ${label} | ${missed.length ? `**missed** ${missed.length}/${measured.length}: ${missed.map((v) => `${v.where} ${fmt(v.value, 2)}x`).join(', ')}` : `met (${measured.length}/${measured.length}; lowest ${fmt(Math.min(...measured.map((v) => v.value)), 2)}x)`} |`,
     );
   };
-  const each = (workloads, a, b, min) =>
-    dbs.flatMap((db) =>
-      workloads.filter((w) => config.workloads.includes(w)).map((w) => ({ where: `${db}/${w}`, value: ratio(db, w, a, b), min })),
+  const READS = ['retrieve', 'list', 'list-deep'];
+  for (const [adapter, moduleName, baselineName] of pairs) {
+    check(
+      `module ≥ 1.1x baseline, ${adapter}, every cell`,
+      dbs.flatMap((db) => CELLS.map(({ key }) => ({ where: `${db}/${key}`, value: ratio(db, key, moduleName, baselineName), min: 1.1 }))),
     );
-  check('module ≥ 1.0x baseline, every workload', each(config.workloads, 'module', 'baseline', 1));
-  check('module ≥ 3x baseline on create and update', each(['create', 'update'], 'module', 'baseline', 3));
-  check('module on Fastify ≥ 0.5x floor on retrieve, list, mix', each(['retrieve', 'list', 'mix'], 'module-fastify', 'floor', 0.5));
-  for (const [name, moduleName] of [
-    ['ceiling-express', 'module'],
-    ['ceiling-fastify', 'module-fastify'],
-  ]) {
-    const ceiling = stat('none', 'retrieve', name);
-    if (ceiling)
-      check(
-        `${SERVERS[moduleName].label} retrieve ≥ 0.7x ${SERVERS[name].label}`,
-        dbs.map((db) => ({ where: db, value: stat(db, 'retrieve', moduleName)?.rps / ceiling.rps, min: 0.7 })),
-      );
+  }
+  for (const [adapter, moduleName] of pairs) {
+    const min = adapter === 'Fastify' ? 0.8 : 0.9;
+    check(
+      `module ≥ ${min}x cap, ${adapter}, read workloads`,
+      dbs.flatMap((db) =>
+        CELLS.filter(({ workload }) => READS.includes(workload)).map(({ key, connections }) => ({
+          where: `${db}/${key}`,
+          value: stat(db, key, moduleName)?.rps / cap(db, key, connections, adapter),
+          min,
+        })),
+      ),
+    );
+  }
+  // RSS after the last round: the module's within 1.2x the baseline's, i.e. baseline / module ≥ 1 / 1.2.
+  for (const [adapter, moduleName, baselineName] of pairs) {
+    check(
+      `RSS after load ≤ 1.2x baseline's, ${adapter} (shown: baseline / module, ≥ 0.83x)`,
+      dbs.map((db) => ({ where: db, value: lastRss(db, baselineName) / lastRss(db, moduleName), min: 1 / 1.2 })),
+    );
   }
   if (notes.length) lines.push('', '### Notes from this run', '', ...notes.map((n) => `- ${n}`));
   return lines.join('\n');

@@ -1,10 +1,13 @@
 /**
  * Hand-written baseline: what a typical NestJS developer writes instead of the module
- * (`nest g resource` style), with a global ValidationPipe, on Express.
+ * (`nest g resource` style), with a global ValidationPipe, on the adapter named by ADAPTER
+ * (express, the default | fastify).
  */
 import 'reflect-metadata';
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { databaseOptionsFromUrl, portFromEnv } from '../database-options';
 import { ApiKeyGuard } from './api-key.guard';
@@ -20,7 +23,8 @@ import { LostReasonService } from './lost-reason.service';
 class AppModule {}
 
 async function bootstrap() {
-  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+  const adapter = process.env.ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  const app = await NestFactory.create(AppModule, adapter, { logger: ['error', 'warn'] });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   await app.listen(portFromEnv(), '127.0.0.1');
