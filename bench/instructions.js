@@ -8,8 +8,7 @@
  * (`callgrind_control -i on/off`, a dump per workload).
  *
  *   node bench/instructions.js [--requests=1000] [--warmup=500] [--workloads=retrieve,list]
- *                              [--servers=module,module-fastify,baseline,baseline-fastify,floor,ceiling-express,ceiling-fastify]
- *                              [--no-build]
+ *                              [--servers=module,module-fastify,baseline,baseline-fastify,floor] [--no-build]
  *
  * Needs valgrind (Debian's package). Builds like `npm run bench` unless --no-build.
  */
@@ -29,7 +28,7 @@ const list = (value) => String(value).split(',').filter(Boolean);
 const requests = Number(argv.requests ?? 1000);
 const warmup = Number(argv.warmup ?? 500);
 const workloads = list(argv.workloads ?? 'retrieve,list');
-const servers = list(argv.servers ?? 'module,module-fastify,baseline,baseline-fastify,floor,ceiling-express,ceiling-fastify');
+const servers = list(argv.servers ?? 'module,module-fastify,baseline,baseline-fastify,floor');
 
 const SERVERS = {
   module: { label: 'module (Express)', script: 'dist-sample/main.js', env: {} },
@@ -37,9 +36,6 @@ const SERVERS = {
   baseline: { label: 'baseline (Express)', script: 'dist-bench/apps/baseline/main.js', env: {} },
   'baseline-fastify': { label: 'baseline (Fastify)', script: 'dist-bench/apps/baseline/main.js', env: { ADAPTER: 'fastify' } },
   floor: { label: 'floor (node:http)', script: 'bench/floor.js', env: {} },
-  // No database, retrieve only: what the framework alone costs.
-  'ceiling-express': { label: 'ceiling (Express)', script: 'dist-bench/apps/ceiling.js', env: { ADAPTER: 'express' }, only: ['retrieve'] },
-  'ceiling-fastify': { label: 'ceiling (Fastify)', script: 'dist-bench/apps/ceiling.js', env: { ADAPTER: 'fastify' }, only: ['retrieve'] },
 };
 const PORT = 3580;
 
@@ -104,7 +100,7 @@ async function main() {
         if (Date.now() - started > 300_000) throw new Error(`${name} did not start under valgrind`);
         await sleep(1000);
       }
-      for (const workload of workloads.filter((w) => SERVERS[name].only?.includes(w) ?? true)) {
+      for (const workload of workloads) {
         for (let i = 0; i < warmup; i++) await get(paths[workload](i));
         execFileSync('callgrind_control', ['-i', 'on', String(child.pid)]);
         for (let i = 0; i < requests; i++) {

@@ -69,7 +69,8 @@ export interface LostReasonDialect {
   keepCounts?(runner: QueryRunner, table: { path: string; tenantColumn: string }): Promise<void>;
   /**
    * Runs one of the module's fixed statements prepared on the driver's connection (pg's named
-   * statements, mysql2's `execute`, better-sqlite3's `prepare`). Absent for `sqlite3` and sql.js.
+   * statements, mysql2's `execute`). Absent where TypeORM prepares them already (better-sqlite3:
+   * its query runner keeps a statement cache).
    */
   executePrepared?: PreparedStatementRunner;
   /** Closes the socket under a query runner's driver connection, if it has one. */

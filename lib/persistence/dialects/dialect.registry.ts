@@ -2,10 +2,10 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { DriverError, LostReasonDialect } from './dialect.interface';
 import { mysqlDialect } from './mysql.dialect';
 import { postgresDialect } from './postgres.dialect';
-import { betterSqliteDialect, sqliteDialect } from './sqlite.dialect';
+import { sqliteDialect } from './sqlite.dialect';
 
 /** Every database family the module runs on. */
-export const DIALECTS: readonly LostReasonDialect[] = [postgresDialect, mysqlDialect, betterSqliteDialect, sqliteDialect];
+export const DIALECTS: readonly LostReasonDialect[] = [postgresDialect, mysqlDialect, sqliteDialect];
 
 const chosen = new WeakMap<DataSource, LostReasonDialect>();
 

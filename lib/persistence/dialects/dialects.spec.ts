@@ -5,7 +5,7 @@ import { LostReasonDialect } from './dialect.interface';
 import { DIALECTS, dialectOf, driverErrorOf } from './dialect.registry';
 import { mysqlDialect } from './mysql.dialect';
 import { postgresDialect } from './postgres.dialect';
-import { betterSqliteDialect, sqliteDialect } from './sqlite.dialect';
+import { sqliteDialect } from './sqlite.dialect';
 
 /** The statements of a data source that is never connected: SQL is written from metadata alone. */
 async function statementsFor(options: DataSourceOptions, counterPath?: string, causalRead?: string): Promise<LostReasonStatements> {
@@ -20,7 +20,7 @@ describe('dialectOf', () => {
     ['postgres', postgresDialect],
     ['mysql', mysqlDialect],
     ['mariadb', mysqlDialect],
-    ['better-sqlite3', betterSqliteDialect],
+    ['better-sqlite3', sqliteDialect],
     ['sqljs', sqliteDialect],
   ] as const)('chooses the dialect of a %s data source', (type, dialect) => {
     expect(dialectOf({ options: { type } } as DataSource)).toBe(dialect);
@@ -105,20 +105,7 @@ describe('each dialect', () => {
     });
     expect(execute.mock.calls[0][1]).toEqual(['20']);
     await expect(mysqlDialect.executePrepared?.({ execute }, 'UPDATE t SET a = ?', ['x'])).resolves.toEqual({ records: [], affected: 1 });
-    expect(sqliteDialect.executePrepared).toBeUndefined(); // sqlite3 and sql.js: TypeORM's query()
-  });
-
-  it('better-sqlite3: each text prepared once per database; rows of a reader, changes of a write', async () => {
-    const statement = (reader: boolean) => ({ reader, all: jest.fn(() => [{ id: 'a' }]), run: jest.fn(() => ({ changes: 1 })) });
-    const database = { prepare: jest.fn((sql: string) => statement(sql.startsWith('SELECT'))) };
-    const run = (sql: string, values: unknown[]) => betterSqliteDialect.executePrepared?.(database, sql, values);
-    await expect(run('SELECT id FROM t WHERE id = ?', ['a'])).resolves.toEqual({ records: [{ id: 'a' }] });
-    await run('SELECT id FROM t WHERE id = ?', ['b']);
-    await expect(run('DELETE FROM t WHERE id = ?', ['a'])).resolves.toEqual({ records: [], affected: 1 });
-    expect(database.prepare).toHaveBeenCalledTimes(2);
-    const { executePrepared, driverTypes, ...shared } = betterSqliteDialect;
-    expect(shared).toEqual((({ executePrepared: _, driverTypes: __, ...rest }) => rest)(sqliteDialect)); // otherwise one dialect
-    expect([executePrepared, driverTypes]).toEqual([expect.any(Function), ['better-sqlite3']]);
+    expect(sqliteDialect.executePrepared).toBeUndefined(); // TypeORM's better-sqlite3 runner caches prepared statements itself
   });
 
   it('SQLite: no connection to lose, no transactions of the module, counts kept by the module', () => {
