@@ -8,7 +8,8 @@
  * (`callgrind_control -i on/off`, a dump per workload).
  *
  *   node bench/instructions.js [--requests=1000] [--warmup=500] [--workloads=retrieve,list]
- *                              [--servers=module,module-fastify,baseline,baseline-fastify,floor] [--no-build]
+ *                              [--servers=module,module-fastify,baseline,baseline-fastify,floor,ceiling-express,ceiling-fastify,http]
+ *                              [--no-build]
  *
  * Needs valgrind (Debian's package). Builds like `npm run bench` unless --no-build.
  */
@@ -18,6 +19,7 @@ const path = require('node:path');
 const http = require('node:http');
 const { randomBytes } = require('node:crypto');
 const { connect, migrate } = require('./db');
+const { SERVERS } = require('./servers');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'dist-bench', 'instructions');
@@ -28,15 +30,8 @@ const list = (value) => String(value).split(',').filter(Boolean);
 const requests = Number(argv.requests ?? 1000);
 const warmup = Number(argv.warmup ?? 500);
 const workloads = list(argv.workloads ?? 'retrieve,list');
-const servers = list(argv.servers ?? 'module,module-fastify,baseline,baseline-fastify,floor');
+const servers = list(argv.servers ?? 'module,module-fastify,baseline,baseline-fastify,floor,ceiling-express,ceiling-fastify,http');
 
-const SERVERS = {
-  module: { label: 'module (Express)', script: 'dist-sample/main.js', env: {} },
-  'module-fastify': { label: 'module (Fastify)', script: 'dist-bench/apps/module-app.js', env: { ADAPTER: 'fastify' } },
-  baseline: { label: 'baseline (Express)', script: 'dist-bench/apps/baseline/main.js', env: {} },
-  'baseline-fastify': { label: 'baseline (Fastify)', script: 'dist-bench/apps/baseline/main.js', env: { ADAPTER: 'fastify' } },
-  floor: { label: 'floor (node:http)', script: 'bench/floor.js', env: {} },
-};
 const PORT = 3580;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -90,7 +85,7 @@ async function main() {
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, ...SERVERS[name].env, PORT: String(PORT), DATABASE_URL: url, API_KEYS: KEY, NODE_ENV: 'production' },
+        env: { ...process.env, PORT: String(PORT), DATABASE_URL: url, API_KEYS: KEY, NODE_ENV: 'production', ...SERVERS[name].env },
         stdio: ['ignore', 'ignore', fs.openSync(path.join(OUT, `${name}.log`), 'w')],
       },
     );
@@ -100,7 +95,7 @@ async function main() {
         if (Date.now() - started > 300_000) throw new Error(`${name} did not start under valgrind`);
         await sleep(1000);
       }
-      for (const workload of workloads) {
+      for (const workload of workloads.filter((w) => SERVERS[name].only?.includes(w) ?? true)) {
         for (let i = 0; i < warmup; i++) await get(paths[workload](i));
         execFileSync('callgrind_control', ['-i', 'on', String(child.pid)]);
         for (let i = 0; i < requests; i++) {

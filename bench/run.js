@@ -2,16 +2,18 @@
 'use strict';
 /**
  * `npm run bench`: autocannon against the module (sample app, Express), the module on
- * Fastify, a hand-written NestJS baseline and a plain node:http floor, on SQLite, PostgreSQL
- * and MariaDB; plus the NestJS framework ceiling on each adapter. Servers alternate inside
- * every round; medians over rounds. Prints a table and refreshes bench/RESULTS.md.
+ * Fastify, a hand-written NestJS baseline on each adapter and a plain node:http floor, on
+ * SQLite, PostgreSQL and MariaDB, at 10 and 50 connections (and retrieve at 200); plus the
+ * NestJS framework ceiling on each adapter and node:http's own, which give each cell its cap.
+ * Servers alternate inside every round; medians over rounds. Prints a table and refreshes
+ * bench/RESULTS.md.
  *
  *   npm run bench -- --db=sqlite,postgres --workloads=retrieve,list --duration=3 --rounds=3
  *
  * Options (or env): --db (BENCH_DB, default sqlite,postgres,mariadb), --workloads
- * (BENCH_WORKLOADS), --servers (BENCH_SERVERS: module,module-fastify,baseline,floor),
+ * (BENCH_WORKLOADS), --servers (BENCH_SERVERS: module,module-fastify,baseline,baseline-fastify,floor),
  * --duration seconds (BENCH_DURATION, 3), --rounds (BENCH_ROUNDS, 3), --connections
- * (BENCH_CONNECTIONS, 10), --rows seeded (BENCH_ROWS, 10000), --no-ceiling, --no-build,
+ * (BENCH_CONNECTIONS, 10,50), --curve (BENCH_CURVE, retrieve@200), --rows seeded (BENCH_ROWS, 10000), --no-ceiling, --no-build,
  * --no-write (leave RESULTS.md alone). Databases: POSTGRES_BENCH_URL
  * (postgres://postgres@127.0.0.1:5432/bench), MARIADB_BENCH_URL
  * (mysql://root@127.0.0.1:3306/bench); SQLite is a file under dist-bench/.
@@ -24,6 +26,7 @@ const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const autocannon = require('autocannon');
 const { connect, migrate } = require('./db');
+const { SERVERS } = require('./servers');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'dist-bench');
@@ -99,17 +102,6 @@ const DB_URLS = {
   mariadb: process.env.MARIADB_BENCH_URL ?? 'mysql://root@127.0.0.1:3306/bench',
 };
 
-const SERVERS = {
-  module: { label: 'module (Express)', script: 'dist-sample/main.js', env: {} },
-  'module-fastify': { label: 'module (Fastify)', script: 'dist-bench/apps/module-app.js', env: { ADAPTER: 'fastify' } },
-  baseline: { label: 'baseline (Express)', script: 'dist-bench/apps/baseline/main.js', env: {} },
-  'baseline-fastify': { label: 'baseline (Fastify)', script: 'dist-bench/apps/baseline/main.js', env: { ADAPTER: 'fastify' } },
-  floor: { label: 'floor (node:http)', script: 'bench/floor.js', env: {} },
-  'ceiling-express': { label: 'ceiling (Express)', script: 'dist-bench/apps/ceiling.js', env: { ADAPTER: 'express' } },
-  'ceiling-fastify': { label: 'ceiling (Fastify)', script: 'dist-bench/apps/ceiling.js', env: { ADAPTER: 'fastify' } },
-  // The floor's server without a database: node:http's own time per request, which the caps subtract.
-  http: { label: 'node:http (constant)', script: 'bench/floor.js', env: {} },
-};
 const PORTS = Object.fromEntries(Object.keys(SERVERS).map((name, i) => [name, config.port + i]));
 
 // ---------------------------------------------------------------- build

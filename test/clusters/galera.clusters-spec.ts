@@ -192,10 +192,6 @@ describe('MariaDB Galera, one app per node', () => {
     await load.stop();
     const servers = apps.map((app) => (sql: string) => app.get(DataSource).query(sql));
     await load.verify(servers);
-    console.log(load.done, Object.fromEntries(load.answers));
-    expect(load.failures).toEqual([]);
-    expect([...load.answers.keys()].filter((answer) => / 5\d\d$/.test(answer) && !answer.endsWith(' 503'))).toEqual([]);
-    expect(load.done.walks).toBeGreaterThan(0);
-    expect(load.done.keys).toBeGreaterThan(0);
+    load.expectHeld();
   }, 180_000);
 });

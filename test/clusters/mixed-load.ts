@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request, { Response, Test } from 'supertest';
@@ -101,6 +102,15 @@ export class MixedLoad {
         return Number(n) === totals[0] + totals[1];
       });
     }
+  }
+
+  /** Prints what ran, and fails the test on any failure or 5xx other than a retryable 503. */
+  expectHeld(): void {
+    console.log(this.done, Object.fromEntries(this.answers));
+    expect(this.failures).toEqual([]);
+    expect([...this.answers.keys()].filter((answer) => / 5\d\d$/.test(answer) && !answer.endsWith(' 503'))).toEqual([]);
+    expect(this.done.walks).toBeGreaterThan(0);
+    expect(this.done.keys).toBeGreaterThan(0);
   }
 
   /** One worker: the three sequences in turn until `stop`. */

@@ -122,10 +122,6 @@ describe('PostgreSQL primary and hot standby', () => {
     } finally {
       await Promise.all(servers.map((server) => server.end()));
     }
-    console.log(load.done, Object.fromEntries(load.answers));
-    expect(load.failures).toEqual([]);
-    expect([...load.answers.keys()].filter((answer) => / 5\d\d$/.test(answer) && !answer.endsWith(' 503'))).toEqual([]);
-    expect(load.done.walks).toBeGreaterThan(0);
-    expect(load.done.keys).toBeGreaterThan(0);
+    load.expectHeld();
   }, 240_000);
 });
