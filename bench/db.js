@@ -61,6 +61,10 @@ async function postgres(url) {
     async dropTable() {
       await client.query(`DROP TABLE IF EXISTS ${SCHEMA_TABLES.join(', ')}`);
     },
+    /** The schema `synchronize` builds has no count table: totals are then a COUNT(*). */
+    async dropCounts() {
+      await client.query(`DROP TABLE IF EXISTS ${TABLE}_count`);
+    },
     async seed(ids) {
       const rows = rowsFor(ids);
       await client.query(`TRUNCATE ${TABLE} RESTART IDENTITY`);
@@ -86,6 +90,10 @@ async function mariadb(url) {
     },
     async dropTable() {
       await connection.query(`DROP TABLE IF EXISTS ${SCHEMA_TABLES.join(', ')}`);
+    },
+    /** The schema `synchronize` builds has no count table: totals are then a COUNT(*). */
+    async dropCounts() {
+      await connection.query(`DROP TABLE IF EXISTS ${TABLE}_count`);
     },
     async seed(ids) {
       const rows = rowsFor(ids);
