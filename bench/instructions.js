@@ -91,7 +91,7 @@ async function main() {
     );
     try {
       for (let started = Date.now(); ;) {
-        if ((await get(`${API_PATH}?limit=1`).catch(() => 0)) === 200) break;
+        if ((await get(paths.retrieve(0)).catch(() => 0)) === 200) break;
         if (Date.now() - started > 300_000) throw new Error(`${name} did not start under valgrind`);
         await sleep(1000);
       }
