@@ -104,7 +104,7 @@ export class LostReasonService implements OnModuleInit {
   }
 
   /**
-   * One page, newest first (by `created_at`, then insertion order).
+   * One page, newest first (by `created_at`, then primary key: insertion order on one server).
    *
    * With `offset`, the page and `total` come from one statement, so they agree even while
    * others write; a page past the end costs a second (COUNT) statement. With a cursor
