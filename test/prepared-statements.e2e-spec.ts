@@ -84,6 +84,15 @@ describeEach(testedDatabases())('prepared statements', (db) => {
     await request(app.getHttpServer()).get(`${RESOURCE}/${id}`).set(auth).expect(404);
   });
 
+  it('plans a page past the first for its own offset (not prepared), the first page prepared', async () => {
+    const executed = jest.spyOn(dialectOf(dataSource), 'executePrepared' as never) as jest.SpyInstance;
+    await request(app.getHttpServer()).get(`${RESOURCE}?limit=2`).set(auth).expect(200);
+    await request(app.getHttpServer()).get(`${RESOURCE}?limit=2&offset=1`).set(auth).expect(200);
+    const prepared = executed.mock.calls.map(([, sql]) => String(sql));
+    expect(prepared.filter((sql) => / LIMIT \S+$/.test(sql))).toHaveLength(1);
+    expect(prepared.filter((sql) => sql.includes('OFFSET'))).toEqual([]);
+  });
+
   it('logs each statement through the host’s TypeORM logger, with the runner that sent it', async () => {
     log.entries = [];
     const { id } = (await request(app.getHttpServer()).post(RESOURCE).set(auth).send({ lost_reason: 'logged' }).expect(201)).body;

@@ -16,7 +16,8 @@ import { apiKeysFromEnv, databaseOptionsFromUrl, portFromEnv } from './database-
 @Module({
   imports: [
     TypeOrmModule.forRoot({ ...databaseOptionsFromUrl(), autoLoadEntities: true }),
-    LostReasonModule.forRoot({ apiKeys: apiKeysFromEnv() }),
+    // PREPARED_STATEMENTS=off: the module through TypeORM's query() instead, to compare.
+    LostReasonModule.forRoot({ apiKeys: apiKeysFromEnv(), preparedStatements: process.env.PREPARED_STATEMENTS !== 'off' }),
   ],
 })
 class AppModule {}
