@@ -113,6 +113,21 @@ describeEach(testedDatabases())('prepared statements', (db) => {
     expect(log.failures).toHaveLength(1);
   });
 
+  it('keeps prepared statements with hooks (their subscriber does not listen to queries)', async () => {
+    const hooked = await createHostApp({
+      db,
+      keepRows: true,
+      imports: [LostReasonModule.forRoot({ apiKeys: [API_KEY], hooks: { created: () => undefined } })],
+    });
+    try {
+      const executed = jest.spyOn(dialectOf(hooked.get(DataSource)), 'executePrepared' as never) as jest.SpyInstance;
+      await request(hooked.getHttpServer()).post(RESOURCE).set(auth).send({ lost_reason: 'hooked' }).expect(201);
+      expect(executed).toHaveBeenCalled();
+    } finally {
+      await hooked.close();
+    }
+  });
+
   it('with preparedStatements: false, sends every statement through TypeORM’s query()', async () => {
     const plain = await createHostApp({
       db,

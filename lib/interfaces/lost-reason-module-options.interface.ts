@@ -72,7 +72,8 @@ export interface LostReasonModuleOptions {
   /**
    * Run the module's statements as prepared statements of the driver (pg's named statements,
    * mysql2's `execute`), parsed once per connection. Default `true`. Turn it off behind a pooler
-   * that cannot keep them per client connection (PgBouncer before 1.21 in transaction mode).
+   * that cannot keep them per client connection (PgBouncer in transaction mode before 1.21, or
+   * without `max_prepared_statements`).
    */
   preparedStatements?: boolean;
 }

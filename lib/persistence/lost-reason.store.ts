@@ -168,13 +168,15 @@ export class LostReasonStore {
    * again. Not inside a host's transaction: the rollback ended all of it, which only the host can redo.
    */
   private async retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
+    // Not past the request's deadline: by then the client was answered 503 and may retry itself.
+    const deadline = this.timeoutMs === undefined ? Infinity : Date.now() + this.timeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await write();
       } catch (error) {
         const driverError = driverErrorOf(error);
         const conflict = driverError !== undefined && dialectOf(this.repository.manager.connection).isConflict(driverError);
-        if (!conflict || attempt === CONFLICT_ATTEMPTS || this.repository.manager.queryRunner) throw error;
+        if (!conflict || attempt === CONFLICT_ATTEMPTS || Date.now() >= deadline || this.repository.manager.queryRunner) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * CONFLICT_PAUSE_MS * attempt));
       }
     }
@@ -234,11 +236,12 @@ export class LostReasonStore {
   }
 
   /**
-   * The dialect's prepared statements, unless turned off, or unless the host registered entity
-   * subscribers: their `beforeQuery` / `afterQuery` see only statements sent by TypeORM's `query()`.
+   * The dialect's prepared statements, unless turned off, or unless an entity subscriber listens
+   * to queries: its `beforeQuery` / `afterQuery` see only statements sent by TypeORM's `query()`.
    */
   private preparedStatementRunner({ connection }: EntityManager) {
-    if (!this.prepared || connection.subscribers.length > 0) return undefined;
+    const listened = connection.subscribers.some((subscriber) => subscriber.beforeQuery || subscriber.afterQuery);
+    if (!this.prepared || listened) return undefined;
     return dialectOf(connection).executePrepared;
   }
 

@@ -1,11 +1,15 @@
-import { QueryFailedError, QueryRunner } from 'typeorm';
+import { QueryFailedError, QueryRunner, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { executePrepared } from './prepared-statement.executor';
 
 /** A query runner as the executor sees it: its driver connection, and its data source's logger and options. */
 function fakeRunner(maxQueryExecutionTime?: number) {
   const logger = { logQuery: jest.fn(), logQuerySlow: jest.fn(), logQueryError: jest.fn() };
   const connection = { client: 'driver connection' };
-  const runner = { connect: jest.fn(async () => connection), connection: { logger, options: { maxQueryExecutionTime } } };
+  const runner = {
+    isReleased: false,
+    connect: jest.fn(async () => connection),
+    connection: { logger, options: { maxQueryExecutionTime } },
+  };
   return { runner: runner as unknown as QueryRunner, logger, connection };
 }
 
@@ -38,5 +42,13 @@ describe('executePrepared', () => {
     expect(thrown).toBeInstanceOf(QueryFailedError);
     expect(thrown.driverError).toBe(driverError);
     expect(logger.logQueryError).toHaveBeenCalledWith(driverError, 'INSERT INTO t VALUES ($1)', [1], runner);
+  });
+
+  it('refuses a released runner, as TypeORM’s query() does: its connection may be another caller’s by now', async () => {
+    const { runner } = fakeRunner();
+    Object.assign(runner, { isReleased: true });
+    const execute = jest.fn();
+    await expect(executePrepared(runner, execute, 'SELECT 1', [])).rejects.toBeInstanceOf(QueryRunnerAlreadyReleasedError);
+    expect(execute).not.toHaveBeenCalled();
   });
 });

@@ -1,4 +1,4 @@
-import { QueryFailedError, QueryResult, QueryRunner } from 'typeorm';
+import { QueryFailedError, QueryResult, QueryRunner, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { PreparedStatementRunner } from './dialects/dialect.interface';
 
 /**
@@ -14,6 +14,8 @@ export async function executePrepared(
   sql: string,
   parameters: unknown[],
 ): Promise<QueryResult> {
+  // As TypeORM's query() refuses: a released runner's connection may be another caller's by now.
+  if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
   const connection: unknown = await runner.connect();
   const { logger, options } = runner.connection;
   logger.logQuery(sql, parameters, runner);

@@ -71,14 +71,14 @@ describe('each dialect', () => {
   });
 
   it.each([
-    ['MariaDB Galera', '10.11.19-MariaDB-log', 1, 'SET STATEMENT wsrep_sync_wait = 1 FOR '],
-    ['MariaDB without Galera', '10.11.19-MariaDB', 0, ''],
-    ['MySQL', '8.4.3', undefined, ''],
-  ])('MySQL/MariaDB: causal reads on %s', async (_name, version, wsrep, prefix) => {
-    const query = jest.fn(async (sql: string) => (sql.includes('VERSION()') ? [{ version }] : [{ wsrep }]));
+    ['MariaDB Galera', '10.11.19-MariaDB-log', [{ Variable_name: 'wsrep_on', Value: 'ON' }], 'SET STATEMENT wsrep_sync_wait = 1 FOR '],
+    ['MariaDB with wsrep off', '10.11.19-MariaDB', [{ Variable_name: 'wsrep_on', Value: 'OFF' }], ''],
+    ['MariaDB built without wsrep', '11.4.2-MariaDB', [], ''],
+    ['MySQL (never asked: it has no SET STATEMENT)', '8.4.3', undefined, ''],
+  ])('MySQL/MariaDB: causal reads on %s', async (_name, version, variables, prefix) => {
+    const query = jest.fn(async (sql: string) => (sql.includes('VERSION()') ? [{ version }] : variables));
     await expect(mysqlDialect.causalReadPrefix?.({ query } as unknown as DataSource)).resolves.toBe(prefix);
-    // MySQL is never asked for @@wsrep_on, which it does not know outside its Galera forks.
-    expect(query).toHaveBeenCalledTimes(wsrep === undefined ? 1 : 2);
+    expect(query).toHaveBeenCalledTimes(variables === undefined ? 1 : 2);
   });
 
   it('PostgreSQL: one name per statement text, prepared afresh under a new name when a migration changed the result type', async () => {
@@ -105,6 +105,12 @@ describe('each dialect', () => {
     });
     expect(execute.mock.calls[0][1]).toEqual(['20']);
     await expect(mysqlDialect.executePrepared?.({ execute }, 'UPDATE t SET a = ?', ['x'])).resolves.toEqual({ records: [], affected: 1 });
+    // The legacy `mysql` package (TypeORM 0.3 may load it) has no execute(): its query() instead.
+    const query = jest.fn((_sql: string, _values: unknown[], done: (error: Error | null, result: unknown) => void) =>
+      done(null, [{ id: 'b' }]),
+    );
+    await expect(mysqlDialect.executePrepared?.({ query }, 'SELECT id FROM t LIMIT ?', [20])).resolves.toEqual({ records: [{ id: 'b' }] });
+    expect(query.mock.calls[0][1]).toEqual([20]);
     expect(sqliteDialect.executePrepared).toBeUndefined(); // TypeORM's better-sqlite3 runner caches prepared statements itself
   });
 

@@ -34,9 +34,14 @@ const GALERA_CAUSAL_READ = 'SET STATEMENT wsrep_sync_wait = 1 FOR ';
 const UNAVAILABLE_MESSAGE = /^Can't add new command when connection is in closed state/;
 
 type Mysql2Connection = { stream?: { destroy?: () => void }; destroy?: () => void };
-/** What TypeORM's pooled mysql2 connection (callback API) offers for prepared statements. */
-type Mysql2Executor = {
-  execute(sql: string, values: unknown[], done: (error: Error | null, result: unknown) => void): void;
+type Callback = (error: Error | null, result: unknown) => void;
+/**
+ * What TypeORM's pooled connection (callback API) offers: mysql2's has `execute` (prepared); the
+ * legacy `mysql` package's, which TypeORM 0.3 may load instead, only `query`.
+ */
+type MysqlConnection = {
+  execute?(sql: string, values: unknown[], done: Callback): void;
+  query(sql: string, values: unknown[], done: Callback): void;
 };
 
 /** MySQL and MariaDB, through the `mysql2` driver. */
@@ -58,17 +63,17 @@ export const mysqlDialect: LostReasonDialect = {
   // Numbers go as strings: its binary protocol sends a JS number as a DOUBLE, which MySQL 8.0.22+
   // refuses for LIMIT (MariaDB takes either); the server reads '20' as the integer it needs.
   executePrepared: (connection, sql, values) =>
-    new Promise((resolve, reject) =>
-      (connection as Mysql2Executor).execute(
-        sql,
-        values.map((value) => (typeof value === 'number' ? String(value) : value)),
-        (error, result) => {
-          if (error) return reject(error);
-          if (Array.isArray(result)) return resolve({ records: result });
-          resolve({ records: [], affected: (result as { affectedRows?: number }).affectedRows });
-        },
-      ),
-    ),
+    new Promise((resolve, reject) => {
+      const driver = connection as MysqlConnection;
+      const done: Callback = (error, result) => {
+        if (error) return reject(error);
+        if (Array.isArray(result)) return resolve({ records: result });
+        resolve({ records: [], affected: (result as { affectedRows?: number }).affectedRows });
+      };
+      const parameters = values.map((value) => (typeof value === 'number' ? String(value) : value));
+      if (driver.execute) driver.execute(sql, parameters, done);
+      else driver.query(sql, values, done);
+    }),
 
   destroyConnection(connection) {
     // mysql2's connection keeps its socket at `stream`; a pooled one also has to leave its pool.
@@ -83,11 +88,13 @@ export const mysqlDialect: LostReasonDialect = {
   isConflict: ({ errno }) => errno === CONFLICT_ERRNO,
 
   async causalReadPrefix(dataSource) {
-    // MySQL has neither `SET STATEMENT` nor, outside its Galera forks, `@@wsrep_on`; MariaDB has both.
+    // Only MariaDB has `SET STATEMENT`. MySQL's Galera forks (Percona XtraDB Cluster) get no
+    // prefix: there, set `wsrep_sync_wait` on the server (docs/faults-and-scaling.md).
     const [{ version }]: { version: string }[] = await dataSource.query('SELECT VERSION() AS version');
     if (!/mariadb/i.test(version)) return '';
-    const [{ wsrep }]: { wsrep: number | string }[] = await dataSource.query('SELECT @@wsrep_on AS wsrep');
-    return Number(wsrep) === 1 ? GALERA_CAUSAL_READ : '';
+    // SHOW VARIABLES: no row, rather than an error, on a build without wsrep.
+    const [wsrep]: { Value?: string }[] = await dataSource.query("SHOW VARIABLES LIKE 'wsrep_on'");
+    return wsrep?.Value === 'ON' ? GALERA_CAUSAL_READ : '';
   },
 
   faultOf({ code, errno, message }: DriverError): DatabaseFault | undefined {

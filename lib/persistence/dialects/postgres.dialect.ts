@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DatabaseFault, DriverError, LostReasonDialect, PreparedResult } from './dialect.interface';
 
 /** SQLSTATEs of a connection that failed, a server shutting down or out of connections. */
@@ -16,13 +17,19 @@ type PgClient = {
 
 /**
  * The name of each statement text's named (prepared) statement. pg prepares a name once per
- * connection and then only executes it; one name must always mean one text.
+ * connection and then only executes it, and one name must always mean one text: the name comes
+ * from the text itself, so that two copies of the module in one process agree, and a generation
+ * after a stale plan.
  */
 const statementNames = new Map<string, string>();
-let statementsNamed = 0;
+const generations = new Map<string, number>();
 const nameOf = (text: string): string => {
   let name = statementNames.get(text);
-  if (!name) statementNames.set(text, (name = `lost_reason_${++statementsNamed}`));
+  if (!name) {
+    const generation = generations.get(text) ?? 0;
+    name = `lost_reason_${createHash('sha256').update(text).digest('hex').slice(0, 24)}${generation ? `_${generation}` : ''}`;
+    statementNames.set(text, name);
+  }
   return name;
 };
 
@@ -39,6 +46,7 @@ async function executeNamed(client: PgClient, text: string, values: unknown[]): 
     return { records: rows, affected: rowCount ?? undefined };
   } catch (error) {
     if (!isStalePlan(error as DriverError)) throw error;
+    generations.set(text, (generations.get(text) ?? 0) + 1);
     statementNames.delete(text);
     const { rows, rowCount } = await client.query({ name: nameOf(text), text, values });
     return { records: rows, affected: rowCount ?? undefined };
