@@ -11,10 +11,11 @@
  *
  *   node bench/galera.js [--rounds=5] [--duration=5] [--connections=10] [--no-build]
  */
-const { execFileSync, spawn } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { connect, migrate } = require('./db');
+const { build, median, tsc } = require('./build');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'dist-bench');
@@ -26,12 +27,10 @@ const rounds = Number(argv.rounds ?? 5);
 const duration = Number(argv.duration ?? 5);
 const connections = Number(argv.connections ?? 10);
 
-function build() {
-  const tsc = require.resolve('typescript/bin/tsc');
-  const run = (args) => execFileSync(process.execPath, [tsc, ...args], { cwd: ROOT, stdio: 'inherit' });
-  if (!('no-build' in argv)) for (const project of ['tsconfig.build.json', 'bench/tsconfig.json']) run(['-p', project]);
+function buildAll() {
+  if (!('no-build' in argv)) build(['tsconfig.build.json', 'bench/tsconfig.json']);
   // The cluster helpers are the test suite's (TypeScript): compiled on their own, as test/clusters/try-clusters.sh does.
-  run(
+  tsc(
     ['--outDir', path.join(OUT, 'clusters'), '--rootDir', 'test/clusters', '--module', 'commonjs', '--target', 'ES2022'].concat([
       '--lib',
       'ES2024',
@@ -78,10 +77,8 @@ async function measure(port, workload, ids) {
   return { rps: result.requests.average, p50: result.latency.p50 };
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function main() {
-  build();
+  buildAll();
   const { startGalera } = require(path.join(OUT, 'clusters', 'clusters.js'));
   const cluster = await startGalera();
   const apps = [];

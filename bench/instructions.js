@@ -20,6 +20,7 @@ const http = require('node:http');
 const { randomBytes } = require('node:crypto');
 const { connect, migrate } = require('./db');
 const { SERVERS } = require('./servers');
+const { build } = require('./build');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'dist-bench', 'instructions');
@@ -51,12 +52,7 @@ const get = (urlPath) =>
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-  if (!('no-build' in argv)) {
-    const tsc = require.resolve('typescript/bin/tsc');
-    for (const project of ['tsconfig.build.json', 'sample/tsconfig.json', 'bench/tsconfig.json']) {
-      execFileSync(process.execPath, [tsc, '-p', project], { cwd: ROOT, stdio: 'inherit' });
-    }
-  }
+  if (!('no-build' in argv)) build();
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
   const url = `sqlite:${path.join(OUT, 'bench.sqlite')}`;

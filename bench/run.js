@@ -27,6 +27,7 @@ const { randomBytes } = require('node:crypto');
 const autocannon = require('autocannon');
 const { connect, migrate } = require('./db');
 const { SERVERS } = require('./servers');
+const { build, median } = require('./build');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'dist-bench');
@@ -115,15 +116,6 @@ const DB_URLS = {
 };
 
 const PORTS = Object.fromEntries(Object.keys(SERVERS).map((name, i) => [name, config.port + i]));
-
-// ---------------------------------------------------------------- build
-function build() {
-  const tsc = require.resolve('typescript/bin/tsc');
-  for (const project of ['tsconfig.build.json', 'sample/tsconfig.json', 'bench/tsconfig.json']) {
-    console.log(`[bench] tsc -p ${project}`);
-    execFileSync(process.execPath, [tsc, '-p', project], { cwd: ROOT, stdio: 'inherit' });
-  }
-}
 
 // ---------------------------------------------------------------- servers
 const running = new Set();
@@ -467,12 +459,6 @@ async function runCeiling() {
 }
 
 const rotate = (array, by) => array.map((_, i) => array[(i + by) % array.length]);
-const median = (values) => {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (!sorted.length) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const fmt = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
 // ---------------------------------------------------------------- report
