@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { EntityManager, Repository } from 'typeorm';
-import { randomBytesFromPool } from './common/random-bytes.util';
+import { randomHex } from './common/random-bytes.util';
 import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from './dto';
 import { validateParams } from './dto/params.validator';
 import { InvalidRequestException, LostReasonNotFoundException, noSuchLostReasonMessage } from './errors';
@@ -158,7 +158,7 @@ export class LostReasonService implements OnModuleInit {
 
   /** A new public id: the prefix and 128 bits from the CSPRNG. */
   private generateId(): string {
-    return LOST_REASON_ID_PREFIX + randomBytesFromPool(16).toString('hex');
+    return LOST_REASON_ID_PREFIX + randomHex(16);
   }
 
   private async listByOffset(limit: number, offset: number): Promise<LostReasonList> {
