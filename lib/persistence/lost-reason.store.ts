@@ -27,7 +27,7 @@ type Statement = (statements: LostReasonStatements) => string;
  * resource, each for one tenant (its stored id, `''` without tenancy). Reads go to replicas
  * when the host has them; writes, and the reads a write depends on, to the primary. Statements
  * run on the host's transaction with `withManager`, else each on a pooled connection that is
- * closed if it outlives the request deadline (`onPooledConnection`). With `prepared`, each is a
+ * closed if it outlives the request deadline (`onPooledConnection`), or on SQLite's one connection. With `prepared`, each is a
  * prepared statement of the driver where the dialect has them (`executePrepared`).
  */
 export class LostReasonStore {
@@ -232,7 +232,18 @@ export class LostReasonStore {
       ? (runner: QueryRunner) => executePrepared(runner, execute, sql, parameters)
       : (runner: QueryRunner) => runner.query(sql, parameters, true);
     if (manager.queryRunner) return query(manager.queryRunner);
+    if (dialectOf(manager.connection).embedded) return this.onEmbeddedConnection(manager, mode, query);
     return onPooledConnection(manager.connection, mode, this.timeoutMs, query);
+  }
+
+  /** `work` on an embedded database's one connection: nothing to guard (no pool, no socket). */
+  private async onEmbeddedConnection<T>(manager: EntityManager, mode: ReplicationMode, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = manager.connection.createQueryRunner(mode);
+    try {
+      return await work(runner);
+    } finally {
+      await runner.release();
+    }
   }
 
   /**

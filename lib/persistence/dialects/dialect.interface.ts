@@ -48,6 +48,11 @@ export interface LostReasonDialect {
    */
   readonly ownTransactions: boolean;
   /**
+   * One connection inside this process (SQLite): no pool to guard and no socket that can hang, so
+   * statements run on it without a pooled connection's deadline (`onPooledConnection`).
+   */
+  readonly embedded?: boolean;
+  /**
    * Whether a write finds its row first, by a plain read, and then writes it by primary key:
    * on MySQL/MariaDB, which have no `UPDATE … RETURNING`, and whose locking statements lock the
    * index entries they scan before the tenant is checked (another tenant's id would wait on the
@@ -69,8 +74,8 @@ export interface LostReasonDialect {
   keepCounts?(runner: QueryRunner, table: { path: string; tenantColumn: string }): Promise<void>;
   /**
    * Runs one of the module's fixed statements prepared on the driver's connection (pg's named
-   * statements, mysql2's `execute`). Absent where TypeORM prepares them already (better-sqlite3:
-   * its query runner keeps a statement cache).
+   * statements, mysql2's `execute`, better-sqlite3's statements). Absent for the other SQLite
+   * drivers: their statements go through TypeORM's `query()`.
    */
   executePrepared?: PreparedStatementRunner;
   /** Closes the socket under a query runner's driver connection, if it has one. */

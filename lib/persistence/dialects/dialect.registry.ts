@@ -2,10 +2,10 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { DriverError, LostReasonDialect } from './dialect.interface';
 import { mysqlDialect } from './mysql.dialect';
 import { postgresDialect } from './postgres.dialect';
-import { sqliteDialect } from './sqlite.dialect';
+import { betterSqlite3Dialect, sqliteDialect } from './sqlite.dialect';
 
 /** Every database family the module runs on. */
-export const DIALECTS: readonly LostReasonDialect[] = [postgresDialect, mysqlDialect, sqliteDialect];
+export const DIALECTS: readonly LostReasonDialect[] = [postgresDialect, mysqlDialect, betterSqlite3Dialect, sqliteDialect];
 
 const chosen = new WeakMap<DataSource, LostReasonDialect>();
 
@@ -16,7 +16,7 @@ export function dialectOf(dataSource: DataSource): LostReasonDialect {
     const { type } = dataSource.options;
     dialect = DIALECTS.find(({ driverTypes }) => driverTypes.includes(type));
     if (!dialect) {
-      throw new Error(`LostReasonModule runs on ${DIALECTS.map(({ name }) => name).join(', ')}; this data source's type is "${type}".`);
+      throw new Error(`LostReasonModule runs on ${[...new Set(DIALECTS.map(({ name }) => name))].join(', ')}; this data source's type is "${type}".`);
     }
     chosen.set(dataSource, dialect);
   }

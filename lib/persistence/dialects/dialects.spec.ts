@@ -5,7 +5,7 @@ import { LostReasonDialect } from './dialect.interface';
 import { DIALECTS, dialectOf, driverErrorOf } from './dialect.registry';
 import { mysqlDialect } from './mysql.dialect';
 import { postgresDialect } from './postgres.dialect';
-import { sqliteDialect } from './sqlite.dialect';
+import { betterSqlite3Dialect, sqliteDialect } from './sqlite.dialect';
 
 /** The statements of a data source that is never connected: SQL is written from metadata alone. */
 async function statementsFor(options: DataSourceOptions, counterPath?: string, causalRead?: string): Promise<LostReasonStatements> {
@@ -20,7 +20,8 @@ describe('dialectOf', () => {
     ['postgres', postgresDialect],
     ['mysql', mysqlDialect],
     ['mariadb', mysqlDialect],
-    ['better-sqlite3', sqliteDialect],
+    ['better-sqlite3', betterSqlite3Dialect],
+    ['sqlite', sqliteDialect],
     ['sqljs', sqliteDialect],
   ] as const)('chooses the dialect of a %s data source', (type, dialect) => {
     expect(dialectOf({ options: { type } } as DataSource)).toBe(dialect);
@@ -111,13 +112,36 @@ describe('each dialect', () => {
     );
     await expect(mysqlDialect.executePrepared?.({ query }, 'SELECT id FROM t LIMIT ?', [20])).resolves.toEqual({ records: [{ id: 'b' }] });
     expect(query.mock.calls[0][1]).toEqual([20]);
-    expect(sqliteDialect.executePrepared).toBeUndefined(); // TypeORM's better-sqlite3 runner caches prepared statements itself
+    // sqlite3 and sql.js: through TypeORM's query().
+    expect(sqliteDialect.executePrepared).toBeUndefined();
   });
 
-  it('SQLite: no connection to lose, no transactions of the module, counts kept by the module', () => {
-    expect(sqliteDialect.faultOf({ code: 'SQLITE_BUSY' })).toBeUndefined();
-    expect(sqliteDialect.ownTransactions).toBe(false);
-    expect(sqliteDialect.keepCounts).toBeDefined();
+  it('better-sqlite3: prepares each statement once per database, and runs it for rows or for a row count', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const database = new Database(':memory:');
+    database.exec('CREATE TABLE t (a TEXT)');
+    const prepare = jest.spyOn(database, 'prepare');
+    const execute = betterSqlite3Dialect.executePrepared!;
+    await expect(execute(database, 'INSERT INTO t (a) VALUES (?)', ['x'])).resolves.toEqual({ records: [], affected: 1 });
+    await expect(execute(database, 'INSERT INTO t (a) VALUES (?)', ['y'])).resolves.toEqual({ records: [], affected: 1 });
+    await expect(execute(database, 'UPDATE t SET a = ? WHERE a = ? RETURNING a', ['z', 'y'])).resolves.toEqual({ records: [{ a: 'z' }] });
+    await expect(execute(database, 'SELECT a FROM t ORDER BY a', [])).resolves.toEqual({ records: [{ a: 'x' }, { a: 'z' }] });
+    expect(prepare).toHaveBeenCalledTimes(3);
+    // Another database prepares its own.
+    const other = new Database(':memory:');
+    await expect(execute(other, 'SELECT 1 AS one', [])).resolves.toEqual({ records: [{ one: 1 }] });
+    database.close();
+    other.close();
+  });
+
+  it('SQLite: embedded, no connection to lose, no transactions of the module, counts kept by the module', () => {
+    for (const dialect of [sqliteDialect, betterSqlite3Dialect]) {
+      expect(dialect.faultOf({ code: 'SQLITE_BUSY' })).toBeUndefined();
+      expect(dialect.ownTransactions).toBe(false);
+      expect(dialect.embedded).toBe(true);
+      expect(dialect.keepCounts).toBeDefined();
+    }
+    expect([postgresDialect, mysqlDialect].map((dialect) => dialect.embedded)).toEqual([undefined, undefined]);
     expect([postgresDialect, mysqlDialect].map((dialect) => [dialect.ownTransactions, dialect.keepCounts])).toEqual([
       [true, undefined],
       [true, undefined],
