@@ -27,6 +27,13 @@ function authorizationOf(request: AuthorizedRequest): unknown {
   return count > 1 ? undefined : request.headers?.authorization;
 }
 
+/** A key the check accepted, with its tenant when keys are given per tenant. */
+interface Accepted {
+  tenant?: string;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
 /** Accepts a request whose one `Authorization: Bearer <key>` holds a key the options allow. */
 @Injectable()
 export class LostReasonApiKeyGuard implements CanActivate {
@@ -35,12 +42,14 @@ export class LostReasonApiKeyGuard implements CanActivate {
     private readonly tenancy: LostReasonTenancy,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous when the key is one of the configured ones (Nest then skips an await per
+   * request); a promise only when the host's `verifyApiKey` is asked.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest();
-    const accepted = await this.authenticate(authorizationOf(request));
-    if (!accepted) throw new AuthenticationException();
-    if (accepted.tenant !== undefined) this.tenancy.recordKeyTenant(request, accepted.tenant);
-    return true;
+    const accepted = this.authenticate(authorizationOf(request));
+    return accepted instanceof Promise ? accepted.then((found) => this.admit(request, found)) : this.admit(request, accepted);
   }
 
   /**
@@ -52,22 +61,30 @@ export class LostReasonApiKeyGuard implements CanActivate {
   }
 
   /** The accepted key's tenant (when keys are given per tenant), or `undefined` if refused. */
-  protected async authenticate(header: unknown): Promise<{ tenant?: string } | undefined> {
+  protected authenticate(header: unknown): MaybePromise<Accepted | undefined> {
     if (!this.options.checkApiKey) return {};
     const key = typeof header === 'string' ? BEARER_HEADER_PATTERN.exec(header)?.[1] : undefined;
     return key === undefined ? undefined : this.accept(key);
   }
 
-  protected async accept(key: string): Promise<{ tenant?: string } | undefined> {
+  protected accept(key: string): MaybePromise<Accepted | undefined> {
     const digest = digestApiKey(key);
     // Compare against every key, without stopping early, so timing says nothing about which matched.
-    let match: { tenant?: string } | undefined;
+    let match: Accepted | undefined;
     for (const accepted of this.options.apiKeys) {
       if (timingSafeEqual(digest, accepted.digest)) match = { tenant: accepted.tenant };
     }
     if (match) return match;
     if (!this.options.verifyApiKey) return undefined;
     // The host's verifier gets the request's deadline too: past it, a 503 instead of a hang.
-    return (await withinDeadline(this.options.verifyApiKey(key), this.options.requestTimeoutMs)) === true ? {} : undefined;
+    return withinDeadline(this.options.verifyApiKey(key), this.options.requestTimeoutMs).then((verified) =>
+      verified === true ? {} : undefined,
+    );
+  }
+
+  private admit(request: object, accepted: Accepted | undefined): true {
+    if (!accepted) throw new AuthenticationException();
+    if (accepted.tenant !== undefined) this.tenancy.recordKeyTenant(request, accepted.tenant);
+    return true;
   }
 }
