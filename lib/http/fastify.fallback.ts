@@ -28,46 +28,64 @@ const DEFAULT_FASTIFY_BODY_LIMIT = 1024 * 1024;
 /** The error Fastify's handler got for a request on the module's path. */
 const OWN_ERROR = Symbol('lostReasonError');
 
+type Done = (error: unknown, value?: unknown) => void;
+
 /**
  * Fastify hooks, added before it is ready so they run on every route. `preParsing` checks and
  * decodes the body as Express's parser would; errors reach Fastify's error handler (Nest's, then
  * the host's filters), so the module notes them in `onError` and rewrites what is sent for its
- * own paths in `onSend`, unless its exception filter answered already.
+ * own paths in `onSend`, unless its exception filter answered already. Callback hooks, not async
+ * ones: they run on every request of the host, and an async hook costs a promise each.
  */
 export function registerFastifyFallback(fastify: FastifyLike, ownPath: OwnPath, answer: FallbackAnswer): void {
-  fastify.addHook('preParsing', async (request: FastifyRequestLike, _reply: unknown, payload: Readable) => {
-    if (!ownPath.includes(request)) return payload;
-    // Checked as Express's body parser checks them, and only when it would: for a request that
-    // announces a body (a length, even 0, or chunks).
-    const { headers } = request;
-    const chunked = headers['transfer-encoding'] !== undefined;
-    if (!chunked && headers['content-length'] === undefined) return payload;
-    // Refused before Fastify's parser reads the bytes as UTF-8 anyway (the route would say 415 too).
-    if (!isUtf8Json(headers['content-type'])) throw unsupportedMediaType();
-    const encoding = knownEncoding(headers['content-encoding']);
-    if (!chunked && Number(headers['content-length']) === 0) {
-      // Nothing is not valid compressed data (Express's parser says so too).
-      if (encoding !== 'identity') throw invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${encoding} data.`);
-      // Fastify rejects "Content-Type: application/json" with an empty body; the API treats
-      // it as "no parameters", as on Express.
-      delete headers['content-type'];
-      return payload;
+  const bodyLimitOf = (request: FastifyRequestLike) =>
+    request.routeOptions?.bodyLimit ?? fastify.initialConfig?.bodyLimit ?? DEFAULT_FASTIFY_BODY_LIMIT;
+
+  fastify.addHook('preParsing', (request: FastifyRequestLike, _reply: unknown, payload: Readable, done: Done) => {
+    let checked: Readable;
+    try {
+      checked = ownPath.includes(request) ? checkedBody(request, payload, bodyLimitOf(request)) : payload;
+    } catch (error) {
+      return done(error);
     }
-    const limit = request.routeOptions?.bodyLimit ?? fastify.initialConfig?.bodyLimit ?? DEFAULT_FASTIFY_BODY_LIMIT;
-    return decodedBody(payload, encoding, chunked, limit);
+    done(null, checked);
   });
-  fastify.addHook('onError', async (request: FastifyRequestLike, _reply: unknown, error: unknown) => {
+  fastify.addHook('onError', (request: FastifyRequestLike, _reply: unknown, error: unknown, done: Done) => {
     if (ownPath.includes(request)) request[OWN_ERROR] = error;
+    done(null);
   });
-  fastify.addHook('onSend', async (request: FastifyRequestLike, reply: FastifyReplyLike, payload: unknown) => {
-    if (reply.statusCode < 400 || !ownPath.includes(request) || isAnsweredByModule(request)) return payload;
+  fastify.addHook('onSend', (request: FastifyRequestLike, reply: FastifyReplyLike, payload: unknown, done: Done) => {
+    if (reply.statusCode < 400 || !ownPath.includes(request) || isAnsweredByModule(request)) return done(null, payload);
     const cause =
       request[OWN_ERROR] ??
       (reply.statusCode === HttpStatus.NOT_FOUND ? unrecognizedRequestUrl(request) : { statusCode: reply.statusCode });
-    const { status, body, requestId } = await answer(request, cause);
-    reply.code(status);
-    for (const [name, value] of errorHeaders(status, requestId)) reply.header(name, value);
-    reply.header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(body);
+    answer(request, cause).then(({ status, body, requestId }) => {
+      reply.code(status);
+      for (const [name, value] of errorHeaders(status, requestId)) reply.header(name, value);
+      reply.header('content-type', 'application/json; charset=utf-8');
+      done(null, JSON.stringify(body));
+    }, done);
   });
+}
+
+/**
+ * The body of a request on the module's path, checked as Express's body parser checks it, and
+ * only when it would: for a request that announces a body (a length, even 0, or chunks).
+ */
+function checkedBody(request: FastifyRequestLike, payload: Readable, limit: number): Readable {
+  const { headers } = request;
+  const chunked = headers['transfer-encoding'] !== undefined;
+  if (!chunked && headers['content-length'] === undefined) return payload;
+  // Refused before Fastify's parser reads the bytes as UTF-8 anyway (the route would say 415 too).
+  if (!isUtf8Json(headers['content-type'])) throw unsupportedMediaType();
+  const encoding = knownEncoding(headers['content-encoding']);
+  if (!chunked && Number(headers['content-length']) === 0) {
+    // Nothing is not valid compressed data (Express's parser says so too).
+    if (encoding !== 'identity') throw invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${encoding} data.`);
+    // Fastify rejects "Content-Type: application/json" with an empty body; the API treats
+    // it as "no parameters", as on Express.
+    delete headers['content-type'];
+    return payload;
+  }
+  return decodedBody(payload, encoding, chunked, limit);
 }
