@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { EntityManager, Repository } from 'typeorm';
 import { randomHex } from './common/random-bytes.util';
 import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from './dto';
-import { validateParams } from './dto/params.validator';
+import { validateParams, validateRepeatedParams } from './dto/params.validator';
 import { InvalidRequestException, LostReasonNotFoundException, noSuchLostReasonMessage } from './errors';
 import { LostReasonHooksDispatcher } from './hooks/hooks.dispatcher';
 import {
@@ -113,7 +113,7 @@ export class LostReasonService implements OnModuleInit {
    * repeat or skip an object. An unknown cursor id is a 400 naming the parameter.
    */
   async list(params?: ListLostReasonsDto): Promise<LostReasonList> {
-    const { limit = LIST_LIMIT_DEFAULT, offset, starting_after, ending_before } = validateParams(ListLostReasonsDto, params);
+    const { limit = LIST_LIMIT_DEFAULT, offset, starting_after, ending_before } = validateRepeatedParams(ListLostReasonsDto, params);
     if (starting_after !== undefined && ending_before !== undefined) {
       throw new InvalidRequestException('Pass only one of starting_after and ending_before.', 'ending_before');
     }

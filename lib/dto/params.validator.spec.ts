@@ -1,7 +1,8 @@
 import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from '.';
 import { InvalidRequestException } from '../errors';
 import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
-import { validateParams } from './params.validator';
+import * as classValidator from 'class-validator';
+import { validateParams, validateRepeatedParams } from './params.validator';
 
 /** The `{ param, message }` of the 400 a call throws. */
 function rejection(run: () => unknown): { param?: string; message: string } {
@@ -96,5 +97,54 @@ describe('validateParams, given what it returned', () => {
     const forged = Object.assign(new CreateLostReasonDto(), { lost_reason: 42 });
     expect(() => validateParams(CreateLostReasonDto, forged)).toThrow(InvalidRequestException);
     expect(() => validateParams(CreateLostReasonDto, { ...checked, extra: 1 })).toThrow(InvalidRequestException);
+  });
+});
+
+describe('validateRepeatedParams', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('checks a query once, then hands out the same frozen instance for the same parameters', () => {
+    const validate = jest.spyOn(classValidator, 'validateSync');
+    const first = validateRepeatedParams(ListLostReasonsDto, { limit: '7', offset: '3' });
+    const again = validateRepeatedParams(ListLostReasonsDto, { limit: '7', offset: '3' });
+    expect(first).toEqual(expect.objectContaining({ limit: 7, offset: 3 }));
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(validate).toHaveBeenCalledTimes(1);
+    expect(validateRepeatedParams(ListLostReasonsDto, undefined)).toBe(validateRepeatedParams(ListLostReasonsDto, {}));
+  });
+
+  it('keeps apart what differs in value, in type, or in the parameters named', () => {
+    const text = validateRepeatedParams(ListLostReasonsDto, { limit: '8' });
+    const number = validateRepeatedParams(ListLostReasonsDto, { limit: 8 });
+    expect(number).not.toBe(text);
+    expect(validateRepeatedParams(ListLostReasonsDto, { limit: '9' }).limit).toBe(9);
+    const offset = validateRepeatedParams(ListLostReasonsDto, { offset: '8' });
+    expect([offset.offset, offset.limit]).toEqual([8, undefined]);
+    // A number-looking string is refused by the same rules as without the memo.
+    expect(rejection(() => validateRepeatedParams(ListLostReasonsDto, { limit: '1e1' })).param).toBe('limit');
+  });
+
+  it('checks and throws a refusal every time: only what passed is remembered', () => {
+    const validate = jest.spyOn(classValidator, 'validateSync');
+    for (let i = 0; i < 3; i++) expect(rejection(() => validateRepeatedParams(ListLostReasonsDto, { limit: '0' })).param).toBe('limit');
+    expect(validate).toHaveBeenCalledTimes(3);
+    expect(rejection(() => validateRepeatedParams(ListLostReasonsDto, { limit: '20', colour: 'red' })).param).toBe('colour');
+  });
+
+  it('checks every time what is not a short object of strings and numbers', () => {
+    const validate = jest.spyOn(classValidator, 'validateSync');
+    const long = { starting_after: 'x'.repeat(300) };
+    validateRepeatedParams(ListLostReasonsDto, long);
+    validateRepeatedParams(ListLostReasonsDto, long);
+    expect(validate).toHaveBeenCalledTimes(2);
+    for (let i = 0; i < 2; i++) expect(rejection(() => validateRepeatedParams(ListLostReasonsDto, { limit: ['20'] })).param).toBe('limit');
+    const inherited = Object.create({ limit: '20' }) as object;
+    expect(validateRepeatedParams(ListLostReasonsDto, inherited)).not.toBe(validateRepeatedParams(ListLostReasonsDto, inherited));
+  });
+
+  it('stays bounded: past its size it starts over, and still answers right', () => {
+    for (let i = 0; i < 600; i++) expect(validateRepeatedParams(ListLostReasonsDto, { offset: String(i) }).offset).toBe(i);
+    expect(validateRepeatedParams(ListLostReasonsDto, { offset: '5' }).offset).toBe(5);
   });
 });
