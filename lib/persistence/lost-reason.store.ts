@@ -69,16 +69,11 @@ export class LostReasonStore {
     return row;
   }
 
-  /**
-   * A page at `offset`, newest first, each row with the tenant's total (one statement). A page past
-   * the first is not a prepared statement: PostgreSQL's generic plan of a prepared `LIMIT … OFFSET`
-   * does not know the offset, and walked to offset 9,000 at 0.70–0.75x the req/s of a statement
-   * planned for its own.
-   */
+  /** A page at `offset`, newest first, each row with the tenant's total (one statement). */
   pageAtOffset(tenant: string, limit: number, offset: number): Promise<PageRow[]> {
     return offset === 0
       ? this.read<PageRow>((sql) => sql.firstPage, [tenant, tenant, limit])
-      : this.read<PageRow>((sql) => sql.pageAtOffset, [tenant, tenant, limit, offset], { prepared: false });
+      : this.read<PageRow>((sql) => sql.pageAtOffset, [tenant, tenant, limit, offset]);
   }
 
   /** The number of the tenant's objects. */
@@ -194,19 +189,15 @@ export class LostReasonStore {
   private async read<T>(
     statement: Statement,
     parameters: unknown[],
-    {
-      manager = this.repository.manager,
-      mode,
-      prepared = true,
-    }: { manager?: EntityManager; mode?: ReplicationMode; prepared?: boolean } = {},
+    { manager = this.repository.manager, mode }: { manager?: EntityManager; mode?: ReplicationMode } = {},
   ): Promise<T[]> {
     const chosen = mode ?? manager.connection.defaultReplicationModeForReads();
     try {
-      return (await this.run(statement, parameters, manager, chosen, prepared)).records as T[];
+      return (await this.run(statement, parameters, manager, chosen)).records as T[];
     } catch (error) {
       const replicated = Boolean((manager.connection.options as { replication?: unknown }).replication);
       if (chosen !== 'slave' || !replicated || manager.queryRunner || databaseFaultOf(error) !== 'unavailable') throw error;
-      return (await this.run(statement, parameters, manager, 'master', prepared)).records as T[];
+      return (await this.run(statement, parameters, manager, 'master')).records as T[];
     }
   }
 
@@ -217,17 +208,12 @@ export class LostReasonStore {
 
   /**
    * One statement through `manager`: its own connection inside a transaction, else a guarded one
-   * from the pool; a prepared statement unless `prepared` is false.
+   * from the pool; a prepared statement unless turned off or planned on each call.
    */
-  private async run(
-    statement: Statement,
-    parameters: unknown[],
-    manager: EntityManager,
-    mode: ReplicationMode,
-    prepared = true,
-  ): Promise<QueryResult> {
-    const sql = statement(await this.statements());
-    const execute = prepared ? this.preparedStatementRunner(manager) : undefined;
+  private async run(statement: Statement, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
+    const statements = await this.statements();
+    const sql = statement(statements);
+    const execute = statements.plannedEachCall.has(sql) ? undefined : this.preparedStatementRunner(manager);
     const query = execute
       ? (runner: QueryRunner) => executePrepared(runner, execute, sql, parameters)
       : (runner: QueryRunner) => runner.query(sql, parameters, true);
@@ -237,7 +223,11 @@ export class LostReasonStore {
   }
 
   /** `work` on an embedded database's one connection: nothing to guard (no pool, no socket). */
-  private async onEmbeddedConnection<T>(manager: EntityManager, mode: ReplicationMode, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  private async onEmbeddedConnection<T>(
+    manager: EntityManager,
+    mode: ReplicationMode,
+    work: (runner: QueryRunner) => Promise<T>,
+  ): Promise<T> {
     const runner = manager.connection.createQueryRunner(mode);
     try {
       return await work(runner);

@@ -16,7 +16,9 @@ export function dialectOf(dataSource: DataSource): LostReasonDialect {
     const { type } = dataSource.options;
     dialect = DIALECTS.find(({ driverTypes }) => driverTypes.includes(type));
     if (!dialect) {
-      throw new Error(`LostReasonModule runs on ${[...new Set(DIALECTS.map(({ name }) => name))].join(', ')}; this data source's type is "${type}".`);
+      throw new Error(
+        `LostReasonModule runs on ${[...new Set(DIALECTS.map(({ name }) => name))].join(', ')}; this data source's type is "${type}".`,
+      );
     }
     chosen.set(dataSource, dialect);
   }

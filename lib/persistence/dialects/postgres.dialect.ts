@@ -41,15 +41,17 @@ const isStalePlan = ({ code, message }: DriverError): boolean =>
   code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type');
 
 async function executeNamed(client: PgClient, text: string, values: unknown[]): Promise<PreparedResult> {
-  try {
+  const execute = async (): Promise<PreparedResult> => {
     const { rows, rowCount } = await client.query({ name: nameOf(text), text, values });
     return { records: rows, affected: rowCount ?? undefined };
+  };
+  try {
+    return await execute();
   } catch (error) {
     if (!isStalePlan(error as DriverError)) throw error;
     generations.set(text, (generations.get(text) ?? 0) + 1);
     statementNames.delete(text);
-    const { rows, rowCount } = await client.query({ name: nameOf(text), text, values });
-    return { records: rows, affected: rowCount ?? undefined };
+    return execute();
   }
 }
 
