@@ -5,7 +5,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const never = new Promise<never>(() => undefined);
 
 describe('withinDeadline', () => {
-  it("settles as the work does when it is in time, and never calls onExpired", async () => {
+  it('settles as the work does when it is in time, and never calls onExpired', async () => {
     const onExpired = jest.fn();
     await expect(withinDeadline(Promise.resolve('done'), 30, onExpired)).resolves.toBe('done');
     await expect(withinDeadline(Promise.reject(new Error('failed')), 30, onExpired)).rejects.toThrow('failed');
@@ -46,6 +46,24 @@ describe('withinDeadline', () => {
     await withinDeadline(Promise.resolve(1), 25);
     await withinDeadline(Promise.resolve(2), 25);
     await expect(withinDeadline(never, 25)).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('answers with the error of an onExpired that throws, and the other deadlines of its length still expire', async () => {
+    const failing = withinDeadline(never, 35, () => {
+      throw new Error('could not close the socket');
+    });
+    const next = withinDeadline(never, 35);
+    await expect(failing).rejects.toThrow('could not close the socket');
+    await expect(next).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('sets a new timer when the one it had was lost (a fake clock uninstalled under it)', async () => {
+    while (performance.now() < 2000) await sleep(100); // the real clock well past the fake one's start
+    jest.useFakeTimers();
+    const lost = withinDeadline(never, 45).catch(() => 'lost'); // its timer is the fake clock's
+    jest.useRealTimers();
+    await expect(withinDeadline(never, 45)).rejects.toBeInstanceOf(TimeoutError);
+    await expect(lost).resolves.toBe('lost'); // expired with the next one, by the new timer
   });
 
   it('does not keep the process alive for deadlines whose work settled', async () => {

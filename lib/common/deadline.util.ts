@@ -1,8 +1,9 @@
 import { TimeoutError } from 'rxjs';
-import { performance } from 'node:perf_hooks';
 
 /** Node's longest timer delay; a longer one would fire at once. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
+/** How late a timer may be (a busy event loop) before it counts as lost and another is set. */
+const LOST_TIMER_MS = 1000;
 
 /** A pending deadline, linked to its neighbours in its queue so that cancelling it is O(1). */
 interface Deadline {
@@ -23,15 +24,18 @@ class DeadlineQueue {
   private oldest?: Deadline;
   private newest?: Deadline;
   private timer?: NodeJS.Timeout;
+  /** When the timer is due: a timer long overdue was lost (a test's fake clock, uninstalled under it). */
+  private timerDue = 0;
 
   constructor(private readonly ms: number) {}
 
   add(onExpired: () => void): Deadline {
-    const deadline: Deadline = { at: performance.now() + this.ms, onExpired, previous: this.newest };
+    const now = performance.now();
+    const deadline: Deadline = { at: now + this.ms, onExpired, previous: this.newest };
     if (this.newest) this.newest.next = deadline;
     else this.oldest = deadline;
     this.newest = deadline;
-    if (!this.timer) this.arm(this.ms);
+    if (!this.timer || now > this.timerDue + LOST_TIMER_MS) this.arm(now, this.ms);
     return deadline;
   }
 
@@ -45,7 +49,9 @@ class DeadlineQueue {
     deadline.previous = deadline.next = undefined;
   }
 
-  private arm(delay: number): void {
+  private arm(now: number, delay: number): void {
+    clearTimeout(this.timer);
+    this.timerDue = now + delay;
     // Unreferenced: a timer left set for cancelled deadlines must not keep the process alive.
     this.timer = setTimeout(() => this.expire(), Math.min(delay, LONGEST_TIMER_MS)).unref();
   }
@@ -53,11 +59,13 @@ class DeadlineQueue {
   private expire(): void {
     this.timer = undefined;
     const now = performance.now();
+    const expired: Deadline[] = [];
     for (let oldest = this.oldest; oldest && oldest.at <= now; oldest = this.oldest) {
       this.cancel(oldest);
-      oldest.onExpired();
+      expired.push(oldest);
     }
-    if (this.oldest) this.arm(this.oldest.at - now);
+    if (this.oldest) this.arm(now, this.oldest.at - now);
+    for (const { onExpired } of expired) onExpired();
   }
 }
 
@@ -75,9 +83,14 @@ export function withinDeadline<T>(work: T | Promise<T>, ms: number, onExpired?: 
   if (!queue) queues.set(ms, (queue = new DeadlineQueue(ms)));
   const current = queue;
   return new Promise<T>((resolve, reject) => {
+    // Never throws into the queue: an `onExpired` that fails is this call's answer instead.
     const deadline = current.add(() => {
-      onExpired?.();
-      reject(new TimeoutError());
+      try {
+        onExpired?.();
+        reject(new TimeoutError());
+      } catch (error) {
+        reject(error);
+      }
     });
     const settle = () => current.cancel(deadline);
     Promise.resolve(work).then(

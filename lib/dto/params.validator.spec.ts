@@ -143,6 +143,20 @@ describe('validateRepeatedParams', () => {
     expect(validateRepeatedParams(ListLostReasonsDto, inherited)).not.toBe(validateRepeatedParams(ListLostReasonsDto, inherited));
   });
 
+  it('checks and remembers the values it read once, not what a getter answers later', () => {
+    let reads = 0;
+    const shifty = {
+      get limit() {
+        reads++;
+        return reads === 1 ? '3' : '0';
+      },
+    };
+    // Not own-enumerable data as a query is, but an accessor: read once for the key and the check.
+    expect(validateRepeatedParams(ListLostReasonsDto, shifty).limit).toBe(3);
+    expect(validateRepeatedParams(ListLostReasonsDto, { limit: '3' }).limit).toBe(3);
+    expect(reads).toBe(1);
+  });
+
   it('stays bounded: past its size it starts over, and still answers right', () => {
     for (let i = 0; i < 600; i++) expect(validateRepeatedParams(ListLostReasonsDto, { offset: String(i) }).offset).toBe(i);
     expect(validateRepeatedParams(ListLostReasonsDto, { offset: '5' }).offset).toBe(5);

@@ -73,30 +73,39 @@ const memos = new WeakMap<ClassConstructor<object>, Map<string, object>>();
  * and only what passed: refusals are checked, and thrown, every time.
  */
 export function validateRepeatedParams<T extends object>(dto: ClassConstructor<T>, params: unknown): T {
-  const key = memoKeyOf(params);
-  if (key === undefined) return validateParams(dto, params);
+  const copy = memoCopyOf(params);
+  if (copy === undefined) return validateParams(dto, params);
   let memo = memos.get(dto);
   if (!memo) memos.set(dto, (memo = new Map()));
-  let checked = memo.get(key) as T | undefined;
+  let checked = memo.get(copy.key) as T | undefined;
   if (!checked) {
-    checked = Object.freeze(validateParams(dto, params));
+    // The copy is what gets checked: what the key says is what the instance holds, even for a
+    // host's object whose getters would answer differently the second time.
+    checked = Object.freeze(validateParams(dto, copy.values));
     if (memo.size >= MEMO_SIZE) memo.clear();
-    memo.set(key, checked);
+    memo.set(copy.key, checked);
   }
   return checked;
 }
 
-/** The memo's key for `params`: undefined for anything but a short object of strings and numbers. */
-function memoKeyOf(params: unknown): string | undefined {
-  if (params === undefined) return '';
+/**
+ * A plain copy of `params`, each read once, and its memo key: undefined for anything but a short
+ * object of own string and number parameters.
+ */
+function memoCopyOf(params: unknown): { key: string; values: Record<string, string | number> } | undefined {
+  const values: Record<string, string | number> = {};
+  if (params === undefined) return { key: '', values };
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
   let key = '';
   for (const name in params) {
+    if (!Object.hasOwn(params, name)) return undefined;
     const value: unknown = (params as Record<string, unknown>)[name];
-    if (!Object.hasOwn(params, name) || (typeof value !== 'string' && typeof value !== 'number')) return undefined;
+    if (typeof value !== 'string' && typeof value !== 'number') return undefined;
     // Typed: the number 20 and the string "20" are different parameters (a host's call, a query).
     key += `${JSON.stringify(name)}:${typeof value === 'number' ? value : JSON.stringify(value)},`;
     if (key.length > MEMO_KEY_LENGTH) return undefined;
+    // A key such as "__proto__" stays a key of the copy (and is refused as unknown).
+    Object.defineProperty(values, name, { value, enumerable: true, writable: true, configurable: true });
   }
-  return key;
+  return { key, values };
 }

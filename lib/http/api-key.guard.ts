@@ -32,7 +32,10 @@ interface Accepted {
   tenant?: string;
 }
 
-type MaybePromise<T> = T | Promise<T>;
+type MaybePromise<T> = T | PromiseLike<T>;
+
+const isThenable = <T>(value: MaybePromise<T>): value is PromiseLike<T> =>
+  typeof (value as { then?: unknown } | undefined)?.then === 'function';
 
 /** Accepts a request whose one `Authorization: Bearer <key>` holds a key the options allow. */
 @Injectable()
@@ -49,7 +52,8 @@ export class LostReasonApiKeyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest();
     const accepted = this.authenticate(authorizationOf(request));
-    return accepted instanceof Promise ? accepted.then((found) => this.admit(request, found)) : this.admit(request, accepted);
+    // Any thenable, not only this realm's Promise: an object must never pass for an accepted key.
+    return isThenable(accepted) ? Promise.resolve(accepted).then((found) => this.admit(request, found)) : this.admit(request, accepted);
   }
 
   /**

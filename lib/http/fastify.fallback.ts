@@ -56,16 +56,21 @@ export function registerFastifyFallback(fastify: FastifyLike, ownPath: OwnPath, 
   });
   fastify.addHook('onSend', (request: FastifyRequestLike, reply: FastifyReplyLike, payload: unknown, done: Done) => {
     if (reply.statusCode < 400 || !ownPath.includes(request) || isAnsweredByModule(request)) return done(null, payload);
+    // An error answer on the module's path (rare): a promise of the new payload, which Fastify
+    // waits for and whose failure, wherever it comes from, it handles.
+    return rewrite(request, reply);
+  });
+
+  async function rewrite(request: FastifyRequestLike, reply: FastifyReplyLike): Promise<string> {
     const cause =
       request[OWN_ERROR] ??
       (reply.statusCode === HttpStatus.NOT_FOUND ? unrecognizedRequestUrl(request) : { statusCode: reply.statusCode });
-    answer(request, cause).then(({ status, body, requestId }) => {
-      reply.code(status);
-      for (const [name, value] of errorHeaders(status, requestId)) reply.header(name, value);
-      reply.header('content-type', 'application/json; charset=utf-8');
-      done(null, JSON.stringify(body));
-    }, done);
-  });
+    const { status, body, requestId } = await answer(request, cause);
+    reply.code(status);
+    for (const [name, value] of errorHeaders(status, requestId)) reply.header(name, value);
+    reply.header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify(body);
+  }
 }
 
 /**

@@ -48,7 +48,8 @@ export interface LostReasonDialect {
    */
   readonly ownTransactions: boolean;
   /**
-   * One connection inside this process (SQLite): no pool to guard and no socket that can hang, so
+   * One connection inside this process that runs each statement synchronously (better-sqlite3):
+   * no pool to guard, no socket that can hang, no deadline that could fire under a statement, so
    * statements run on it without a pooled connection's deadline (`onPooledConnection`).
    */
   readonly embedded?: boolean;

@@ -140,14 +140,19 @@ describe('each dialect', () => {
     other.close();
   });
 
-  it('SQLite: embedded, no connection to lose, no transactions of the module, counts kept by the module', () => {
+  it('SQLite: no connection to lose, no transactions of the module, counts kept by the module', () => {
     for (const dialect of [sqliteDialect, betterSqlite3Dialect]) {
       expect(dialect.faultOf({ code: 'SQLITE_BUSY' })).toBeUndefined();
       expect(dialect.ownTransactions).toBe(false);
-      expect(dialect.embedded).toBe(true);
       expect(dialect.keepCounts).toBeDefined();
     }
-    expect([postgresDialect, mysqlDialect].map((dialect) => dialect.embedded)).toEqual([undefined, undefined]);
+    // Statements without a pooled connection's deadline: only where they run synchronously.
+    expect([betterSqlite3Dialect, sqliteDialect, postgresDialect, mysqlDialect].map((dialect) => dialect.embedded)).toEqual([
+      true,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect([postgresDialect, mysqlDialect].map((dialect) => [dialect.ownTransactions, dialect.keepCounts])).toEqual([
       [true, undefined],
       [true, undefined],

@@ -7,7 +7,6 @@ export const sqliteDialect: LostReasonDialect = {
   driverTypes: ['sqlite', 'sqljs'],
   ownTransactions: false,
   findsRowFirst: false,
-  embedded: true,
 
   // Text SQLite cannot read as a time yields '' (now wins).
   advancedTimestamp: (column) => `MAX(?, COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', ${column}, '+0.001 seconds'), ''))`,
@@ -54,6 +53,9 @@ const preparedOn = new WeakMap<BetterSqlite3Database, Map<string, BetterSqlite3S
 export const betterSqlite3Dialect: LostReasonDialect = {
   ...sqliteDialect,
   driverTypes: ['better-sqlite3'],
+  // Synchronous: a statement holds the thread until it ends, so no deadline could fire under it.
+  // (sqlite3's statements wait on a thread of their own, and keep the pooled connection's deadline.)
+  embedded: true,
 
   executePrepared: async (connection, sql, parameters): Promise<PreparedResult> => {
     const database = connection as BetterSqlite3Database;
