@@ -66,6 +66,15 @@ describe('withinDeadline', () => {
     await expect(lost).resolves.toBe('lost'); // expired with the next one, by the new timer
   });
 
+  it('waits out a deadline longer than a Node timer can (setTimeout would fire it at once)', async () => {
+    const onExpired = jest.fn();
+    const outcome = jest.fn();
+    withinDeadline(never, 2 ** 31 + 1000, onExpired).then(outcome, outcome);
+    await sleep(50);
+    expect(onExpired).not.toHaveBeenCalled();
+    expect(outcome).not.toHaveBeenCalled();
+  });
+
   it('does not keep the process alive for deadlines whose work settled', async () => {
     const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
     const before = timers();
