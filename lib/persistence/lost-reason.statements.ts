@@ -88,9 +88,9 @@ export class LostReasonStatements {
   /** `findsRowFirst`: the update of a row locked by `lockBySeq`. Params: updated_at[, lost_reason], seq, tenant. */
   readonly updateBySeq: UpdateVariants;
   /**
-   * The statements sent as they are, planned for their own parameters on every call, never
-   * prepared: PostgreSQL's generic plan of a prepared `LIMIT … OFFSET` does not know the offset,
-   * and walked to offset 9,000 at 0.70–0.75x the req/s of a statement planned for its own.
+   * The statements sent through TypeORM's `query()`, not as the module's prepared statements, so
+   * PostgreSQL plans them for their own parameters on every call: its generic plan of a prepared
+   * `LIMIT … OFFSET` does not know the offset, and walked to offset 9,000 at 0.70–0.75x the req/s.
    */
   readonly plannedEachCall: ReadonlySet<string>;
 
