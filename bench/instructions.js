@@ -116,7 +116,7 @@ async function main() {
   const header = `| server | ${workloads.join(' | ')} |`;
   const rows = servers.map(
     (name) =>
-      `| ${SERVERS[name].label} | ${workloads.map((w) => Math.round(results[name][w] / requests).toLocaleString('en')).join(' | ')} |`,
+      `| ${SERVERS[name].label} | ${workloads.map((w) => (w in results[name] ? Math.round(results[name][w] / requests).toLocaleString('en') : '–')).join(' | ')} |`,
   );
   console.log(
     `\nInstructions per request (callgrind, ${requests} sequential requests after ${warmup} uninstrumented, SQLite file, 10,000 rows):\n`,
