@@ -27,8 +27,9 @@ type Statement = (statements: LostReasonStatements) => string;
  * resource, each for one tenant (its stored id, `''` without tenancy). Reads go to replicas
  * when the host has them; writes, and the reads a write depends on, to the primary. Statements
  * run on the host's transaction with `withManager`, else each on a pooled connection that is
- * closed if it outlives the request deadline (`onPooledConnection`), or on SQLite's one connection. With `prepared`, each is a
- * prepared statement of the driver where the dialect has them (`executePrepared`).
+ * closed if it outlives the request deadline (`onPooledConnection`), or on better-sqlite3's one
+ * connection. With `prepared`, each is a prepared statement of the driver where the dialect has
+ * them (`executePrepared`).
  */
 export class LostReasonStore {
   constructor(
@@ -222,7 +223,7 @@ export class LostReasonStore {
     return onPooledConnection(manager.connection, mode, this.timeoutMs, query);
   }
 
-  /** `work` on an embedded database's one connection: nothing to guard (no pool, no socket). */
+  /** `work` on an embedded database's one connection: nothing to guard (no pool, no socket, synchronous statements). */
   private async onEmbeddedConnection<T>(
     manager: EntityManager,
     mode: ReplicationMode,
