@@ -73,28 +73,28 @@ const memos = new WeakMap<ClassConstructor<object>, Map<string, object>>();
  * and only what passed: refusals are checked, and thrown, every time.
  */
 export function validateRepeatedParams<T extends object>(dto: ClassConstructor<T>, params: unknown): T {
-  const copy = memoCopyOf(params);
-  if (copy === undefined) return validateParams(dto, params);
+  const read = memoKeyOf(params);
+  if (read === undefined) return validateParams(dto, params);
   let memo = memos.get(dto);
   if (!memo) memos.set(dto, (memo = new Map()));
-  let checked = memo.get(copy.key) as T | undefined;
+  let checked = memo.get(read.key) as T | undefined;
   if (!checked) {
-    // The copy is what gets checked: what the key says is what the instance holds, even for a
-    // host's object whose getters would answer differently the second time.
-    checked = Object.freeze(validateParams(dto, copy.values));
+    // The values read for the key are what gets checked: what the key says is what the instance
+    // holds, even for a host's object whose getters would answer differently the second time.
+    checked = Object.freeze(validateParams(dto, plainObjectOf(read.entries)));
     if (memo.size >= MEMO_SIZE) memo.clear();
-    memo.set(copy.key, checked);
+    memo.set(read.key, checked);
   }
   return checked;
 }
 
 /**
- * A plain copy of `params`, each read once, and its memo key: undefined for anything but a short
- * object of own string and number parameters.
+ * The memo key of `params` and the entries read for it, each read once: undefined for anything
+ * but a short object of own string and number parameters.
  */
-function memoCopyOf(params: unknown): { key: string; values: Record<string, string | number> } | undefined {
-  const values: Record<string, string | number> = {};
-  if (params === undefined) return { key: '', values };
+function memoKeyOf(params: unknown): { key: string; entries: Array<[string, string | number]> } | undefined {
+  const entries: Array<[string, string | number]> = [];
+  if (params === undefined) return { key: '', entries };
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
   let key = '';
   for (const name in params) {
@@ -104,8 +104,14 @@ function memoCopyOf(params: unknown): { key: string; values: Record<string, stri
     // Typed: the number 20 and the string "20" are different parameters (a host's call, a query).
     key += `${JSON.stringify(name)}:${typeof value === 'number' ? value : JSON.stringify(value)},`;
     if (key.length > MEMO_KEY_LENGTH) return undefined;
-    // A key such as "__proto__" stays a key of the copy (and is refused as unknown).
-    Object.defineProperty(values, name, { value, enumerable: true, writable: true, configurable: true });
+    entries.push([name, value]);
   }
-  return { key, values };
+  return { key, entries };
+}
+
+/** An object of `entries`, built only on a miss; a key such as "__proto__" stays a key (and is refused as unknown). */
+function plainObjectOf(entries: Array<[string, string | number]>): Record<string, string | number> {
+  const values: Record<string, string | number> = {};
+  for (const [name, value] of entries) Object.defineProperty(values, name, { value, enumerable: true, writable: true, configurable: true });
+  return values;
 }

@@ -1,5 +1,6 @@
 import { EntityManager, QueryResult, QueryRunner, ReplicationMode, Repository } from 'typeorm';
 import { databaseFaultOf } from '../errors/database-fault.classifier';
+import { LostReasonDialect } from './dialects/dialect.interface';
 import { dialectOf, driverErrorOf } from './dialects/dialect.registry';
 import { LostReason } from './lost-reason.entity';
 import { CursorDirection, LostReasonRow, LostReasonStatements } from './lost-reason.statements';
@@ -214,12 +215,12 @@ export class LostReasonStore {
   private async run(statement: Statement, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
     const statements = await this.statements();
     const sql = statement(statements);
-    const execute = statements.plannedEachCall.has(sql) ? undefined : this.preparedStatementRunner(manager);
+    const execute = statements.plannedEachCall.has(sql) ? undefined : this.preparedStatementRunner(manager, statements.dialect);
     const query = execute
       ? (runner: QueryRunner) => executePrepared(runner, execute, sql, parameters)
       : (runner: QueryRunner) => runner.query(sql, parameters, true);
     if (manager.queryRunner) return query(manager.queryRunner);
-    if (dialectOf(manager.connection).embedded) return this.onEmbeddedConnection(manager, mode, query);
+    if (statements.dialect.embedded) return this.onEmbeddedConnection(manager, mode, query);
     return onPooledConnection(manager.connection, mode, this.timeoutMs, query);
   }
 
@@ -241,10 +242,10 @@ export class LostReasonStore {
    * The dialect's prepared statements, unless turned off, or unless an entity subscriber listens
    * to queries: its `beforeQuery` / `afterQuery` see only statements sent by TypeORM's `query()`.
    */
-  private preparedStatementRunner({ connection }: EntityManager) {
+  private preparedStatementRunner({ connection }: EntityManager, dialect: LostReasonDialect) {
     const listened = connection.subscribers.some((subscriber) => subscriber.beforeQuery || subscriber.afterQuery);
     if (!this.prepared || listened) return undefined;
-    return dialectOf(connection).executePrepared;
+    return dialect.executePrepared;
   }
 
   /** `work` in a transaction: the host's (a savepoint in it) with `withManager`, else one of the store's own on a guarded connection. */
