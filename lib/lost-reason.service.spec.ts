@@ -103,3 +103,59 @@ describe('LostReasonService (on an in-memory SQLite database)', () => {
     expect(await statementsOf(() => service.update('x'.repeat(10_000), {}))).toBe(0);
   });
 });
+
+/**
+ * Hosts made by today's `nest new` wrap every provider in @nestjs/observe's Proxy. Its `get`
+ * trap reads the wrapped instance without the receiver and hands out one wrapper per method,
+ * bound to whichever receiver asked first. Views of the service must survive that.
+ */
+function receiverDroppingProxy<T extends object>(instance: T): T {
+  const wrappers = new Map<PropertyKey, unknown>();
+  return new Proxy(instance, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop);
+      if (typeof value !== 'function' || prop === 'constructor') return value;
+      if (!wrappers.has(prop)) wrappers.set(prop, (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(receiver, args));
+      return wrappers.get(prop);
+    },
+  });
+}
+
+describe('LostReasonService behind a provider proxy that drops the receiver', () => {
+  let dataSource: DataSource;
+  let service: LostReasonService;
+
+  beforeAll(async () => {
+    dataSource = await new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      entities: [LostReason],
+      synchronize: true,
+    }).initialize();
+    const plain = new LostReasonService(dataSource.getRepository(LostReason), undefined, { multiTenant: true });
+    service = receiverDroppingProxy(plain);
+  });
+  afterAll(() => dataSource.destroy());
+
+  it('keeps each tenant view to its own tenant', async () => {
+    const acme = service.forTenant('acme');
+    const globex = service.forTenant('globex');
+    const created = await acme.create({ lost_reason: 'acme only' });
+    await globex.create({ lost_reason: 'globex only' });
+    expect((await acme.list()).data.map((o) => o.lost_reason)).toEqual(['acme only']);
+    expect((await globex.list()).data.map((o) => o.lost_reason)).toEqual(['globex only']);
+    await expect(globex.retrieve(created.id)).rejects.toThrow(LostReasonNotFoundException);
+    await expect(service.list()).rejects.toThrow(/call forTenant/);
+  });
+
+  it("keeps a host transaction's manager in a view, and the tenant across both views", async () => {
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await service.withManager(manager).forTenant('initech').create({ lost_reason: 'rolled back' });
+        await service.forTenant('initech').withManager(manager).create({ lost_reason: 'rolled back too' });
+        throw new Error('host failure');
+      }),
+    ).rejects.toThrow('host failure');
+    expect((await service.forTenant('initech').list()).total).toBe(0);
+  });
+});

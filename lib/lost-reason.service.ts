@@ -67,7 +67,7 @@ export class LostReasonService implements OnModuleInit {
   forTenant(tenant: string): this {
     if (!this.options?.multiTenant) throw new Error('LostReasonService.forTenant: tenancy is off for this module.');
     if (!isTenantId(tenant)) throw new Error('LostReasonService.forTenant: a tenant is a non-empty string of at most 64 bytes (UTF-8).');
-    return Object.create(this, { tenant: { value: tenant } }) as this;
+    return this.view({ tenant });
   }
 
   /**
@@ -82,7 +82,18 @@ export class LostReasonService implements OnModuleInit {
    * Hooks of writes made this way run once that transaction commits.
    */
   withManager(manager: EntityManager): this {
-    return Object.create(this, { store: { value: this.store.withManager(manager) } }) as this;
+    return this.view({ store: this.store.withManager(manager) });
+  }
+
+  /**
+   * A copy of this service that holds every field itself, with `changes` applied. Not a
+   * prototype view of `this`: hosts' instrumentation (`@nestjs/observe`, OpenTelemetry) wraps
+   * providers in proxies that read members from the wrapped instance, so a view inheriting from
+   * the proxy would lose its tenant or its manager.
+   */
+  private view(changes: { tenant?: string; store?: LostReasonStore }): this {
+    const { store, hooks, options, tenant } = this;
+    return Object.assign(Object.create(LostReasonService.prototype) as this, { store, hooks, options, tenant }, changes);
   }
 
   /** Creates an object with a fresh id (one INSERT). */
