@@ -80,7 +80,12 @@ export function registerFastifyFallback(fastify: FastifyLike, ownPath: OwnPath, 
 function checkedBody(request: FastifyRequestLike, payload: Readable, limit: number): Readable {
   const { headers } = request;
   const chunked = headers['transfer-encoding'] !== undefined;
-  if (!chunked && headers['content-length'] === undefined) return payload;
+  if (!chunked && headers['content-length'] === undefined) {
+    // No body at all (curl -H "Content-Type: application/json" without -d): no parameters, as on
+    // Express; Fastify would parse the nothing it announces as JSON and refuse it.
+    delete headers['content-type'];
+    return payload;
+  }
   // Refused before Fastify's parser reads the bytes as UTF-8 anyway (the route would say 415 too).
   if (!isUtf8Json(headers['content-type'])) throw unsupportedMediaType();
   const encoding = knownEncoding(headers['content-encoding']);
