@@ -23,6 +23,9 @@ export {
   AuthenticationException,
   IdempotencyException,
   InvalidRequestException,
+  LostReasonAlreadyExistsException,
+  LostReasonConstraintException,
+  LostReasonInUseException,
   LostReasonModuleOptionsError,
   LostReasonNotFoundException,
 } from './errors';

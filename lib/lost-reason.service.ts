@@ -3,7 +3,14 @@ import { EntityManager, Repository } from 'typeorm';
 import { randomHex } from './common/random-bytes.util';
 import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from './dto';
 import { validateParams, validateRepeatedParams } from './dto/params.validator';
-import { InvalidRequestException, LostReasonNotFoundException, noSuchLostReasonMessage } from './errors';
+import {
+  InvalidRequestException,
+  LostReasonAlreadyExistsException,
+  LostReasonConstraintException,
+  LostReasonInUseException,
+  LostReasonNotFoundException,
+  noSuchLostReasonMessage,
+} from './errors';
 import { LostReasonHooksDispatcher } from './hooks/hooks.dispatcher';
 import {
   LIST_LIMIT_DEFAULT,
@@ -96,12 +103,16 @@ export class LostReasonService implements OnModuleInit {
     return Object.assign(Object.create(LostReasonService.prototype) as this, { store, hooks, options, tenant }, changes);
   }
 
-  /** Creates an object with a fresh id (one INSERT). */
+  /**
+   * Creates an object with a fresh id (one INSERT). A host's unique index on `lost_reason`
+   * refusing it: `LostReasonAlreadyExistsException`; another of its constraints:
+   * `LostReasonConstraintException`.
+   */
   async create(params?: CreateLostReasonDto): Promise<LostReasonObject> {
     const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
     const now = new Date().toISOString();
     const row: LostReasonRow = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
-    await this.store.insert(this.tenantId, row).catch((error) => this.rethrowUnstorable(error));
+    await this.store.insert(this.tenantId, row).catch((error) => this.rethrowRefused(error));
     const created = toObject(row);
     await this.hooks?.afterCommit(this.store.manager, 'created', created, this.tenant);
     return created;
@@ -140,24 +151,29 @@ export class LostReasonService implements OnModuleInit {
    * Sets the parameters passed (undefined leaves a field as is, `null` clears it) and moves
    * `updated_at` forward, strictly: past the previous value even within one millisecond.
    * Atomic: the answer is this update's own result even when others write the object at the
-   * same time.
+   * same time. A host's constraint refusing it: as `create`.
    */
   async update(id: string, params?: UpdateLostReasonDto): Promise<LostReasonObject> {
     const { lost_reason } = validateParams(UpdateLostReasonDto, params);
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
-    const row = await this.store.update(this.tenantId, id, lost_reason).catch((error) => this.rethrowUnstorable(error));
+    const row = await this.store.update(this.tenantId, id, lost_reason).catch((error) => this.rethrowRefused(error));
     if (!row) throw new LostReasonNotFoundException(id);
     const updated = toObject(row);
     await this.hooks?.afterCommit(this.store.manager, 'updated', updated, this.tenant);
     return updated;
   }
 
-  /** Deletes permanently (one DELETE); of concurrent deletes of one object, exactly one succeeds. */
+  /**
+   * Deletes permanently (one DELETE); of concurrent deletes of one object, exactly one succeeds.
+   * An object that a host's foreign key references (`ON DELETE RESTRICT` or `NO ACTION`) is kept:
+   * `LostReasonInUseException`.
+   */
   async delete(id: string): Promise<DeletedLostReason> {
-    if (!isPossibleId(id) || !(await this.store.delete(this.tenantId, id))) throw new LostReasonNotFoundException(id);
-    const deleted: DeletedLostReason = { id, deleted: true };
-    await this.hooks?.afterCommit(this.store.manager, 'deleted', deleted, this.tenant);
-    return deleted;
+    const deleted = isPossibleId(id) && (await this.store.delete(this.tenantId, id).catch((error) => this.rethrowRefused(error, id)));
+    if (!deleted) throw new LostReasonNotFoundException(id);
+    const answer: DeletedLostReason = { id, deleted: true };
+    await this.hooks?.afterCommit(this.store.manager, 'deleted', answer, this.tenant);
+    return answer;
   }
 
   /** The stored tenant of this instance's objects (`storedTenantId`): `''` when tenancy is off. */
@@ -196,14 +212,21 @@ export class LostReasonService implements OnModuleInit {
   }
 
   /**
-   * A database whose character set cannot hold some characters (a latin1 MySQL table, a
-   * non-UTF-8 PostgreSQL database) rejects them on write: that is the client's 400, not a 500.
+   * The database refused the write for the data rather than failing: the client's 400, not a 500.
+   * A character set that cannot hold some characters (a latin1 MySQL table, a non-UTF-8
+   * PostgreSQL database), or a constraint the host declared on the module's table or a foreign
+   * key it declared to it (docs/service.md). `deleting`: the id of a delete, which a foreign key
+   * refuses because the object is referenced.
    */
-  private rethrowUnstorable(error: unknown): never {
-    if (this.store.isUnstorable(error)) {
+  private rethrowRefused(error: unknown, deleting?: string): never {
+    const refusal = this.store.refusalOf(error);
+    if (refusal === undefined) throw error;
+    if (refusal.kind === 'unstorable') {
       throw new InvalidRequestException("lost_reason contains characters this database's character set cannot store", 'lost_reason');
     }
-    throw error;
+    if (deleting !== undefined && refusal.kind === 'foreign-key') throw new LostReasonInUseException(deleting, { cause: error });
+    if (deleting === undefined && refusal.kind === 'duplicate') throw new LostReasonAlreadyExistsException({ cause: error });
+    throw new LostReasonConstraintException(deleting === undefined ? refusal.column : undefined, { cause: error });
   }
 }
 

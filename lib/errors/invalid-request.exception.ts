@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpExceptionOptions } from '@nestjs/common';
 import { LostReasonErrorBody } from './error-body.interface';
 
 /** A request parameter is missing, malformed or not allowed (HTTP 400). */
@@ -9,9 +9,11 @@ export class InvalidRequestException extends BadRequestException {
     readonly param?: string,
     /** A short machine-readable reason, e.g. `resource_missing` for an unknown cursor id. */
     readonly code?: string,
+    /** `cause`: the error behind it (e.g. the database's), for the host's logs; never sent to the client. */
+    options?: HttpExceptionOptions,
   ) {
     const body: LostReasonErrorBody = { type: 'invalid_request_error', message, param, code };
-    super(body);
+    super(body, options);
   }
 }
 

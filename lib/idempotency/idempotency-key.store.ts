@@ -35,7 +35,7 @@ export class IdempotencyKeyStore {
       return true;
     } catch (error) {
       const driverError = driverErrorOf(error);
-      if (driverError && dialectOf(this.repository.manager.connection).isDuplicate(driverError)) return false;
+      if (driverError && dialectOf(this.repository.manager.connection).violationOf(driverError)?.kind === 'duplicate') return false;
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { EntityManager, QueryResult, QueryRunner, ReplicationMode, Repository } from 'typeorm';
 import { databaseFaultOf } from '../errors/database-fault.classifier';
-import { LostReasonDialect } from './dialects/dialect.interface';
+import { ConstraintViolation, LostReasonDialect } from './dialects/dialect.interface';
 import { dialectOf, driverErrorOf } from './dialects/dialect.registry';
 import { LostReason } from './lost-reason.entity';
 import { CursorDirection, LostReasonRow, LostReasonStatements } from './lost-reason.statements';
@@ -18,6 +18,16 @@ export interface CursorPosition {
   created_at: string;
   seq: number;
   total: string | number;
+}
+
+/**
+ * Why the database refused a write for the data itself rather than failing: text its character
+ * set cannot store, or a constraint (`ConstraintViolation`). `column`: `lost_reason` when the
+ * database's report of the constraint names that column.
+ */
+export interface WriteRefusal {
+  kind: 'unstorable' | ConstraintViolation['kind'];
+  column?: 'lost_reason';
 }
 
 /** Picks one of the fixed statements. */
@@ -54,10 +64,19 @@ export class LostReasonStore {
     await LostReasonStatements.of(this.repository.metadata);
   }
 
-  /** Text the database's character set cannot store: the caller's error, not the database's. */
-  isUnstorable(error: unknown): boolean {
+  /** Why the database refused a write for the data it holds or was given (the caller's error, not the database's), if it did. */
+  refusalOf(error: unknown): WriteRefusal | undefined {
     const driverError = driverErrorOf(error);
-    return driverError !== undefined && dialectOf(this.repository.manager.connection).isUnstorable(driverError);
+    if (driverError === undefined) return undefined;
+    const dialect = dialectOf(this.repository.manager.connection);
+    if (dialect.isUnstorable(driverError)) return { kind: 'unstorable', column: 'lost_reason' };
+    const violation = dialect.violationOf(driverError);
+    if (violation === undefined) return undefined;
+    const column = this.repository.metadata.findColumnWithPropertyName('lost_reason')?.databaseName ?? 'lost_reason';
+    return {
+      kind: violation.kind,
+      ...(names(violation.constraint, column, this.repository.metadata.tableName) && { column: 'lost_reason' }),
+    };
   }
 
   /** One INSERT. */
@@ -260,6 +279,18 @@ export class LostReasonStore {
 const CONFLICT_ATTEMPTS = 8;
 /** The longest pause before a conflicting write's second attempt, in milliseconds; it grows with each attempt. */
 const CONFLICT_PAUSE_MS = 5;
+
+/**
+ * Whether a constraint's name or text, as the database reports it, names `column` once the
+ * table's name is left out (the table is `opportunity_lost_reason`, the column `lost_reason`):
+ * PostgreSQL's `opportunity_lost_reason_lost_reason_check`, MariaDB's
+ * `opportunity_lost_reason.lost_reason`, SQLite's `length(lost_reason) < 50`, a host's `lost_reason_short`.
+ */
+function names(constraint: string | undefined, column: string, table: string): boolean {
+  if (constraint === undefined) return false;
+  const word = new RegExp(`(^|[^a-z0-9])${column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9])`, 'i');
+  return word.test(constraint.split(table).join(' '));
+}
 
 /** Now, or one millisecond past `previous` when the clock has not moved past it yet. */
 const laterThan = (previous: string): string => new Date(Math.max(Date.now(), Date.parse(previous) + 1)).toISOString();

@@ -5,6 +5,26 @@ export interface DriverError {
   code?: unknown;
   errno?: unknown;
   message?: unknown;
+  /** pg: the name of the constraint violated. */
+  constraint?: unknown;
+  /** pg: the column of a not-null violation. */
+  column?: unknown;
+}
+
+/**
+ * A constraint that refused a write: the module's own (a unique index) or one a host added to
+ * the module's table or to its own tables (a foreign key to the module's ids, a unique index,
+ * a CHECK, a NOT NULL).
+ */
+export interface ConstraintViolation {
+  /**
+   * `duplicate`: a unique or primary key. `foreign-key`: a foreign key, either way (a deleted row
+   * still referenced, or a written row referencing a missing one; which one follows from the
+   * statement). `check`: a CHECK or NOT NULL constraint.
+   */
+  kind: 'duplicate' | 'foreign-key' | 'check';
+  /** What the database names the constraint by, as it reports it (its name, its column or its expression), if it does. */
+  constraint?: string;
 }
 
 /**
@@ -81,8 +101,8 @@ export interface LostReasonDialect {
   executePrepared?: PreparedStatementRunner;
   /** Closes the socket under a query runner's driver connection, if it has one. */
   destroyConnection(databaseConnection: unknown): void;
-  /** A unique or primary-key violation. */
-  isDuplicate(error: DriverError): boolean;
+  /** The constraint violation the error reports, if it is one. */
+  violationOf(error: DriverError): ConstraintViolation | undefined;
   /** Text the database's character set cannot store (a latin1 table, a non-UTF-8 database). */
   isUnstorable(error: DriverError): boolean;
   /** Whether the error is a fault worth a retry, and which. */

@@ -36,12 +36,127 @@ describe('each dialect', () => {
   it.each<[string, LostReasonDialect, Record<string, unknown>, Record<string, unknown>]>([
     ['PostgreSQL', postgresDialect, { code: '23505' }, { code: '22021' }],
     ['MySQL/MariaDB', mysqlDialect, { errno: 1062 }, { errno: 1366 }],
-    ['SQLite', sqliteDialect, { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' }, {}],
+    ['SQLite', sqliteDialect, { code: 'SQLITE_CONSTRAINT_PRIMARYKEY', message: 'UNIQUE constraint failed: t.id' }, {}],
   ])('%s: knows its duplicate and unstorable-text errors, and no other', (_name, dialect, duplicate, unstorable) => {
-    expect(dialect.isDuplicate(duplicate)).toBe(true);
-    expect(dialect.isDuplicate({ code: 'XX000', errno: 1 })).toBe(false);
+    expect(dialect.violationOf(duplicate)?.kind).toBe('duplicate');
+    expect(dialect.violationOf({ code: 'XX000', errno: 1, message: 'boom' })).toBeUndefined();
     expect(dialect.isUnstorable(unstorable)).toBe(dialect !== sqliteDialect);
     expect(dialect.isUnstorable(duplicate)).toBe(false);
+  });
+
+  // The errors as each driver reports them (pg 8, mysql2 on MariaDB 10.11, better-sqlite3 and sqlite3).
+  it.each<[string, LostReasonDialect, Record<string, unknown>, ReturnType<LostReasonDialect['violationOf']>]>([
+    [
+      'PostgreSQL: a delete of a referenced row',
+      postgresDialect,
+      {
+        code: '23503',
+        constraint: 'opportunity_lost_reason_id_fkey',
+        message: 'update or delete on table … violates foreign key constraint',
+      },
+      { kind: 'foreign-key', constraint: 'opportunity_lost_reason_id_fkey' },
+    ],
+    [
+      'PostgreSQL: a unique index',
+      postgresDialect,
+      { code: '23505', constraint: 'uq_reason' },
+      { kind: 'duplicate', constraint: 'uq_reason' },
+    ],
+    [
+      'PostgreSQL: a CHECK',
+      postgresDialect,
+      { code: '23514', constraint: 'opportunity_lost_reason_lost_reason_check' },
+      { kind: 'check', constraint: 'opportunity_lost_reason_lost_reason_check' },
+    ],
+    ['PostgreSQL: a NOT NULL', postgresDialect, { code: '23502', column: 'lost_reason' }, { kind: 'check', constraint: 'lost_reason' }],
+    [
+      'MariaDB: a delete of a referenced row',
+      mysqlDialect,
+      {
+        errno: 1451,
+        message:
+          'Cannot delete or update a parent row: a foreign key constraint fails (`crm`.`opportunity`, CONSTRAINT `opportunity_ibfk_1` FOREIGN KEY (`lost_reason_id`) REFERENCES `opportunity_lost_reason` (`id`))',
+      },
+      { kind: 'foreign-key', constraint: 'opportunity_ibfk_1' },
+    ],
+    [
+      'MariaDB: a row referencing a missing one',
+      mysqlDialect,
+      { errno: 1452, message: 'Cannot add or update a child row: a foreign key constraint fails (`crm`.`t`, CONSTRAINT `fk` …)' },
+      { kind: 'foreign-key', constraint: 'fk' },
+    ],
+    [
+      'MariaDB: a unique index (the value first, then the key)',
+      mysqlDialect,
+      { errno: 1062, message: "Duplicate entry '-budget' for key 'uq_reason'" },
+      { kind: 'duplicate', constraint: 'uq_reason' },
+    ],
+    [
+      "MariaDB: a column's CHECK (mysql2 calls errno 4025 by a MySQL name)",
+      mysqlDialect,
+      {
+        errno: 4025,
+        code: 'ER_INNODB_AUTOEXTEND_SIZE_OUT_OF_RANGE',
+        message: 'CONSTRAINT `opportunity_lost_reason.lost_reason` failed for `crm`.`opportunity_lost_reason`',
+      },
+      { kind: 'check', constraint: 'opportunity_lost_reason.lost_reason' },
+    ],
+    [
+      'MySQL: a CHECK',
+      mysqlDialect,
+      { errno: 3819, message: "Check constraint 'short_reason' is violated." },
+      { kind: 'check', constraint: 'short_reason' },
+    ],
+    [
+      'MariaDB: a NOT NULL',
+      mysqlDialect,
+      { errno: 1048, message: "Column 'lost_reason' cannot be null" },
+      { kind: 'check', constraint: 'lost_reason' },
+    ],
+    [
+      'better-sqlite3: ON DELETE RESTRICT (a trigger code)',
+      betterSqlite3Dialect,
+      { code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'FOREIGN KEY constraint failed' },
+      { kind: 'foreign-key' },
+    ],
+    [
+      'better-sqlite3: a foreign key without action',
+      betterSqlite3Dialect,
+      { code: 'SQLITE_CONSTRAINT_FOREIGNKEY', message: 'FOREIGN KEY constraint failed' },
+      { kind: 'foreign-key' },
+    ],
+    [
+      'better-sqlite3: an expression index',
+      betterSqlite3Dialect,
+      { code: 'SQLITE_CONSTRAINT_UNIQUE', message: "UNIQUE constraint failed: index 'uq_reason'" },
+      { kind: 'duplicate', constraint: "index 'uq_reason'" },
+    ],
+    [
+      'better-sqlite3: a CHECK, by its expression',
+      betterSqlite3Dialect,
+      { code: 'SQLITE_CONSTRAINT_CHECK', message: 'CHECK constraint failed: length(lost_reason) < 50' },
+      { kind: 'check', constraint: 'length(lost_reason) < 50' },
+    ],
+    [
+      'sqlite3: a NOT NULL',
+      sqliteDialect,
+      {
+        code: 'SQLITE_CONSTRAINT',
+        errno: 19,
+        message: 'SQLITE_CONSTRAINT: NOT NULL constraint failed: opportunity_lost_reason.lost_reason',
+      },
+      { kind: 'check', constraint: 'opportunity_lost_reason.lost_reason' },
+    ],
+  ])('%s', (_label, dialect, error, violation) => {
+    expect(dialect.violationOf(error)).toEqual(violation);
+  });
+
+  it('takes no other error for a constraint violation', () => {
+    // A host trigger's RAISE(ABORT, …) has the trigger code but its own message.
+    expect(betterSqlite3Dialect.violationOf({ code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'no deletes on Sundays' })).toBeUndefined();
+    expect(betterSqlite3Dialect.violationOf({ code: 'SQLITE_ERROR', message: 'CHECK constraint failed: x' })).toBeUndefined();
+    expect(postgresDialect.violationOf({ code: '22021' })).toBeUndefined();
+    expect(mysqlDialect.violationOf({ errno: 1366, message: "Incorrect string value: '\\xF0' for column 'lost_reason'" })).toBeUndefined();
   });
 
   it('PostgreSQL: class 08, shutdown and pool messages are unavailable; cancels, lock timeouts and deadlocks are timeouts', () => {

@@ -1,4 +1,4 @@
-import { DatabaseFault, DriverError, LostReasonDialect } from './dialect.interface';
+import { ConstraintViolation, DatabaseFault, DriverError, LostReasonDialect } from './dialect.interface';
 
 /** mysql2's codes of a lost, refused or exhausted connection. */
 const UNAVAILABLE_CODES = new Set([
@@ -30,6 +30,24 @@ const CONFLICT_ERRNO = 1213;
  * variable for that statement alone, in the same round trip.
  */
 const GALERA_CAUSAL_READ = 'SET STATEMENT wsrep_sync_wait = 1 FOR ';
+/**
+ * Constraint violations by errno, and where each message names the constraint: ER_DUP_ENTRY
+ * ("Duplicate entry 'x' for key 'name'"); a foreign key refusing the delete of a referenced row
+ * (1451, 1217) or a row referencing a missing one (1452, 1216); MariaDB's CHECK
+ * ("CONSTRAINT `t.column` failed for …", a column's constraint named after it), MySQL's
+ * ("Check constraint 'name' is violated."), and a NULL in a NOT NULL column.
+ */
+const VIOLATIONS = new Map<unknown, { kind: ConstraintViolation['kind']; named: RegExp }>([
+  [1062, { kind: 'duplicate', named: /for key '([^']*)'/ }],
+  [1451, { kind: 'foreign-key', named: /CONSTRAINT `([^`]*)`/ }],
+  [1217, { kind: 'foreign-key', named: /CONSTRAINT `([^`]*)`/ }],
+  [1452, { kind: 'foreign-key', named: /CONSTRAINT `([^`]*)`/ }],
+  [1216, { kind: 'foreign-key', named: /CONSTRAINT `([^`]*)`/ }],
+  [4025, { kind: 'check', named: /^CONSTRAINT `([^`]*)` failed/ }],
+  [3819, { kind: 'check', named: /^Check constraint '([^']*)'/ }],
+  [1048, { kind: 'check', named: /^Column '([^']*)' cannot be null/ }],
+]);
+
 /** mysql2's closed connection, which carries no code. */
 const UNAVAILABLE_MESSAGE = /^Can't add new command when connection is in closed state/;
 
@@ -82,7 +100,12 @@ export const mysqlDialect: LostReasonDialect = {
     mysql2?.destroy?.();
   },
 
-  isDuplicate: ({ errno }) => errno === 1062, // ER_DUP_ENTRY
+  violationOf({ errno, message }) {
+    const violation = VIOLATIONS.get(errno);
+    if (!violation) return undefined;
+    const named = typeof message === 'string' ? violation.named.exec(message)?.[1] : undefined;
+    return { kind: violation.kind, ...(named !== undefined && { constraint: named }) };
+  },
   isUnstorable: ({ errno }) => errno === 1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: a character the column's charset lacks
 
   isConflict: ({ errno }) => errno === CONFLICT_ERRNO,

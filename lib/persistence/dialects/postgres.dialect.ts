@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DatabaseFault, DriverError, LostReasonDialect, PreparedResult } from './dialect.interface';
+import { ConstraintViolation, DatabaseFault, DriverError, LostReasonDialect, PreparedResult } from './dialect.interface';
 
 /** SQLSTATEs of a connection that failed, a server shutting down or out of connections. */
 const UNAVAILABLE_CODES = new Set(['08000', '08001', '08003', '08004', '08006', '08007', '57P01', '57P02', '57P03', '53300']);
@@ -8,6 +8,14 @@ const TIMEOUT_CODES = new Set(['57014', '55P03', '40P01', '40001']);
 /** pg's and pg-pool's connection failures, which carry no code. */
 const UNAVAILABLE_MESSAGE =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
+/** SQLSTATEs of class 23 (integrity constraint violation) and what each means to the module. */
+const VIOLATIONS = new Map<unknown, ConstraintViolation['kind']>([
+  ['23505', 'duplicate'], // unique_violation
+  ['23503', 'foreign-key'], // foreign_key_violation
+  ['23514', 'check'], // check_violation
+  ['23502', 'check'], // not_null_violation
+]);
+
 /** pg's client-side `query_timeout`. */
 const TIMEOUT_MESSAGE = /^Query read timeout$/;
 
@@ -82,7 +90,13 @@ export const postgresDialect: LostReasonDialect = {
     (connection as { connection?: { stream?: { destroy?: () => void } } } | undefined)?.connection?.stream?.destroy?.();
   },
 
-  isDuplicate: ({ code }) => code === '23505',
+  violationOf({ code, constraint, column }) {
+    const kind = VIOLATIONS.get(code);
+    if (kind === undefined) return undefined;
+    // pg names the constraint, or for a not-null violation the column.
+    const named = constraint ?? column;
+    return { kind, ...(typeof named === 'string' && { constraint: named }) };
+  },
   // character_not_in_repertoire, untranslatable_character
   isUnstorable: ({ code }) => code === '22021' || code === '22P05',
 

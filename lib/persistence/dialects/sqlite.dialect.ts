@@ -1,5 +1,18 @@
 import { keepSqliteCounts } from '../../migrations/1764374400000-count-opportunity-lost-reasons';
-import { LostReasonDialect, PreparedResult } from './dialect.interface';
+import { ConstraintViolation, LostReasonDialect, PreparedResult } from './dialect.interface';
+
+/**
+ * A constraint's refusal, as SQLite words it (better-sqlite3's code is `SQLITE_CONSTRAINT_<kind>`,
+ * sqlite3's `SQLITE_CONSTRAINT` with the code again before the message). A foreign key's
+ * `ON DELETE RESTRICT` comes as `SQLITE_CONSTRAINT_TRIGGER`, hence the message rather than the code.
+ */
+const VIOLATION = /\b(UNIQUE|FOREIGN KEY|CHECK|NOT NULL) constraint failed(?:: (.+))?$/;
+const VIOLATION_KINDS: Record<string, ConstraintViolation['kind']> = {
+  UNIQUE: 'duplicate',
+  'FOREIGN KEY': 'foreign-key',
+  CHECK: 'check',
+  'NOT NULL': 'check',
+};
 
 /** SQLite, through `sqlite3` or sql.js (better-sqlite3 below): embedded, one writer at a time. */
 export const sqliteDialect: LostReasonDialect = {
@@ -25,7 +38,11 @@ export const sqliteDialect: LostReasonDialect = {
     // No socket: an embedded database cannot hang on the network.
   },
 
-  isDuplicate: ({ code }) => code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE',
+  violationOf({ code, message }) {
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_CONSTRAINT') || typeof message !== 'string') return undefined;
+    const [, kind, named] = VIOLATION.exec(message) ?? [];
+    return kind === undefined ? undefined : { kind: VIOLATION_KINDS[kind], ...(named !== undefined && { constraint: named }) };
+  },
   isUnstorable: () => false, // stores any text
   faultOf: () => undefined, // no connection to lose
   isConflict: () => false, // one writer at a time: writes wait, they do not conflict
