@@ -57,6 +57,7 @@ module.exports = {
         '<rootDir>/test/charset.e2e-spec.ts',
         '<rootDir>/test/embedding.e2e-spec.ts',
         '<rootDir>/test/encodings.e2e-spec.ts',
+        '<rootDir>/test/host-constraints.e2e-spec.ts',
         '<rootDir>/test/host-integration.e2e-spec.ts',
         '<rootDir>/test/hostile-input.e2e-spec.ts',
         '<rootDir>/test/idempotency.e2e-spec.ts',
