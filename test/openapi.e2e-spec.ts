@@ -1,8 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import request from 'supertest';
 import { LostReasonModule } from '../lib';
 import { setupOpenApi } from '../sample/openapi';
+import { STORABLE_TEXT_PATTERN } from '../lib/dto/is-storable-text.decorator';
 import { OBJECT_FIELDS, OBJECT_ID } from './support/contract';
 import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
 
@@ -10,6 +13,7 @@ type Schema = Record<string, any>;
 
 const ITEM = `${RESOURCE}/{id}`;
 const ERROR_REF = '#/components/schemas/LostReasonError';
+const LIB = join(__dirname, '..', 'lib');
 
 /** The document a host builds, with the bearer scheme the module's operations refer to. */
 const buildDocument = (app: INestApplication): OpenAPIObject =>
@@ -94,9 +98,9 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     expect(byName.limit).toMatchObject({ in: 'query', required: false });
     expect(byName.limit.schema).toEqual({ type: 'integer', minimum: 1, maximum: 100, default: 20 });
     expect(byName.offset).toMatchObject({ in: 'query', required: false });
-    expect(byName.offset.schema).toEqual({ type: 'integer', minimum: 0, default: 0 });
+    expect(byName.offset.schema).toEqual({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 });
     for (const cursor of ['starting_after', 'ending_before']) {
-      expect(byName[cursor]).toMatchObject({ in: 'query', required: false, schema: { type: 'string' } });
+      expect(byName[cursor]).toMatchObject({ in: 'query', required: false, schema: { type: 'string', pattern: OBJECT_ID.source } });
     }
     expect(operation(RESOURCE, 'post').parameters).toEqual([
       {
@@ -104,7 +108,7 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
         in: 'header',
         required: false,
         description: expect.stringContaining('safe to retry'),
-        schema: { type: 'string', minLength: 1, maxLength: 255 },
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]{1,255}$' },
       },
     ]);
     expect(operation(RESOURCE, 'post').responses[201].headers).toEqual({
@@ -128,7 +132,9 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     const schema = resolve(doc, body.content['application/json'].schema);
     expect(Object.keys(schema.properties)).toEqual(['lost_reason']);
     expect(schema.required ?? []).toEqual([]);
-    expect(schema.properties.lost_reason).toMatchObject({ type: 'string', nullable: true, maxLength: 500 });
+    expect(schema.properties.lost_reason).toMatchObject({ type: 'string', nullable: true, maxLength: 500, pattern: STORABLE_TEXT_PATTERN });
+    // The server refuses unknown parameters: so does the schema.
+    expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.lost_reason.description).toEqual(expect.any(String));
     expect(schema.properties.lost_reason.example).toEqual(expect.any(String));
   });
@@ -163,7 +169,7 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
     const deleted = responseSchema(ITEM, 'delete', 200);
     expect(deleted.required).toEqual(['id', 'deleted']);
     expect(deleted.properties.id.type).toBe('string');
-    expect(deleted.properties.deleted).toMatchObject({ type: 'boolean' });
+    expect(deleted.properties.deleted).toMatchObject({ type: 'boolean', enum: [true] });
   });
 
   it.each([
@@ -179,6 +185,16 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
       expect(responses[status].description).toEqual(expect.any(String));
       expect(responses[status].content['application/json'].schema).toEqual({ $ref: ERROR_REF });
     }
+    // Every answer has a Request-Id; every 503, and only a 503, a Retry-After (errorHeaders).
+    for (const status of statuses) {
+      const headers = Object.keys(responses[status].headers).filter((name) => name !== 'Idempotent-Replayed');
+      expect(headers).toEqual(status === 503 ? ['Request-Id', 'Retry-After'] : ['Request-Id']);
+      expect(responses[status].headers['Request-Id']).toMatchObject({
+        required: true,
+        schema: { type: 'string', pattern: '^req_[0-9A-Za-z]{20}$' },
+      });
+    }
+    expect(responses[503].headers['Retry-After']).toMatchObject({ required: true, schema: { type: 'integer', minimum: 0 } });
   });
 
   it('describes the error object: { error: { type, message, param?, code?, request_id } }', () => {
@@ -193,6 +209,21 @@ describe('OpenAPI document (with @nestjs/swagger installed)', () => {
       enum: ['invalid_request_error', 'authentication_error', 'idempotency_error', 'api_error'],
     });
     for (const key of ['message', 'param', 'code', 'request_id']) expect(detail.properties[key].type).toBe('string');
+    expect(detail.properties.code.enum).toEqual(['resource_missing', 'idempotency_key_in_use']);
+  });
+
+  it("lists every error code lib/ answers with (the codes' enum is kept by hand)", () => {
+    // Codes appear as `code: '…'` or as the third argument of the exceptions that take one.
+    const codes = new Set<string>();
+    for (const file of readdirSync(LIB, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.endsWith('.spec.ts')) continue;
+      const source = readFileSync(join(LIB, file), 'utf8');
+      for (const [, code] of source.matchAll(/\bcode: '(\w+)'/g)) codes.add(code);
+      const call = /new (?:InvalidRequestException|IdempotencyException)\((?:[^,()]|\([^()]*\))*,(?:[^,()]|\([^()]*\))*,\s*'(\w+)'/g;
+      for (const [, code] of source.matchAll(call)) codes.add(code);
+    }
+    const detail = resolve(doc, resolve(doc, { $ref: ERROR_REF }).properties.error);
+    expect([...codes].sort()).toEqual([...detail.properties.code.enum].sort());
   });
 
   it('secures every operation with the bearer scheme and tags them', () => {

@@ -64,3 +64,19 @@ export const ApiQuery: SwaggerDecorators['ApiQuery'] = swagger?.ApiQuery ?? noop
 export const ApiResponse: SwaggerDecorators['ApiResponse'] = swagger?.ApiResponse ?? noop;
 /** `@ApiTags()` of `@nestjs/swagger`, or a no-op without it. */
 export const ApiTags: SwaggerDecorators['ApiTags'] = swagger?.ApiTags ?? noop;
+
+/** Where `@ApiExtension()` records a class's extensions (the same key in @nestjs/swagger 7 to 12). */
+const API_EXTENSION_METADATA = 'swagger/apiExtension';
+
+/**
+ * JSON Schema keywords on a class's own schema, such as `additionalProperties: false`, or a no-op
+ * without `@nestjs/swagger`. @nestjs/swagger 7 to 12 spread what `@ApiExtension()` records on a
+ * class into the class's schema, but that decorator takes only `x-` keys, so the keywords are
+ * recorded as it records them (`@ApiSchema()` takes them only from 11 on).
+ */
+export function ApiSchemaKeywords(keywords: Options): ClassDecorator {
+  if (!swagger) return noop();
+  return (target) => {
+    Reflect.defineMetadata(API_EXTENSION_METADATA, { ...Reflect.getMetadata(API_EXTENSION_METADATA, target), ...keywords }, target);
+  };
+}

@@ -1,9 +1,10 @@
 import { IsOptional } from 'class-validator';
 import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
-import { ApiProperty } from '../common/swagger.loader';
-import { IsStorableText } from './is-storable-text.decorator';
+import { ApiProperty, ApiSchemaKeywords } from '../common/swagger.loader';
+import { IsStorableText, STORABLE_TEXT_PATTERN } from './is-storable-text.decorator';
 
-/** Parameters of `POST /api/crm/opportunity-lost-reason`. Every field is optional. */
+/** Parameters of `POST /api/crm/opportunity-lost-reason`. Every field is optional; unknown ones are refused. */
+@ApiSchemaKeywords({ additionalProperties: false })
 export class CreateLostReasonDto {
   /** Why the opportunity was lost; at most `LOST_REASON_MAX_LENGTH` characters. */
   @ApiProperty({
@@ -11,7 +12,8 @@ export class CreateLostReasonDto {
     type: String,
     nullable: true,
     maxLength: LOST_REASON_MAX_LENGTH,
-    description: `Why the opportunity was lost. Omit it or pass null for none. At most ${LOST_REASON_MAX_LENGTH} Unicode code points.`,
+    pattern: STORABLE_TEXT_PATTERN,
+    description: `Why the opportunity was lost. Omit it or pass null for none. At most ${LOST_REASON_MAX_LENGTH} Unicode code points; no NUL, U+FFFD or unpaired surrogate.`,
     example: 'Price too high',
   })
   @IsOptional()

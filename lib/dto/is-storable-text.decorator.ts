@@ -1,5 +1,14 @@
 import { ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
 
+/**
+ * What `IsStorableText` refuses besides its length, as a JSON Schema `pattern` for the OpenAPI
+ * document: no NUL, no U+FFFD, no lone surrogate. Read alike by a plain JavaScript `RegExp` (on
+ * UTF-16 code units: a surrogate pair is the second branch) and in unicode mode, as Ajv reads
+ * patterns (on code points: a pair is one character of the first branch, a lone half matches
+ * neither).
+ */
+export const STORABLE_TEXT_PATTERN = String.raw`^(?:[^\u0000\uD800-\uDFFF\uFFFD]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$`;
+
 /** Why a value is not text that every supported database stores and returns unchanged. */
 function storableTextProblem(value: unknown, maxLength: number): string | undefined {
   if (typeof value !== 'string') return 'must be a string';

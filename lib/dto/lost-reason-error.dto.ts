@@ -3,6 +3,12 @@ import { ApiProperty } from '../common/swagger.loader';
 
 const ERROR_TYPES: LostReasonErrorType[] = ['invalid_request_error', 'authentication_error', 'idempotency_error', 'api_error'];
 
+/**
+ * Every `code` the module answers with: `resource_missing` (a 404 for an id, a 400 for a cursor),
+ * `idempotency_key_in_use` (the 409 of an `Idempotency-Key` whose first request runs).
+ */
+const ERROR_CODES = ['resource_missing', 'idempotency_key_in_use'] as const;
+
 /** The `error` member of an error response (the OpenAPI twin of `LostReasonErrorBody`). */
 export class LostReasonErrorDetail {
   @ApiProperty({ enum: ERROR_TYPES, description: 'The kind of error.', example: 'invalid_request_error' })
@@ -14,7 +20,7 @@ export class LostReasonErrorDetail {
   @ApiProperty({ required: false, description: 'The request parameter the error is about, when there is one.', example: 'limit' })
   param?: string;
 
-  @ApiProperty({ required: false, description: 'A short machine-readable reason.', example: 'resource_missing' })
+  @ApiProperty({ required: false, enum: ERROR_CODES, description: 'A short machine-readable reason.', example: 'resource_missing' })
   code?: string;
 
   @ApiProperty({

@@ -1,12 +1,13 @@
 import { IsOptional } from 'class-validator';
 import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
-import { ApiProperty } from '../common/swagger.loader';
-import { IsStorableText } from './is-storable-text.decorator';
+import { ApiProperty, ApiSchemaKeywords } from '../common/swagger.loader';
+import { IsStorableText, STORABLE_TEXT_PATTERN } from './is-storable-text.decorator';
 
 /**
  * Parameters of `PATCH /api/crm/opportunity-lost-reason/{id}`. Only the fields passed change;
- * `null` clears a field.
+ * `null` clears a field. Unknown parameters are refused.
  */
+@ApiSchemaKeywords({ additionalProperties: false })
 export class UpdateLostReasonDto {
   /** New reason, or `null` to clear it; at most `LOST_REASON_MAX_LENGTH` characters. */
   @ApiProperty({
@@ -14,7 +15,8 @@ export class UpdateLostReasonDto {
     type: String,
     nullable: true,
     maxLength: LOST_REASON_MAX_LENGTH,
-    description: `New reason, or null to clear it. Omit it to leave it unchanged. At most ${LOST_REASON_MAX_LENGTH} Unicode code points.`,
+    pattern: STORABLE_TEXT_PATTERN,
+    description: `New reason, or null to clear it. Omit it to leave it unchanged. At most ${LOST_REASON_MAX_LENGTH} Unicode code points; no NUL, U+FFFD or unpaired surrogate.`,
     example: 'Price too high',
   })
   @IsOptional()

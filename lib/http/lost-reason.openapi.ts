@@ -6,8 +6,10 @@ import {
   IDEMPOTENCY_KEY_TTL_MS,
   IDEMPOTENT_REPLAYED_HEADER,
 } from '../idempotency/idempotency.constants';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PREFIX } from '../lost-reason.constants';
-import { REQUEST_ID_HEADER } from './request-id.util';
+import { IDEMPOTENCY_KEY_PATTERN } from '../idempotency/idempotency-key.parser';
+import { RETRY_AFTER_SECONDS } from '../errors/error-response.mapper';
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PATTERN, LOST_REASON_ID_PREFIX } from '../lost-reason.constants';
+import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './request-id.util';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -36,9 +38,23 @@ const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
 const REQUEST_ID_HEADERS = {
   [REQUEST_ID_HEADER]: {
     description: "Id of the request (`req_…`), also in error bodies and in the module's log lines about it.",
-    schema: { type: 'string', example: 'req_8UVbsdl3TxVRXnQ2c0Fa' },
+    required: true,
+    schema: { type: 'string', pattern: REQUEST_ID_PATTERN.source, example: 'req_8UVbsdl3TxVRXnQ2c0Fa' },
   },
 };
+
+/** The headers of an error response: `errorHeaders` adds `Retry-After` to every 503. */
+const errorHeadersOf = (status: HttpStatus) =>
+  status !== HttpStatus.SERVICE_UNAVAILABLE
+    ? REQUEST_ID_HEADERS
+    : {
+        ...REQUEST_ID_HEADERS,
+        'Retry-After': {
+          description: 'Seconds to wait before retrying.',
+          required: true,
+          schema: { type: 'integer', minimum: 0, example: Number(RETRY_AFTER_SECONDS) },
+        },
+      };
 
 /**
  * A route's documentation: its decorators applied as if stacked in this order above the method
@@ -52,14 +68,17 @@ function documented(decorators: () => Array<ClassDecorator | MethodDecorator>): 
 const errorResponses = (...statuses: HttpStatus[]) =>
   [HttpStatus.UNAUTHORIZED, ...statuses, HttpStatus.INTERNAL_SERVER_ERROR, HttpStatus.SERVICE_UNAVAILABLE]
     .sort((a, b) => a - b)
-    .map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError, headers: REQUEST_ID_HEADERS }));
+    .map((status) =>
+      ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: LostReasonError, headers: errorHeadersOf(status) }),
+    );
 
 /** The id path parameter of the routes on one object. */
 const idParam = () =>
   ApiParam({
     name: 'id',
     type: String,
-    description: 'Id of the object.',
+    // No pattern: an id of another shape is answered 404, as an unknown id is, not refused as invalid.
+    description: 'Id of the object: `opportunity-lost-reason_` and 32 hexadecimal digits (any other is a 404).',
     example: `${LOST_REASON_ID_PREFIX}3f0c9a1e5b7d4c2a8e6f1b3d5a7c9e0f`,
   });
 
@@ -77,7 +96,7 @@ export const ApiCreateLostReason = () =>
         `Makes the request safe to retry: the first request's answer is stored for ${IDEMPOTENCY_KEY_TTL_MS / 3_600_000} hours and replayed ` +
         `(\`${IDEMPOTENT_REPLAYED_HEADER}: true\`) to a retry with the same key and parameters, creating nothing; the same key with other ` +
         'parameters is a 400 `idempotency_error`, and while the first request runs, a 409. A fresh random value (a UUID) per object.',
-      schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH },
+      schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, pattern: IDEMPOTENCY_KEY_PATTERN.source },
     }),
     ApiResponse({
       status: HttpStatus.CREATED,
@@ -106,20 +125,20 @@ export const ApiListLostReasons = () =>
     ApiQuery({
       name: 'offset',
       required: false,
-      schema: { type: 'integer', minimum: 0, default: 0 },
+      schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       description: 'Number of objects to skip, newest first. Not with a cursor.',
     }),
     ApiQuery({
       name: 'starting_after',
       required: false,
-      schema: { type: 'string' },
-      description: 'Cursor: the page right after (older than) this object id.',
+      schema: { type: 'string', pattern: LOST_REASON_ID_PATTERN.source },
+      description: 'Cursor: the page right after (older than) this object id (an unknown id is a 400 `resource_missing`).',
     }),
     ApiQuery({
       name: 'ending_before',
       required: false,
-      schema: { type: 'string' },
-      description: 'Cursor: the page right before (newer than) this object id.',
+      schema: { type: 'string', pattern: LOST_REASON_ID_PATTERN.source },
+      description: 'Cursor: the page right before (newer than) this object id (an unknown id is a 400 `resource_missing`).',
     }),
     ApiResponse({ status: HttpStatus.OK, description: 'One page and the total count.', type: LostReasonList, headers: REQUEST_ID_HEADERS }),
     ...errorResponses(HttpStatus.BAD_REQUEST),
