@@ -30,6 +30,8 @@ export {
   LostReasonNotFoundException,
 } from './errors';
 export type { LostReasonErrorBody, LostReasonErrorType } from './errors';
+// The filter that answers errors in the module's shape: the module's routes, and the host's that opt in.
+export { LostReasonExceptionFilter } from './errors/exception.filter';
 
 // The schema: entities and migrations.
 export { LostReason } from './persistence/lost-reason.entity';
