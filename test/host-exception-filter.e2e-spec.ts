@@ -84,15 +84,19 @@ describe.each(cases)("LostReasonExceptionFilter on a host's own routes (sqlite, 
 
   it(
     global
-      ? "answers the host's other routes in the module's shape too"
+      ? "answers the host's other routes in the module's shape too, unknown routes included"
       : "leaves the host's other routes in Nest's shape, the module's exceptions included",
     async () => {
       const nestBadRequest = await get('/other/nest-bad-request');
       const invalid = await get('/other/invalid');
+      const unknownRoute = await get('/nowhere');
       if (global) {
+        expectModuleError(unknownRoute, 404, { type: 'invalid_request_error', message: expect.any(String) });
         expectModuleError(nestBadRequest, 400, { type: 'invalid_request_error', message: 'Nest says no' });
         expectModuleError(invalid, 400, { type: 'invalid_request_error', message: 'amount must be a positive number', param: 'amount' });
       } else {
+        expect(unknownRoute.status).toBe(404);
+        expect(unknownRoute.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
         expect(nestBadRequest.status).toBe(400);
         expect(nestBadRequest.body).toEqual(NEST_BAD_REQUEST);
         expect(nestBadRequest.headers['request-id']).toBeUndefined();
