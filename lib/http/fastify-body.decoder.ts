@@ -1,12 +1,23 @@
 import { HttpStatus } from '@nestjs/common';
 import { Readable, Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { invalidRequestWithStatus } from '../errors';
 
 /** A body stream Fastify reads, with the count of bytes received as sent (for Content-Length). */
 export type BodyStream = Readable & { receivedEncodedLength?: number };
 
-const INFLATERS: Record<string, () => Transform> = { gzip: createGunzip, deflate: createInflate, br: createBrotliDecompress };
+/**
+ * The encodings Express's body parser (2.x) inflates, and so the module on Fastify: zstd only
+ * where Node's zlib has it (22.15+, 23.8+), as there; elsewhere a 415 on both adapters.
+ */
+const { createZstdDecompress } = zlib as { createZstdDecompress?: () => Transform };
+const INFLATERS: Record<string, () => Transform> = {
+  gzip: zlib.createGunzip,
+  deflate: zlib.createInflate,
+  br: zlib.createBrotliDecompress,
+  ...(createZstdDecompress && { zstd: createZstdDecompress }),
+};
+const ACCEPTED = ['identity', ...Object.keys(INFLATERS)].join(', ');
 
 /** A `Content-Encoding` in lower case (`identity` when none); a 415 for one the module cannot decode. */
 export function knownEncoding(header: unknown): string {
@@ -17,7 +28,7 @@ export function knownEncoding(header: unknown): string {
   if (name !== 'identity' && !INFLATERS[name]) {
     throw invalidRequestWithStatus(
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-      `Content-Encoding "${String(header)}" is not supported: send identity, gzip, deflate or br.`,
+      `Content-Encoding "${String(header)}" is not supported: send one of ${ACCEPTED}.`,
     );
   }
   return name;
