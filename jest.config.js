@@ -39,6 +39,7 @@ const e2e = {
   ...common,
   testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };
 
 /** @type {import('jest').Config} */

@@ -63,6 +63,9 @@ describeEach(testedDatabases().filter((db) => db !== 'sqlite'))('read replicas (
   afterAll(async () => {
     await app?.close();
     await replica?.destroy();
+    const admin = await new DataSource(DATABASES[db]).initialize();
+    await admin.query(`DROP DATABASE IF EXISTS ${REPLICA_DATABASE}`);
+    await admin.destroy();
   });
 
   it('writes on the primary and reads on the replica (no read-your-writes, as documented)', async () => {

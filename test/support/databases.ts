@@ -49,6 +49,20 @@ export async function probe(name: DatabaseName): Promise<void> {
   await dataSource.destroy();
 }
 
+/** The databases on the server of `name` (none for SQLite, which has no server). */
+export async function serverDatabases(name: DatabaseName): Promise<string[]> {
+  if (name === 'sqlite') return [];
+  const dataSource = await new DataSource(DATABASES[name] as DataSourceOptions).initialize();
+  try {
+    const rows: Record<string, string>[] = await dataSource.query(
+      name === 'postgres' ? 'SELECT datname AS name FROM pg_database' : 'SELECT schema_name AS name FROM information_schema.schemata',
+    );
+    return rows.map((row) => row.name ?? row.NAME).sort();
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 /**
  * Drops the module's tables (triggers go with their table) and the migrations record, so a run
  * starts from what it builds itself: files of another jest project may have left the migrated

@@ -1,4 +1,7 @@
-import { AVAILABLE_DATABASES_ENV, dropModuleSchema, isCi, probe, requestedDatabases } from './databases';
+import { AVAILABLE_DATABASES_ENV, dropModuleSchema, isCi, probe, requestedDatabases, serverDatabases } from './databases';
+
+/** Each server's databases before the run, for the teardown's check that the suite leaves none behind. */
+export const DATABASES_BEFORE_ENV = 'LOST_REASON_DATABASES_BEFORE';
 
 /**
  * Decides which databases the e2e suite runs on. Under CI every requested database must
@@ -6,11 +9,13 @@ import { AVAILABLE_DATABASES_ENV, dropModuleSchema, isCi, probe, requestedDataba
  */
 export default async function globalSetup(): Promise<void> {
   const available: string[] = [];
+  const before: Record<string, string[]> = {};
   for (const name of requestedDatabases()) {
     try {
       await probe(name);
       available.push(name);
       await dropModuleSchema(name);
+      before[name] = await serverDatabases(name);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (isCi()) throw new Error(`e2e: database "${name}" is unreachable under CI: ${reason}`);
@@ -18,4 +23,5 @@ export default async function globalSetup(): Promise<void> {
     }
   }
   process.env[AVAILABLE_DATABASES_ENV] = available.join(',');
+  process.env[DATABASES_BEFORE_ENV] ??= JSON.stringify(before);
 }
