@@ -5,6 +5,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { LOST_REASON_DEFAULTS } from 'nestjs-lost-reason';
 import { DataSource } from 'typeorm';
 import { apiKeysFromEnv, AppModule, DEMO_API_KEY } from './app.module.js';
+import { setupCors } from './cors.js';
 import { DOCS_PATH, setupOpenApi } from './openapi.js';
 
 async function bootstrap() {
@@ -13,6 +14,7 @@ async function bootstrap() {
   if (adapter !== 'express' && adapter !== 'fastify') throw new Error(`ADAPTER must be express or fastify, not "${adapter}"`);
   const app = adapter === 'fastify' ? await NestFactory.create(AppModule, new FastifyAdapter()) : await NestFactory.create(AppModule);
   app.enableShutdownHooks();
+  setupCors(app);
   setupOpenApi(app);
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);

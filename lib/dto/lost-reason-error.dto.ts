@@ -5,9 +5,10 @@ const ERROR_TYPES: LostReasonErrorType[] = ['invalid_request_error', 'authentica
 
 /**
  * Every `code` the module answers with: `resource_missing` (a 404 for an id, a 400 for a cursor),
+ * `resource_in_use` and `resource_already_exists` (400s of the host's constraints on the table),
  * `idempotency_key_in_use` (the 409 of an `Idempotency-Key` whose first request runs).
  */
-const ERROR_CODES = ['resource_missing', 'idempotency_key_in_use'] as const;
+const ERROR_CODES = ['resource_missing', 'resource_in_use', 'resource_already_exists', 'idempotency_key_in_use'] as const;
 
 /** The `error` member of an error response (the OpenAPI twin of `LostReasonErrorBody`). */
 export class LostReasonErrorDetail {

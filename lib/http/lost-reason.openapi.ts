@@ -24,7 +24,9 @@ import {
 
 /** When each error status of the module happens. */
 const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
-  [HttpStatus.BAD_REQUEST]: 'Invalid parameters or malformed JSON (`invalid_request_error`; `param` names the culprit).',
+  [HttpStatus.BAD_REQUEST]:
+    'Invalid parameters or malformed JSON (`invalid_request_error`; `param` names the culprit), or a constraint the host declared ' +
+    'on the table refused the write (code `resource_in_use` for a delete, `resource_already_exists` for a unique index).',
   [HttpStatus.UNAUTHORIZED]: 'Missing or invalid API key (`authentication_error`).',
   [HttpStatus.NOT_FOUND]: 'No object has this id (`invalid_request_error`, code `resource_missing`).',
   [HttpStatus.CONFLICT]: `Another request with this \`${IDEMPOTENCY_KEY_HEADER}\` has not finished yet (\`idempotency_error\`, code \`idempotency_key_in_use\`); retry later.`,
@@ -171,5 +173,5 @@ export const ApiDeleteLostReason = () =>
       type: DeletedLostReason,
       headers: REQUEST_ID_HEADERS,
     }),
-    ...errorResponses(HttpStatus.NOT_FOUND),
+    ...errorResponses(HttpStatus.BAD_REQUEST, HttpStatus.NOT_FOUND),
   ]);
