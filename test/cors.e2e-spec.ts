@@ -65,3 +65,20 @@ describe.each(testedAdapters())('CORS on a host that enables it (%s)', (adapter)
     });
   });
 });
+
+describe.each(testedAdapters())('a preflight on a host without CORS (%s)', (adapter) => {
+  it('is answered by the module, as any request without a key: 401', async () => {
+    const app = await createHostApp({ db: 'sqlite', adapter });
+    try {
+      const response = await request(app.getHttpServer())
+        .options(RESOURCE)
+        .set('Origin', ORIGIN)
+        .set('Access-Control-Request-Method', 'GET')
+        .expect(401);
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+      expect(response.body.error).toMatchObject({ type: 'authentication_error' });
+    } finally {
+      await app.close();
+    }
+  });
+});
