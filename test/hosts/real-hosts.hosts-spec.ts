@@ -1,4 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -9,13 +11,21 @@ import { TcpProxy } from '../support/tcp-proxy';
 
 /**
  * The packed package in REAL hosts, made the way users make them: `npx @nestjs/cli@<major> new`
- * (NestJS 12: an ES-module host on TypeScript 6 and `module: nodenext`; NestJS 11 and 10:
- * CommonJS hosts), a plain `npm install` of the tarball with TypeORM, @nestjs/config and the
- * drivers, host source written as a developer would (test/hosts/host-src/*.tpl: ConfigModule,
- * TypeOrmModule.forRootAsync, LostReasonModule.forRootAsync, a host service injecting
- * LostReasonService, a data-source.ts for the TypeORM CLI), the host's own `nest build` (which
- * type-checks our declarations under the host's TypeScript and settings), then `node dist/main.js`
- * served over HTTP on PostgreSQL and MariaDB, on Express and Fastify.
+ * (NestJS 12: an ES-module host on TypeScript 6 and `module: nodenext`, instrumented by
+ * `@nestjs/observe`, whose proxies wrap every provider; NestJS 11 and 10: CommonJS hosts), a plain
+ * `npm install` of the tarball with TypeORM, @nestjs/config and the drivers, the host's own code
+ * as a developer would add it (test/hosts/host-src/*.tpl: database.ts, a data-source.ts for the
+ * TypeORM CLI, an OpportunitiesModule injecting LostReasonService), the host's own `nest build`
+ * (which type-checks our declarations under the host's TypeScript and settings), then
+ * `node dist/main.js` served over HTTP on PostgreSQL and MariaDB, on Express and Fastify; the
+ * NestJS 12 host with tenancy on (two keys, two tenants), the others without.
+ *
+ * The CLI's `src/main.ts` and `src/app.module.ts` are kept and only added to (imports, modules in
+ * `imports: [...]`, the adapter, shutdown hooks and the printed URL), by edits anchored on the
+ * generated text (HostKind.edits): when `nest new` generates something else, the run fails and
+ * shows the file, rather than testing a host nobody generates any more. The NestJS 12 host keeps
+ * ObserveModule and `instrument: ObserveInstrument` as generated; its agent sends to a collector
+ * stub in this process (OBSERVE_ENDPOINT), not to observe-api.nestjs.com.
  *
  * Needs the network (npm registry), PostgreSQL and MariaDB (POSTGRES_URL / MARIADB_URL, as the
  * e2e suite), and creates and drops its own databases `lost_reason_host_<run>_…`.
@@ -26,6 +36,8 @@ const ROOT = join(__dirname, '..', '..');
 const MINUTE = 60_000;
 const RESOURCE = '/api/crm/opportunity-lost-reason';
 const API_KEYS = ['sk_test_host_4eC39HqLyjWDarjt', 'sk_test_host_second_key'];
+/** With tenancy on, API_KEYS[i] answers for TENANTS[i]. */
+const TENANTS = ['acme', 'globex'];
 const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MARIADB_URL = process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
@@ -47,13 +59,60 @@ interface HostKind {
   extraPackages: string[];
   /** The major (or exact) version of each package this host stands for, as docs/installation.md's table says. */
   versions: Record<string, string>;
+  /** What the host adds to the generated src/main.ts and src/app.module.ts. */
+  edits: Edit[];
 }
+
+/**
+ * An addition to a file `nest new` generated (under src/): the one match of `anchor` becomes
+ * `replace(match, ...groups)`. `__EXT__` in the result is the host's relative-import extension.
+ */
+interface Edit {
+  file: 'main.ts' | 'app.module.ts';
+  anchor: RegExp;
+  replace: (match: string, ...groups: string[]) => string;
+}
+
+const template = (name: string) => readFileSync(join(__dirname, 'host-src', name), 'utf8');
+
+/** app.module.ts (every major): our imports after Nest's, our modules after the generated ones. */
+const APP_MODULE_EDITS: Edit[] = [
+  {
+    file: 'app.module.ts',
+    anchor: /^import \{ Module \} from '@nestjs\/common';\n/m,
+    replace: (line) => line + template('app.module.imports.ts.tpl'),
+  },
+  {
+    file: 'app.module.ts',
+    anchor: /^ {2}imports: \[([\s\S]*?)\],$/m,
+    replace: (_, generated) => {
+      const kept = generated.trimEnd();
+      return `  imports: [${kept}${kept && !kept.endsWith(',') ? ',' : ''}\n${template('app.module.modules.ts.tpl').trimEnd()}\n  ],`;
+    },
+  },
+];
+
+/** main.ts: shutdown hooks (and `before`) ahead of the generated `listen`, the URL it serves after it (startApp waits for it). */
+const listenEdit = (before: string[] = []): Edit => ({
+  file: 'main.ts',
+  anchor: /^ {2}await app\.listen\(process\.env\.PORT \?\? 3000\);\n/m,
+  replace: (listen) =>
+    [
+      '  app.enableShutdownHooks();',
+      ...before,
+      listen.trimEnd(),
+      '  console.log(`Application is running on: ${await app.getUrl()}`);',
+      '',
+    ].join('\n'),
+});
 
 interface Variant {
   host: HostKind;
   adapter: Adapter;
   database: DatabaseKind;
   schema: SchemaBy;
+  /** Keys as `tenant:key` entries (API_KEYS[i] for TENANTS[i]), or bare keys. */
+  tenancy: boolean;
 }
 
 const HOSTS: HostKind[] = [
@@ -65,6 +124,37 @@ const HOSTS: HostKind[] = [
     // The OpenAPI document, with the UI on Fastify too (docs/openapi-and-hooks.md: it needs @fastify/static).
     extraPackages: ['@nestjs/platform-fastify', '@nestjs/swagger @fastify/static'],
     versions: { '@nestjs/core': '12', '@nestjs/typeorm': '12', typeorm: '1', '@nestjs/swagger': '12', typescript: '6' },
+    edits: [
+      ...APP_MODULE_EDITS,
+      {
+        file: 'main.ts',
+        anchor: /^import \{ NestFactory \} from '@nestjs\/core';\n/m,
+        replace: (line) =>
+          line +
+          [
+            "import { ExpressAdapter } from '@nestjs/platform-express';",
+            "import { FastifyAdapter } from '@nestjs/platform-fastify';",
+            "import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';",
+            '',
+          ].join('\n'),
+      },
+      // The adapter goes in front of the generated options, which stay as they are: the
+      // instrumentation is the point of this host (its proxies around our providers).
+      {
+        file: 'main.ts',
+        anchor: /^( {2}const app = await NestFactory\.create\(AppModule), (\{\n {4}instrument: ObserveInstrument,\n {2}\}\);\n)/m,
+        replace: (_, create, options) =>
+          [
+            "  // HTTP_ADAPTER=fastify serves on Fastify, otherwise Express (the CLI's default).",
+            "  const adapter = process.env.HTTP_ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();",
+            `${create}, adapter, ${options}`,
+          ].join('\n'),
+      },
+      listenEdit([
+        "  const config = new DocumentBuilder().setTitle('Host').addBearerAuth().build();",
+        "  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));",
+      ]),
+    ],
   },
   {
     name: 'nest11-host',
@@ -73,6 +163,7 @@ const HOSTS: HostKind[] = [
     packages: PLAIN_PACKAGES,
     extraPackages: [],
     versions: { '@nestjs/core': '11', '@nestjs/typeorm': '12', typeorm: '1' },
+    edits: [...APP_MODULE_EDITS, listenEdit()],
   },
   {
     name: 'nest10-host',
@@ -83,14 +174,15 @@ const HOSTS: HostKind[] = [
     packages: ['@nestjs/typeorm@^10', 'typeorm@0.3.26', '@nestjs/config@^3', 'class-validator', 'class-transformer', 'pg', 'mysql2'],
     extraPackages: [],
     versions: { '@nestjs/core': '10', '@nestjs/typeorm': '10', typeorm: '0.3.26' },
+    edits: [...APP_MODULE_EDITS, listenEdit()],
   },
 ];
 
 const VARIANTS: Variant[] = [
-  { host: HOSTS[0], adapter: 'express', database: 'postgres', schema: 'typeorm migration:run' },
-  { host: HOSTS[0], adapter: 'fastify', database: 'mariadb', schema: 'migrationsRun: true' },
-  { host: HOSTS[1], adapter: 'express', database: 'mariadb', schema: 'typeorm migration:run' },
-  { host: HOSTS[2], adapter: 'express', database: 'postgres', schema: 'migrationsRun: true' },
+  { host: HOSTS[0], adapter: 'express', database: 'postgres', schema: 'typeorm migration:run', tenancy: true },
+  { host: HOSTS[0], adapter: 'fastify', database: 'mariadb', schema: 'migrationsRun: true', tenancy: true },
+  { host: HOSTS[1], adapter: 'express', database: 'mariadb', schema: 'typeorm migration:run', tenancy: false },
+  { host: HOSTS[2], adapter: 'express', database: 'postgres', schema: 'migrationsRun: true', tenancy: false },
 ];
 
 /** What the spec learnt along the way, printed at the end (versions, timings, other packages' type errors). */
@@ -118,23 +210,36 @@ const installedVersion = (host: string, name: string): string => {
   return existsSync(path) ? readJson(path).version : '(none)';
 };
 
-/** The host source, from test/hosts/host-src/*.tpl: relative imports end in .js in the ES-module host. */
+/**
+ * The host's code: its own files from test/hosts/host-src/*.tpl, and its additions to the
+ * generated main.ts and app.module.ts (relative imports end in .js in the ES-module host).
+ */
 function writeHostSource(kind: HostKind, dir: string): void {
-  const templates = join(__dirname, 'host-src');
+  const ext = kind.module === 'esm' ? '.js' : '';
   const files = [
     'database.ts',
-    'app.module.ts',
     'data-source.ts',
+    'api-keys.ts',
+    'opportunities/opportunities.module.ts',
     'opportunities/opportunities.service.ts',
     'opportunities/opportunities.controller.ts',
   ];
-  const ext = kind.module === 'esm' ? '.js' : '';
   for (const file of files) {
     const target = join(dir, 'src', file);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, readFileSync(join(templates, `${file}.tpl`), 'utf8').replace(/__EXT__/g, ext));
+    writeFileSync(target, template(`${file}.tpl`).replace(/__EXT__/g, ext));
   }
-  copyFileSync(join(templates, `main.${kind.module}.ts.tpl`), join(dir, 'src', 'main.ts'));
+  for (const { file, anchor, replace } of kind.edits) {
+    const path = join(dir, 'src', file);
+    const source = readFileSync(path, 'utf8');
+    const matches = source.match(new RegExp(anchor.source, `${anchor.flags}g`))?.length ?? 0;
+    if (matches !== 1)
+      throw new Error(
+        `\`${kind.cli} new\` generated a src/${file} this spec does not know: ${anchor} matches it ${matches} times, not once. ` +
+          `Read what the CLI generates now and update ${kind.name}'s edits.\n--- src/${file}\n${source}`,
+      );
+    writeFileSync(path, source.replace(anchor, (match, ...groups) => replace(match, ...groups)).replace(/__EXT__/g, ext));
+  }
 }
 
 /** Generates, installs and builds one host. */
@@ -259,13 +364,29 @@ interface App {
   base: string;
 }
 
-async function startApp(host: Host, label: string, env: Record<string, string>): Promise<App> {
+/**
+ * Where the NestJS 12 host's @nestjs/observe agent sends its telemetry (OBSERVE_ENDPOINT): a stub
+ * that accepts every batch as the collector does, so no run sends anything to observe-api.nestjs.com.
+ */
+const collector = {
+  server: createServer((request, response) => {
+    collector.batches++;
+    request.resume().on('end', () => response.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'));
+  }),
+  batches: 0,
+  url: '',
+};
+
+/** CRM_API_KEYS: `tenant:key` entries turn tenancy on (host-src/api-keys.ts.tpl). */
+const apiKeysOf = (variant: Variant) => (variant.tenancy ? API_KEYS.map((key, i) => `${TENANTS[i]}:${key}`) : API_KEYS).join(',');
+
+async function startApp(host: Host, label: string, variant: Variant, env: Record<string, string>): Promise<App> {
   const service = new Service(
     `${host.kind.name} (${label})`,
     process.execPath,
     [host.main],
     host.dir,
-    shellEnv({ PORT: '0', HOST: '127.0.0.1', CRM_API_KEYS: API_KEYS.join(','), ...env }),
+    shellEnv({ PORT: '0', CRM_API_KEYS: apiKeysOf(variant), OBSERVE_ENDPOINT: collector.url, HTTP_ADAPTER: variant.adapter, ...env }),
   );
   // main.ts prints `Application is running on: <app.getUrl()>` once it listens.
   const [, url] = await service.waitFor(/Application is running on: (\S+)/, 2 * MINUTE);
@@ -330,6 +451,8 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
 
   beforeAll(async () => {
     tmp = realpathSync(mkdtempSync(join(tmpdir(), 'lost-reason-real-hosts-')));
+    await new Promise<void>((resolve) => collector.server.listen(0, '127.0.0.1', resolve));
+    collector.url = `http://127.0.0.1:${(collector.server.address() as AddressInfo).port}`;
     tarball = packWorkingTree(tmp).tarball;
     // All hosts are generated, installed and built in parallel; each host's tests await their own.
     for (const kind of HOSTS) {
@@ -347,6 +470,9 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
     await Promise.allSettled([...preparations.values()]);
     const failures: unknown[] = [];
     await dropDatabases().catch((error) => failures.push(error));
+    collector.server.closeAllConnections();
+    await new Promise((resolve) => collector.server.close(resolve));
+    note(`@nestjs/observe sent ${collector.batches} request(s) to the collector stub`);
     if (tmp && process.env.LOST_REASON_KEEP_HOSTS !== '1') rmSync(tmp, { recursive: true, force: true });
     else if (tmp) note(`kept ${tmp} (LOST_REASON_KEEP_HOSTS=1)`);
     note(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -371,6 +497,9 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
       expect(pkg.dependencies['@nestjs/core']).toMatch(new RegExp(`^\\^${major}\\.`));
       if (kind.module === 'esm') {
         expect(pkg.type).toBe('module');
+        // Instrumented as generated: @nestjs/observe's proxies wrap every provider, ours included.
+        expect(readFileSync(join(host.dir, 'src', 'app.module.ts'), 'utf8')).toMatch(/ObserveModule\.forRoot\(/);
+        expect(readFileSync(join(host.dir, 'src', 'main.ts'), 'utf8')).toMatch(/instrument: ObserveInstrument/);
         const tsconfig = readFileSync(join(host.dir, 'tsconfig.json'), 'utf8');
         expect(tsconfig).toMatch(/"module":\s*"nodenext"/i);
         expect(readFileSync(join(host.dir, host.main), 'utf8')).toMatch(/^import /m);
@@ -467,7 +596,11 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
 
     describe.each(
       VARIANTS.filter((variant) => variant.host === kind).map(
-        (variant) => [`${variant.adapter}, ${variant.database}, schema by ${variant.schema}`, variant] as const,
+        (variant) =>
+          [
+            `${variant.adapter}, ${variant.database}, schema by ${variant.schema}, ${variant.tenancy ? 'tenancy on' : 'no tenancy'}`,
+            variant,
+          ] as const,
       ),
     )('served on %s', (label, variant) => {
       let database: Database;
@@ -482,7 +615,7 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
         if (variant.schema === 'typeorm migration:run') await typeormCli(host, ['migration:run'], database.url);
         proxy = new TcpProxy(serverOf(database));
         await proxy.start();
-        app = await startApp(host, label, { ...schemaEnv, DATABASE_URL: via(proxy, database), HTTP_ADAPTER: variant.adapter });
+        app = await startApp(host, label, variant, { ...schemaEnv, DATABASE_URL: via(proxy, database) });
       }, 5 * MINUTE);
 
       afterAll(async () => {
@@ -589,17 +722,51 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
         for (const key of API_KEYS) expectStatus(await call(app, 'GET', `${RESOURCE}?limit=1`, { key }), 200, app);
       });
 
-      it('serves the host routes that use the injected LostReasonService', async () => {
-        const count = await call(app, 'GET', '/host/lost-reasons/count', { key: null });
-        expectStatus(count, 200, app);
-        expect(count.body.total).toBe((await call(app, 'GET', `${RESOURCE}?limit=1`)).body.total);
-        const created = await call(app, 'POST', '/host/lost-reasons', { key: null, body: { reason: 'Marked lost by the host' } });
-        expectStatus(created, 201, app);
-        expect(created.body.id).toMatch(OBJECT_ID);
-        const stored = await call(app, 'GET', `${RESOURCE}/${created.body.id}`);
-        expectStatus(stored, 200, app);
-        expect(stored.body.lost_reason).toBe('Marked lost by the host');
-        expect((await call(app, 'GET', '/host/lost-reasons/count', { key: null })).body.total).toBe(count.body.total + 1);
+      if (variant.tenancy)
+        it("keeps each key to its tenant's objects: create, retrieve and list see only that tenant's", async () => {
+          const created: { id: string }[] = [];
+          for (const [i, key] of API_KEYS.entries()) {
+            const before = await call(app, 'GET', `${RESOURCE}?limit=100`, { key });
+            expectStatus(before, 200, app);
+            const object = await call(app, 'POST', RESOURCE, { key, body: { lost_reason: `Only for ${TENANTS[i]}` } });
+            expectStatus(object, 201, app);
+            const retrieved = await call(app, 'GET', `${RESOURCE}/${object.body.id}`, { key });
+            expectStatus(retrieved, 200, app);
+            expect(retrieved.body).toEqual(object.body);
+            const list = await call(app, 'GET', `${RESOURCE}?limit=100`, { key });
+            expectStatus(list, 200, app);
+            expect(list.body).toMatchObject({ data: [object.body, ...before.body.data], total: before.body.total + 1 });
+            created.push(object.body);
+          }
+          for (const [i, key] of API_KEYS.entries()) {
+            const other = created[1 - i];
+            for (const [method, body] of [['GET'], ['PATCH', { lost_reason: 'Not yours' }], ['DELETE']] as const) {
+              const answer = await call(app, method, `${RESOURCE}/${other.id}`, { key, body });
+              expectStatus(answer, 404, app);
+              expect(answer.body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing' });
+            }
+            const ids = (await call(app, 'GET', `${RESOURCE}?limit=100`, { key })).body.data.map((object: { id: string }) => object.id);
+            expect(ids).toContain(created[i].id);
+            expect(ids).not.toContain(other.id);
+          }
+        });
+
+      it(`serves host routes on the injected LostReasonService${variant.tenancy ? ' (forTenant(tenant) in host code)' : ''}`, async () => {
+        // Module routes take the tenant from the key; the host's code names it.
+        const hostPath = (i: number) => (variant.tenancy ? `/host/tenants/${TENANTS[i]}/lost-reasons` : '/host/lost-reasons');
+        for (const [i, key] of API_KEYS.entries()) {
+          const count = await call(app, 'GET', `${hostPath(i)}/count`, { key: null });
+          expectStatus(count, 200, app);
+          expect(count.body.total).toBe((await call(app, 'GET', `${RESOURCE}?limit=1`, { key })).body.total);
+          const created = await call(app, 'POST', hostPath(i), { key: null, body: { reason: `Marked lost by the host (${i})` } });
+          expectStatus(created, 201, app);
+          expect(created.body.id).toMatch(OBJECT_ID);
+          const stored = await call(app, 'GET', `${RESOURCE}/${created.body.id}`, { key });
+          expectStatus(stored, 200, app);
+          expect(stored.body.lost_reason).toBe(`Marked lost by the host (${i})`);
+          expect((await call(app, 'GET', `${hostPath(i)}/count`, { key: null })).body.total).toBe(count.body.total + 1);
+          if (variant.tenancy) expectStatus(await call(app, 'GET', `${RESOURCE}/${created.body.id}`, { key: API_KEYS[1 - i] }), 404, app);
+        }
       });
 
       (variant.host.versions['@nestjs/swagger'] ? it : it.skip)(
@@ -621,11 +788,7 @@ describe('the packed package in real hosts generated by @nestjs/cli', () => {
         async () => {
           const latin1 = await createDatabase('mariadb', `${slug}_latin1`, 'latin1');
           if (variant.schema === 'typeorm migration:run') await typeormCli(host, ['migration:run'], latin1.url);
-          const onLatin1 = await startApp(host, `${label}, latin1 MariaDB`, {
-            ...schemaEnv,
-            DATABASE_URL: latin1.url,
-            HTTP_ADAPTER: variant.adapter,
-          });
+          const onLatin1 = await startApp(host, `${label}, latin1 MariaDB`, variant, { ...schemaEnv, DATABASE_URL: latin1.url });
           try {
             for (const text of ['😀', '中文']) {
               const refused = await call(onLatin1, 'POST', RESOURCE, { body: { lost_reason: `Zu teuer ${text}` } });
