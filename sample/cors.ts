@@ -1,5 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, REQUEST_ID_HEADER } from 'nestjs-lost-reason';
 
 /**
  * CORS for browser clients on other origins. The host's CORS handler answers preflights
@@ -11,8 +10,8 @@ export const SAMPLE_CORS: Parameters<INestApplication['enableCors']>[0] = {
   // front-end's origins here in production.
   origin: true,
   methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-  allowedHeaders: ['Authorization', 'Content-Type', IDEMPOTENCY_KEY_HEADER],
-  exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', IDEMPOTENT_REPLAYED_HEADER],
+  allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+  exposedHeaders: ['Request-Id', 'Retry-After', 'Idempotent-Replayed'],
   maxAge: 600,
 };
 
