@@ -1,4 +1,5 @@
 import { TimeoutError } from 'rxjs';
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { DatabaseFault, DriverError } from '../persistence/dialects/dialect.interface';
 import { DIALECTS } from '../persistence/dialects/dialect.registry';
 
@@ -18,7 +19,11 @@ const NETWORK_CODES = new Set([
 ]);
 
 /** A fault one error object names by itself: a socket's, or one a dialect recognises; by its code first, then by its message. */
-function faultNamedBy({ code, errno, message }: DriverError): DatabaseFault | undefined {
+function faultNamedBy(error: DriverError): DatabaseFault | undefined {
+  // The module never runs a statement on a runner it released: TypeORM released it because its
+  // connection broke (pg's runner does on the connection's 'error': a session ended by the server).
+  if (error instanceof QueryRunnerAlreadyReleasedError) return 'unavailable';
+  const { code, errno, message } = error;
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return 'unavailable';
   for (const named of [{ code, errno }, { message }]) {
     for (const dialect of DIALECTS) {
@@ -31,7 +36,8 @@ function faultNamedBy({ code, errno, message }: DriverError): DatabaseFault | un
 
 /**
  * Whether `exception` is a database fault worth a 503 rather than a 500: the module's request
- * deadline (rxjs `TimeoutError`), a connection-level driver error, or a statement the database
+ * deadline (rxjs `TimeoutError`), a connection-level driver error (or TypeORM's runner released
+ * under a statement when its connection broke), or a statement the database
  * gave up on, also when wrapped (TypeORM's `QueryFailedError.driverError`, `cause`,
  * `AggregateError`). Every dialect is asked: an error does not say which data source it came from.
  */
