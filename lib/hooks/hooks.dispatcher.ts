@@ -21,8 +21,8 @@ type Fire = () => Promise<void>;
  * transaction (`LostReasonService.withManager`) is committed only with that transaction, so
  * its hooks wait for it, through a TypeORM subscriber that follows each transaction level:
  * a rolled-back savepoint drops the hooks of the writes made in it, the outermost commit runs
- * the rest. Hooks of the module's own writes are not awaited: a slow hook never delays or
- * fails an answer.
+ * the rest. No hook is awaited, in or out of a transaction: a slow hook never holds a
+ * connection, delays a commit or an answer, or fails it.
  */
 @Injectable()
 export class LostReasonHooksDispatcher implements EntitySubscriberInterface, OnModuleInit {
@@ -71,7 +71,7 @@ export class LostReasonHooksDispatcher implements EntitySubscriberInterface, OnM
     this.pending.set(queryRunner, [...(this.pending.get(queryRunner) ?? []), []]);
   }
 
-  async afterTransactionCommit({ queryRunner }: TransactionCommitEvent): Promise<void> {
+  afterTransactionCommit({ queryRunner }: TransactionCommitEvent): void {
     const levels = this.pending.get(queryRunner) ?? [];
     const committed = levels.pop() ?? [];
     // Releasing a savepoint: its hooks now wait for the level around it.
@@ -80,7 +80,9 @@ export class LostReasonHooksDispatcher implements EntitySubscriberInterface, OnM
       return;
     }
     this.pending.delete(queryRunner);
-    for (const fire of committed) await fire();
+    // Not awaited: TypeORM awaits this subscriber before it releases the connection and before
+    // the transaction's caller (the module's request, or the host's) goes on.
+    for (const fire of committed) void fire();
   }
 
   afterTransactionRollback({ queryRunner }: TransactionRollbackEvent): void {
