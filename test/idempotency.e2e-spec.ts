@@ -131,6 +131,31 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
     expect((await post(key, { lost_reason: 'a' }).expect(201)).body).toEqual(first.body);
   });
 
+  it('refuses two Idempotency-Key headers (400 naming the header) and creates nothing, even when they agree', async () => {
+    const key = freshKey();
+    const before = await objects();
+    for (const keys of [
+      [key, key],
+      [key, freshKey()],
+    ]) {
+      // Sent as two header lines (superagent's array); Node joins them into one value ("k, k").
+      const refused = await api()
+        .post(RESOURCE)
+        .set(auth)
+        .set('Idempotency-Key', keys as unknown as string)
+        .send({ lost_reason: 'twice' })
+        .expect(400);
+      expect(refused.body.error).toMatchObject({
+        type: 'invalid_request_error',
+        param: 'Idempotency-Key',
+        message: expect.stringMatching(/more than once/),
+      });
+    }
+    expect(await objects()).toBe(before);
+    await post(key, { lost_reason: 'twice' }).expect(201);
+    expect(await objects()).toBe(before + 1);
+  });
+
   it('stores nothing for a request refused for its parameters: a corrected retry with the same key creates', async () => {
     const key = freshKey();
     const before = await objects();

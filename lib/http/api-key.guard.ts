@@ -4,27 +4,16 @@ import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
 import { BEARER_HEADER_PATTERN, digestApiKey } from './bearer-token.rule';
 import { AuthenticationException } from '../errors';
 import { withinDeadline } from '../common/deadline.util';
+import { isRepeatedHeader, RequestHeaders } from '../common/repeated-header.util';
 import { ResolvedLostReasonOptions } from '../lost-reason.options';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
 
 /** What the guard reads of a request: Express's, Fastify's, or Node's own. */
-export interface AuthorizedRequest {
-  headers?: Record<string, unknown>;
-  rawHeaders?: string[];
-  raw?: { rawHeaders?: string[] };
-}
+export type AuthorizedRequest = RequestHeaders;
 
-/**
- * The request's `Authorization` header, or `undefined` when it was sent more than once: Node
- * keeps only the first in `headers`, while a proxy in front may have checked another.
- */
+/** The request's `Authorization` header, or `undefined` when it was sent more than once. */
 function authorizationOf(request: AuthorizedRequest): unknown {
-  const lines = request.rawHeaders ?? request.raw?.rawHeaders ?? [];
-  let count = 0;
-  for (let i = 0; i < lines.length; i += 2) {
-    if (lines[i].length === 13 && lines[i].toLowerCase() === 'authorization') count++;
-  }
-  return count > 1 ? undefined : request.headers?.authorization;
+  return isRepeatedHeader(request, 'authorization') ? undefined : request.headers?.authorization;
 }
 
 /** A key the check accepted, with its tenant when keys are given per tenant. */

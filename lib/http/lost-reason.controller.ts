@@ -50,7 +50,7 @@ export class LostReasonControllerBase {
   @ApiCreateLostReason()
   create(@LostReasonBody() body: unknown, @Req() request: object, @Res({ passthrough: true }) response: object) {
     return this.requests.run(request, response, async ({ tenant, service }) => {
-      const key = idempotencyKeyOf(request as { headers?: Record<string, unknown> });
+      const key = idempotencyKeyOf(request);
       if (key === undefined) return service.create(body as CreateLostReasonDto);
       // Validated once: the idempotency protocol and the service both take the checked instance.
       const params = validateParams(CreateLostReasonDto, body);
