@@ -186,6 +186,40 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     expect(list.body.data.map((object: { lost_reason: string }) => object.lost_reason)).toEqual(['back', 'before']);
   }, 30_000);
 
+  it('serves again after a fault while it built its statements: a look-up on a connection that died silently is not kept', async () => {
+    // An app of its own, behind a proxy of its own: its start-up look-ups (count table, causal
+    // reads) meet the fault, and the suite's app keeps its healthy connections.
+    const ownProxy = new TcpProxy(targetOf(db));
+    await ownProxy.start();
+    const dataSource = await new DataSource({ ...throughProxy(db, ownProxy.port), migrationsRun: false, synchronize: false }).initialize();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRootAsync({ useFactory: () => dataSource.options, dataSourceFactory: async () => dataSource }),
+        LostReasonModule.forRoot({ apiKeys: [API_KEY], requestTimeoutMs: REQUEST_TIMEOUT_MS }),
+      ],
+    }).compile();
+    const other = moduleRef.createNestApplication(createAdapter(adapter), { logger: false });
+    try {
+      ownProxy.cut('refuse');
+      await other.init(); // the look-ups fail: refused
+      await other.listen(0, '127.0.0.1');
+      const url = `http://127.0.0.1:${(other.getHttpServer().address() as { port: number }).port}${RESOURCE}`;
+      await ownProxy.restore();
+      await dataSource.query('SELECT 1'); // a live connection, idle in the pool...
+      ownProxy.stallLive(); // ...that dies silently: the first request's look-ups take it
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 4 && statuses.at(-1) !== 200; attempt++) {
+        const response = await fetch(url, { headers: auth, signal: AbortSignal.timeout(CLIENT_ABORT_MS) });
+        statuses.push(response.status);
+      }
+      // One deadline for the look-up on the dead connection; then a new one on a fresh connection.
+      expect(statuses.filter((status) => status !== 503)).toEqual([200]);
+    } finally {
+      await other.close();
+      await ownProxy.stop();
+    }
+  }, 30_000);
+
   it('leaves an Idempotency-Key whose request failed with the database free again as soon as the database is back', async () => {
     const store = app.get(LostReasonIdempotency);
     const keys = direct.getRepository(LostReasonIdempotencyKey);

@@ -18,34 +18,29 @@ export const quotePath = (metadata: EntityMetadata, tablePath: string): string =
  * on `synchronize` has none, unless the dialect keeps the count itself (SQLite: it is set up
  * here, or `COUNT(*)` if it cannot be, on a read-only database).
  */
-export async function countTableOf(metadata: EntityMetadata, dialect: LostReasonDialect): Promise<string | undefined> {
+export async function countTableOf(runner: QueryRunner, metadata: EntityMetadata, dialect: LostReasonDialect): Promise<string | undefined> {
   const counterPath = `${metadata.tablePath}${COUNTER_TABLE_SUFFIX}`;
-  const runner = metadata.connection.createQueryRunner();
-  try {
-    const hasCounter = await runner.hasTable(counterPath);
-    const counted = hasCounter && (await hasCountTrigger(runner, metadata, dialect));
-    if (!counted && dialect.keepCounts) {
-      const tenantColumn = metadata.findColumnWithPropertyName('tenant_id')?.databaseName ?? 'tenant_id';
-      try {
-        await dialect.keepCounts(runner, { path: metadata.tablePath, tenantColumn });
-        return counterPath;
-      } catch (error) {
-        new Logger('LostReasonModule').warn(
-          `Could not set up ${counterPath} (${error instanceof Error ? error.message : String(error)}): totals use COUNT(*).`,
-        );
-        return undefined;
-      }
-    }
-    if (hasCounter && !counted) {
+  const hasCounter = await runner.hasTable(counterPath);
+  const counted = hasCounter && (await hasCountTrigger(runner, metadata, dialect));
+  if (!counted && dialect.keepCounts) {
+    const tenantColumn = metadata.findColumnWithPropertyName('tenant_id')?.databaseName ?? 'tenant_id';
+    try {
+      await dialect.keepCounts(runner, { path: metadata.tablePath, tenantColumn });
+      return counterPath;
+    } catch (error) {
       new Logger('LostReasonModule').warn(
-        `${counterPath} exists, but ${metadata.tablePath} has no count trigger this connection can see (the table was ` +
-          'created again without the migration, or, on MySQL/MariaDB, the user lacks the TRIGGER privilege): totals use COUNT(*).',
+        `Could not set up ${counterPath} (${error instanceof Error ? error.message : String(error)}): totals use COUNT(*).`,
       );
+      return undefined;
     }
-    return counted ? counterPath : undefined;
-  } finally {
-    await runner.release();
   }
+  if (hasCounter && !counted) {
+    new Logger('LostReasonModule').warn(
+      `${counterPath} exists, but ${metadata.tablePath} has no count trigger this connection can see (the table was ` +
+        'created again without the migration, or, on MySQL/MariaDB, the user lacks the TRIGGER privilege): totals use COUNT(*).',
+    );
+  }
+  return counted ? counterPath : undefined;
 }
 
 /**

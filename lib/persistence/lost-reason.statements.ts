@@ -1,5 +1,6 @@
 import { EntityMetadata } from 'typeorm';
 import { countTableOf, quotePath } from './count-table.locator';
+import { onPooledConnection } from './pooled-connection.util';
 import { LostReasonDialect } from './dialects/dialect.interface';
 import { dialectOf } from './dialects/dialect.registry';
 import type { LostReason } from './lost-reason.entity';
@@ -35,20 +36,28 @@ export class LostReasonStatements {
    * (`countTableOf`; without one, totals come from `COUNT(*)`), and causal reads on a cluster
    * that needs them (the dialect's `causalReadPrefix`).
    */
-  static of(metadata: EntityMetadata): Promise<LostReasonStatements> {
+  static of(metadata: EntityMetadata, timeoutMs?: number): Promise<LostReasonStatements> {
     let statements = this.cache.get(metadata);
     if (!statements) {
-      statements = this.build(metadata);
+      statements = this.build(metadata, timeoutMs);
       this.cache.set(metadata, statements);
-      // A failed look-up (the database unreachable at that moment) is retried by the next call.
+      // A failed or timed-out look-up (the database unreachable at that moment) is retried by the next call.
       statements.catch(() => this.cache.delete(metadata));
     }
     return statements;
   }
 
-  private static async build(metadata: EntityMetadata): Promise<LostReasonStatements> {
+  /**
+   * The look-ups run as a request's statements do: on a guarded pooled connection, within the
+   * deadline. Unguarded, one look-up on a connection that died silently would never settle, and
+   * every later call would wait on it.
+   */
+  private static async build(metadata: EntityMetadata, timeoutMs: number | undefined): Promise<LostReasonStatements> {
     const dialect = dialectOf(metadata.connection);
-    const [counterPath, causalRead] = await Promise.all([countTableOf(metadata, dialect), dialect.causalReadPrefix?.(metadata.connection)]);
+    const { counterPath, causalRead } = await onPooledConnection(metadata.connection, 'master', timeoutMs, async (runner) => ({
+      counterPath: await countTableOf(runner, metadata, dialect),
+      causalRead: await dialect.causalReadPrefix?.(runner),
+    }));
     return new LostReasonStatements(metadata, dialect, counterPath, causalRead);
   }
 

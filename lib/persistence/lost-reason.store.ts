@@ -61,7 +61,7 @@ export class LostReasonStore {
 
   /** Builds the statements (and finds the dialect) ahead of the first call. */
   async prepare(): Promise<void> {
-    await LostReasonStatements.of(this.repository.metadata);
+    await this.statements();
   }
 
   /** Why the database refused a write for the data it holds or was given (the caller's error, not the database's), if it did. */
@@ -199,7 +199,7 @@ export class LostReasonStore {
   }
 
   private statements(): Promise<LostReasonStatements> {
-    return LostReasonStatements.of(this.repository.metadata);
+    return LostReasonStatements.of(this.repository.metadata, this.timeoutMs);
   }
 
   /**

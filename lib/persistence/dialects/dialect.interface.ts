@@ -1,4 +1,4 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { QueryRunner } from 'typeorm';
 
 /** What identifies a driver's error: pg's SQLSTATE `code`, mysql2's `errno` and `code`, SQLite's `code`. */
 export interface DriverError {
@@ -119,5 +119,5 @@ export interface LostReasonDialect {
    * other's writes only after acknowledging them (MariaDB Galera). `''` where a read sees every
    * acknowledged write already. Asked once per data source.
    */
-  causalReadPrefix?(dataSource: DataSource): Promise<string>;
+  causalReadPrefix?(runner: QueryRunner): Promise<string>;
 }

@@ -1,4 +1,4 @@
-import { DataSource, DataSourceOptions, QueryFailedError } from 'typeorm';
+import { DataSource, DataSourceOptions, QueryFailedError, QueryRunner } from 'typeorm';
 import { LostReason } from '../lost-reason.entity';
 import { LostReasonStatements } from '../lost-reason.statements';
 import { LostReasonDialect } from './dialect.interface';
@@ -193,7 +193,7 @@ describe('each dialect', () => {
     ['MySQL (never asked: it has no SET STATEMENT)', '8.4.3', undefined, ''],
   ])('MySQL/MariaDB: causal reads on %s', async (_name, version, variables, prefix) => {
     const query = jest.fn(async (sql: string) => (sql.includes('VERSION()') ? [{ version }] : variables));
-    await expect(mysqlDialect.causalReadPrefix?.({ query } as unknown as DataSource)).resolves.toBe(prefix);
+    await expect(mysqlDialect.causalReadPrefix?.({ query } as unknown as QueryRunner)).resolves.toBe(prefix);
     expect(query).toHaveBeenCalledTimes(variables === undefined ? 1 : 2);
   });
 

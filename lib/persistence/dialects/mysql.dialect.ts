@@ -110,13 +110,13 @@ export const mysqlDialect: LostReasonDialect = {
 
   isConflict: ({ errno }) => errno === CONFLICT_ERRNO,
 
-  async causalReadPrefix(dataSource) {
+  async causalReadPrefix(runner) {
     // Only MariaDB has `SET STATEMENT`. MySQL's Galera forks (Percona XtraDB Cluster) get no
     // prefix: there, set `wsrep_sync_wait` on the server (docs/faults-and-scaling.md).
-    const [{ version }]: { version: string }[] = await dataSource.query('SELECT VERSION() AS version');
+    const [{ version }]: { version: string }[] = await runner.query('SELECT VERSION() AS version');
     if (!/mariadb/i.test(version)) return '';
     // SHOW VARIABLES: no row, rather than an error, on a build without wsrep.
-    const [wsrep]: { Value?: string }[] = await dataSource.query("SHOW VARIABLES LIKE 'wsrep_on'");
+    const [wsrep]: { Value?: string }[] = await runner.query("SHOW VARIABLES LIKE 'wsrep_on'");
     return wsrep?.Value === 'ON' ? GALERA_CAUSAL_READ : '';
   },
 
