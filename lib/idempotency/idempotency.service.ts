@@ -94,7 +94,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     for (let attempt = 0; attempt < 3; attempt++) {
       const claimedAt = new Date().toISOString();
       const row = { id, tenant_id: storedTenantId(tenant), idempotency_key: key, request_hash: requestHash, status: null, response: null };
-      if (await this.keys.claim({ ...row, created_at: claimedAt })) {
+      if (await this.claim({ ...row, created_at: claimedAt })) {
         this.pruner.pruneSometimes();
         const body = await this.execute(id, claimedAt, create);
         return { status: HttpStatus.CREATED, body, replayed: false };
@@ -125,6 +125,20 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
    */
   pruneExpired(now = Date.now()): Promise<number> {
     return this.keys.deleteClaimedBefore(new Date(now - IDEMPOTENCY_KEY_TTL_MS).toISOString());
+  }
+
+  /**
+   * `keys.claim`. A claim that failed may have committed with its answer lost (the connection
+   * cut after the INSERT): this request then holds a key it will never use, so it gives it back
+   * as a failed request does, and a retry here takes it over at once.
+   */
+  private async claim(row: LostReasonIdempotencyKey): Promise<boolean> {
+    try {
+      return await this.keys.claim(row);
+    } catch (error) {
+      this.unreleased.add(row.id, row.created_at);
+      throw error;
+    }
   }
 
   /** Expired, or held by a request that has not finished for longer than any request should take. */
