@@ -22,6 +22,7 @@ case "$LINE" in
     NEST_CONFIG_VERSION='^4.0.0'
     CLASS_VALIDATOR_VERSION='^0.15.0'
     TYPEORM_VERSION="${COMPAT_TYPEORM:-^0.3.26}" # the latest 0.3.x
+    FASTIFY_STATIC_VERSION='^10.1.2'  # platform-fastify 11's peer (Swagger UI on Fastify)
     ;;
   oldest)
     NEST_VERSION='^10.4.9'            # latest 10.x
@@ -33,6 +34,7 @@ case "$LINE" in
     # admits better-sqlite3 12 (older ones stop at ^11, which npm refuses next to ^12; 13 does not
     # run on Node 20).
     TYPEORM_VERSION="${COMPAT_TYPEORM:-0.3.26}"
+    FASTIFY_STATIC_VERSION='^7.0.0'   # platform-fastify 10's peer (fastify 4)
     ;;
   *) echo "compat: unknown line '$LINE' (previous|oldest)" >&2; exit 2 ;;
 esac
@@ -52,7 +54,8 @@ rm -f "$WORK/package-lock.json"
 cd "$WORK"
 NEST_VERSION="$NEST_VERSION" NEST_TYPEORM_VERSION="$NEST_TYPEORM_VERSION" \
 NEST_SWAGGER_VERSION="$NEST_SWAGGER_VERSION" NEST_CONFIG_VERSION="$NEST_CONFIG_VERSION" \
-TYPEORM_VERSION="$TYPEORM_VERSION" CLASS_VALIDATOR_VERSION="$CLASS_VALIDATOR_VERSION" node -e '
+TYPEORM_VERSION="$TYPEORM_VERSION" CLASS_VALIDATOR_VERSION="$CLASS_VALIDATOR_VERSION" \
+FASTIFY_STATIC_VERSION="$FASTIFY_STATIC_VERSION" node -e '
   const fs = require("node:fs");
   const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
   const env = process.env;
@@ -67,6 +70,7 @@ TYPEORM_VERSION="$TYPEORM_VERSION" CLASS_VALIDATOR_VERSION="$CLASS_VALIDATOR_VER
     "@nestjs/config": env.NEST_CONFIG_VERSION,
     typeorm: env.TYPEORM_VERSION,
     "class-validator": env.CLASS_VALIDATOR_VERSION,
+    "@fastify/static": env.FASTIFY_STATIC_VERSION,
   };
   for (const [name, version] of Object.entries(pins)) {
     if (!(name in pkg.devDependencies)) throw new Error(`compat: ${name} is not a devDependency any more`);
@@ -80,11 +84,11 @@ npm install --no-audit --no-fund
 npm ls @nestjs/common @nestjs/core @nestjs/typeorm @nestjs/testing typeorm class-validator --depth=0
 
 # The e2e projects (both schema modes), without the specs that build/pack the repo itself:
-# the README spec builds and runs the sample, and a package/tarball spec would test the packing,
-# neither of which depends on the framework versions.
+# the README and generated-client specs build and run the sample, and a package/tarball spec would
+# test the packing, none of which depends on the framework versions.
 echo "compat: type check against the $LINE line's declarations"
 npx tsc -p tsconfig.json --noEmit
 
 echo "compat: e2e suites on the $LINE line"
 npx jest --runInBand --selectProjects e2e e2e-migrations \
-  --testPathPatterns '^(?!(.*/)?test/(readme|package|pack|tarball)[^/]*\.e2e-spec\.ts$)'
+  --testPathPatterns '^(?!(.*/)?test/(readme|openapi-client|package|pack|tarball)[^/]*\.e2e-spec\.ts$)'
