@@ -102,8 +102,8 @@ describeEach(matrix)('Opportunity Lost Reason API', ([db, adapter]) => {
       ['a NUL character', '{"lost_reason":"a\\u0000b"}', 400, 'lost_reason'],
       ['a lone surrogate', '{"lost_reason":"a\\ud800b"}', 400, 'lost_reason'],
       ['an unknown field', '{"lost_reason":"a","amount":1}', 400, 'amount'],
-      // Fastify refuses the key while parsing (no param); Express parses it and the module names it.
-      ['a "__proto__" field', '{"__proto__":{"admin":true}}', 400, adapter === 'express' ? '__proto__' : undefined],
+      // Refused as the body's on both adapters (Fastify's parser refuses the key, with no param).
+      ['a "__proto__" field', '{"__proto__":{"admin":true}}', 400, undefined],
       ['a JSON array', '[{"lost_reason":"a"}]', 400, undefined],
       ['a JSON string', '"lost_reason"', 400, undefined],
       ['a JSON number', '42', 400, undefined],

@@ -22,6 +22,9 @@ function declaredKeys(dto: ClassConstructor<object>): Set<string> {
  */
 const VALIDATED = Symbol('validated');
 
+/** Why parameters that are not a JSON object (a scalar, an array, null) are refused. */
+export const NOT_AN_OBJECT_MESSAGE = 'The request parameters must be a JSON object.';
+
 /**
  * Checks request parameters (a body or a query) against a DTO and returns the typed
  * instance, or throws a 400 naming the first offending parameter. The service calls it, so
@@ -31,7 +34,7 @@ export function validateParams<T extends object>(dto: ClassConstructor<T>, param
   if (params instanceof dto && (params as { [VALIDATED]?: boolean })[VALIDATED] === true) return params;
   const input = params === undefined ? {} : params;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidRequestException('The request parameters must be a JSON object.');
+    throw new InvalidRequestException(NOT_AN_OBJECT_MESSAGE);
   }
   // Checked here rather than by `forbidNonWhitelisted`: the transform below drops keys such
   // as "__proto__" silently, so they would never be reported.

@@ -22,6 +22,14 @@ export const RETRY_AFTER_SECONDS = '1';
 /** Why a body was refused for its content type. */
 export const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'Send the parameters as a JSON object in UTF-8, with Content-Type: application/json.';
 
+/**
+ * Why a JSON body was refused by the parser: not JSON, or (Fastify's parser, and the module's
+ * check on Express) a key that could reach an object's prototype. Fastify's error does not say
+ * which, so one message says both.
+ */
+export const INVALID_JSON_MESSAGE =
+  'The request body is not valid JSON, or has a "__proto__" key or a "constructor" key holding a "prototype" (refused as unsafe).';
+
 /** The headers of every error answer of the module: its request's id, and `Retry-After` on a 503. */
 export function errorHeaders(status: number, requestId: string): Array<[string, string]> {
   const headers: Array<[string, string]> = [[REQUEST_ID_HEADER, requestId]];
@@ -44,7 +52,7 @@ function clientMessage(exception: unknown, status: number, authorization: unknow
   const code = (exception as { code?: unknown } | null)?.code;
   if (status === HttpStatus.PAYLOAD_TOO_LARGE) return 'The request body is too large.';
   if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return UNSUPPORTED_MEDIA_TYPE_MESSAGE;
-  if (exception instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'The request body is not valid JSON.';
+  if (exception instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return INVALID_JSON_MESSAGE;
   if (exception instanceof URIError) return 'The request path is not valid percent-encoding.';
   if (status === HttpStatus.UNAUTHORIZED) return 'Invalid API key provided.';
   const response = exception instanceof HttpException ? exception.getResponse() : undefined;

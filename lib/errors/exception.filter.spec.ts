@@ -3,7 +3,7 @@ import { TimeoutError, firstValueFrom, NEVER, timeout } from 'rxjs';
 import { QueryFailedError } from 'typeorm';
 import { AuthenticationException, InvalidRequestException, LostReasonNotFoundException } from '.';
 import { lostReasonErrorLogLine } from './error-log.formatter';
-import { toLostReasonErrorResponse } from './error-response.mapper';
+import { INVALID_JSON_MESSAGE, toLostReasonErrorResponse } from './error-response.mapper';
 
 const ID = 'req_0123456789abcdefghij';
 
@@ -51,7 +51,7 @@ describe('toLostReasonErrorResponse', () => {
     const syntax = Object.assign(new SyntaxError('Unexpected token } in JSON at position 7'), { status: 400 });
     expect(toLostReasonErrorResponse(syntax, ID)).toEqual({
       status: 400,
-      body: { error: { type: 'invalid_request_error', message: 'The request body is not valid JSON.', request_id: ID } },
+      body: { error: { type: 'invalid_request_error', message: INVALID_JSON_MESSAGE, request_id: ID } },
     });
     const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, statusCode: 413 });
     expect(toLostReasonErrorResponse(tooLarge, ID).status).toBe(413);

@@ -1,7 +1,9 @@
 import { AbstractHttpAdapter } from '@nestjs/core';
 import { errorHeaders } from '../errors/error-response.mapper';
-import { isUtf8Json, unsupportedMediaType } from './json-content-type.rule';
-import { OwnPath, unrecognizedRequestUrl } from './own-path.rule';
+import { NOT_AN_OBJECT_MESSAGE } from '../dto/params.validator';
+import { InvalidRequestException } from '../errors';
+import { isUtf8Json, undecodableBody, unsupportedMediaType } from './json-content-type.rule';
+import { malformedRequest, OwnPath, unrecognizedRequestUrl } from './own-path.rule';
 import { FallbackAnswer, IncomingRequest } from './route-fallback.interface';
 
 type Next = (error?: unknown) => void;
@@ -23,10 +25,33 @@ export function registerExpressFallback(adapter: AbstractHttpAdapter, ownPath: O
   });
   adapter.use((error: unknown, request: IncomingRequest, response: unknown, next: Next) => {
     if (!ownPath.includes(request)) return next(error);
-    // A body in a declared charset other than UTF-8 that the parser refused, or decoded and
-    // failed on: a 415, as on Fastify (which refuses the charset before reading).
-    const status = (error as { status?: number })?.status ?? 500;
-    const charsetFailure = status >= 400 && status < 500 && !isUtf8Json(request.headers['content-type']);
-    reply(request, response, charsetFailure ? unsupportedMediaType() : error).catch(next);
+    reply(request, response, malformedRequest(request) ?? asOnFastify(request, error)).catch(next);
   });
+}
+
+/** A refusal of Express's body parser, as the module answers the same body on Fastify. */
+function asOnFastify(request: IncomingRequest, error: unknown): unknown {
+  const { status = 500, type, body, errno } = (error ?? {}) as { status?: number; type?: unknown; body?: unknown; errno?: unknown };
+  if (status < 400 || status >= 500) return error;
+  // A body in a declared charset other than UTF-8 that the parser refused, or decoded and
+  // failed on: a 415, as on Fastify (which refuses the charset before reading).
+  if (!isUtf8Json(request.headers['content-type'])) return unsupportedMediaType();
+  // Bytes zlib could not inflate (its errors carry an errno; the parser's own carry a type).
+  if (type === undefined && typeof errno === 'number') {
+    return undecodableBody(String(request.headers['content-encoding']).trim().toLowerCase());
+  }
+  // JSON that is not an object or an array (1, "x", null), which the strict parser refuses:
+  // Fastify parses it, and the parameters' check refuses it.
+  if (type === 'entity.parse.failed' && typeof body === 'string' && isJsonText(body))
+    return new InvalidRequestException(NOT_AN_OBJECT_MESSAGE);
+  return error;
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { Readable, Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { invalidRequestWithStatus } from '../errors';
+import { undecodableBody } from './json-content-type.rule';
 
 /** A body stream Fastify reads, with the count of bytes received as sent (for Content-Length). */
 export type BodyStream = Readable & { receivedEncodedLength?: number };
@@ -59,7 +60,7 @@ export function decodedBody(payload: BodyStream, name: string, chunked: boolean,
   Object.defineProperty(body, 'receivedEncodedLength', { get: () => sent });
   const inflater = inflate?.();
   // Bytes that do not inflate are the client's error.
-  inflater?.on('error', () => body.destroy(invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${name} data.`)));
+  inflater?.on('error', () => body.destroy(undecodableBody(name)));
   payload.on('error', (error) => body.destroy(error));
   // A refusal stops the reading and the inflating, but leaves the request stream open: Fastify
   // answers on it (destroying it would reset the connection instead of the 413).

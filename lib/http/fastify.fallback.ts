@@ -1,10 +1,9 @@
 import { HttpStatus } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { invalidRequestWithStatus } from '../errors';
 import { errorHeaders } from '../errors/error-response.mapper';
 import { isAnsweredByModule } from '../errors/module-answer.marker';
 import { decodedBody, knownEncoding } from './fastify-body.decoder';
-import { isUtf8Json, unsupportedMediaType } from './json-content-type.rule';
+import { isUtf8Json, undecodableBody, unsupportedMediaType } from './json-content-type.rule';
 import { OwnPath, unrecognizedRequestUrl } from './own-path.rule';
 import { FallbackAnswer, IncomingRequest } from './route-fallback.interface';
 
@@ -14,7 +13,7 @@ export interface FastifyLike {
   initialConfig?: { bodyLimit?: number };
 }
 interface FastifyRequestLike extends IncomingRequest {
-  routeOptions?: { bodyLimit?: number };
+  routeOptions?: { bodyLimit?: number; url?: string };
   [OWN_ERROR]?: unknown;
 }
 interface FastifyReplyLike {
@@ -62,9 +61,13 @@ export function registerFastifyFallback(fastify: FastifyLike, ownPath: OwnPath, 
   });
 
   async function rewrite(request: FastifyRequestLike, reply: FastifyReplyLike): Promise<string> {
-    const cause =
-      request[OWN_ERROR] ??
-      (reply.statusCode === HttpStatus.NOT_FOUND ? unrecognizedRequestUrl(request) : { statusCode: reply.statusCode });
+    // No route matched: Stripe's 404, as on Express, also where Fastify refused the request before
+    // looking for one (a QUERY without a Content-Type is a 400 there).
+    const unrouted = request.routeOptions !== undefined && request.routeOptions.url === undefined;
+    const cause = unrouted
+      ? unrecognizedRequestUrl(request)
+      : (request[OWN_ERROR] ??
+        (reply.statusCode === HttpStatus.NOT_FOUND ? unrecognizedRequestUrl(request) : { statusCode: reply.statusCode }));
     const { status, body, requestId } = await answer(request, cause);
     reply.code(status);
     for (const [name, value] of errorHeaders(status, requestId)) reply.header(name, value);
@@ -91,7 +94,7 @@ function checkedBody(request: FastifyRequestLike, payload: Readable, limit: numb
   const encoding = knownEncoding(headers['content-encoding']);
   if (!chunked && Number(headers['content-length']) === 0) {
     // Nothing is not valid compressed data (Express's parser says so too).
-    if (encoding !== 'identity') throw invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${encoding} data.`);
+    if (encoding !== 'identity') throw undecodableBody(encoding);
     // Fastify rejects "Content-Type: application/json" with an empty body; the API treats
     // it as "no parameters", as on Express.
     delete headers['content-type'];

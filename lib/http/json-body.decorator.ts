@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { isJson, isUtf8Json, unsupportedMediaType } from './json-content-type.rule';
+import { announcesBody, isJson, isUtf8Json, unsafeKeyRefusal, unsupportedMediaType } from './json-content-type.rule';
 
 /**
  * The JSON request body, in UTF-8. A body in any other content type or charset is refused with
@@ -9,7 +9,8 @@ import { isJson, isUtf8Json, unsupportedMediaType } from './json-content-type.ru
  */
 export const LostReasonBody = createParamDecorator((_: unknown, context: ExecutionContext): unknown => {
   const { body, headers } = context.switchToHttp().getRequest();
-  const sentBody = Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
-  if (sentBody && (!isJson(headers['content-type']) || !isUtf8Json(headers['content-type']))) throw unsupportedMediaType();
+  if (announcesBody(headers) && (!isJson(headers['content-type']) || !isUtf8Json(headers['content-type']))) throw unsupportedMediaType();
+  const unsafe = unsafeKeyRefusal(body);
+  if (unsafe) throw unsafe;
   return body;
 });

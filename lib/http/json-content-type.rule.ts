@@ -1,10 +1,18 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { invalidRequestWithStatus } from '../errors';
-import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from '../errors/error-response.mapper';
+import { INVALID_JSON_MESSAGE, UNSUPPORTED_MEDIA_TYPE_MESSAGE } from '../errors/error-response.mapper';
 
 /** The 415 of a body in another content type or charset. */
 export const unsupportedMediaType = (): HttpException =>
   invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
+
+/** Whether a request announces a body: a length above 0, or chunks. */
+export const announcesBody = (headers: Record<string, unknown>): boolean =>
+  Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
+
+/** The 400 of a body that does not inflate per its `Content-Encoding` (`encoding`, in lower case). */
+export const undecodableBody = (encoding: string): HttpException =>
+  invalidRequestWithStatus(HttpStatus.BAD_REQUEST, `The body is not valid ${encoding} data.`);
 
 /** Whether a Content-Type is JSON (`application/json`, with or without parameters). */
 export const isJson = (contentType: unknown): boolean => /^application\/json\s*(?:;|$)/i.test(String(contentType ?? ''));
@@ -16,4 +24,29 @@ export const isJson = (contentType: unknown): boolean => /^application\/json\s*(
 export function isUtf8Json(contentType: unknown): boolean {
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(String(contentType ?? ''))?.[1].toLowerCase();
   return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
+/**
+ * The 400 of a parsed body with a key Fastify's parser refuses (secure-json-parse's defaults): an
+ * own `__proto__`, or a `constructor` holding a `prototype`, at any depth. Express's parser keeps
+ * them; refused on both, with the message of a body Fastify's parser refused.
+ */
+export function unsafeKeyRefusal(body: unknown): HttpException | undefined {
+  const pending: unknown[] = [body];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Object.hasOwn(value, '__proto__')) return invalidRequestWithStatus(HttpStatus.BAD_REQUEST, INVALID_JSON_MESSAGE);
+    const { constructor } = value as { constructor?: unknown };
+    if (
+      Object.hasOwn(value, 'constructor') &&
+      typeof constructor === 'object' &&
+      constructor !== null &&
+      Object.hasOwn(constructor, 'prototype')
+    ) {
+      return invalidRequestWithStatus(HttpStatus.BAD_REQUEST, INVALID_JSON_MESSAGE);
+    }
+    pending.push(...Object.values(value));
+  }
+  return undefined;
 }

@@ -2,10 +2,26 @@ import { HttpException, VersioningType } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
 import { pathOf } from '../common/url-path.util';
 import { invalidRequestWithStatus } from '../errors';
+import { announcesBody } from './json-content-type.rule';
 
 /** The 404 of a method and path the module has no route for (its error shape, like Stripe's). */
 export const unrecognizedRequestUrl = (request: { method?: string; url?: string }): HttpException =>
   invalidRequestWithStatus(404, `Unrecognized request URL (${request.method ?? '?'}: ${pathOf(request.url)}).`);
+
+/**
+ * The 400 of a request the module refuses the same way on both adapters, if it is one: a fragment
+ * in the request target (RFC 9112 has none there; Express dropped it, Fastify read it as a query
+ * parameter), or a body on GET or HEAD. Such a body has no meaning: a client sending its list
+ * parameters there would get an unfiltered list without a word (Express parsed it, Fastify
+ * ignored it), so it is refused as Stripe refuses parameters it does not take.
+ */
+export function malformedRequest(request: { method?: string; url?: string; headers?: Record<string, unknown> }): HttpException | undefined {
+  if (request.url?.includes('#')) return invalidRequestWithStatus(400, 'The request target must not contain a fragment (#).');
+  if ((request.method === 'GET' || request.method === 'HEAD') && announcesBody(request.headers ?? {})) {
+    return invalidRequestWithStatus(400, `A ${request.method} request takes no body: send its parameters in the query string.`);
+  }
+  return undefined;
+}
 
 /**
  * The path as routers compare it: percent-encoded characters decoded (when well-formed), except

@@ -6,7 +6,7 @@ import type { ResolvedLostReasonOptions } from '../lost-reason.options';
 import { LostReasonService } from '../lost-reason.service';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
 import { pathOf } from '../common/url-path.util';
-import { unrecognizedRequestUrl } from './own-path.rule';
+import { malformedRequest, unrecognizedRequestUrl } from './own-path.rule';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.util';
 
 /** Who a request acts for: its tenant (when tenancy is on) and the service acting for it. */
@@ -31,8 +31,14 @@ export class LostReasonRequestRunner {
     @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions,
   ) {}
 
-  run<T>(request: { method?: string; url?: string }, response: object, work: (scope: LostReasonRequestScope) => Promise<T>): Promise<T> {
+  run<T>(
+    request: { method?: string; url?: string; headers?: Record<string, unknown> },
+    response: object,
+    work: (scope: LostReasonRequestScope) => Promise<T>,
+  ): Promise<T> {
     this.setHeader(response, REQUEST_ID_HEADER, requestIdOf(request));
+    const malformed = malformedRequest(request);
+    if (malformed) return Promise.reject(malformed);
     // Express routes `/path/` like `/path`, Fastify does not: one answer on both, Stripe's 404.
     if (pathOf(request.url).endsWith('/')) return Promise.reject(unrecognizedRequestUrl(request));
     return withinDeadline(this.scopeOf(request).then(work), this.options.requestTimeoutMs);
