@@ -14,6 +14,11 @@ async function bootstrap() {
   if (adapter !== 'express' && adapter !== 'fastify') throw new Error(`ADAPTER must be express or fastify, not "${adapter}"`);
   const app = adapter === 'fastify' ? await NestFactory.create(AppModule, new FastifyAdapter()) : await NestFactory.create(AppModule);
   app.enableShutdownHooks();
+  // Headers and bodies arrive before requestTimeoutMs starts: bound slow clients on the server,
+  // on either adapter (docs/faults-and-scaling.md, "HTTP server settings").
+  const server = app.getHttpServer();
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
   setupCors(app);
   setupOpenApi(app);
   const port = Number(process.env.PORT ?? 3000);
