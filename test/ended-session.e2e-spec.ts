@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import request from 'supertest';
-import { BeforeQueryEvent, DataSource, EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
+import { DataSource, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent } from 'typeorm';
 import { LostReason, LostReasonModule } from '../lib';
 import { testedAdapters } from './support/adapters';
 import { describeEach, testedDatabases } from './support/databases';
@@ -50,7 +50,8 @@ class ConcurrentWriter implements EntitySubscriberInterface {
     this.id = id;
   }
 
-  async beforeQuery({ query, queryRunner }: BeforeQueryEvent): Promise<void> {
+  // The event's shape, not TypeORM's type: BeforeQueryEvent is generic on 0.3 and not on 1.x.
+  async beforeQuery({ query, queryRunner }: { query: string; queryRunner?: QueryRunner }): Promise<void> {
     const id = this.id;
     if (id === undefined || !/^UPDATE/i.test(query) || queryRunner?.isTransactionActive) return;
     this.id = undefined;
