@@ -25,7 +25,8 @@ import {
 /** When each error status of the module happens. */
 const ERROR_DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.BAD_REQUEST]:
-    'Invalid parameters or malformed JSON (`invalid_request_error`; `param` names the culprit), or a constraint the host declared ' +
+    'Invalid parameters or malformed JSON (`invalid_request_error`; `param` names the culprit), a body on a GET or a `#` in the URL, ' +
+    'or a constraint the host declared ' +
     'on the table refused the write (code `resource_in_use` for a delete, `resource_already_exists` for a unique index).',
   [HttpStatus.UNAUTHORIZED]: 'Missing or invalid API key (`authentication_error`).',
   [HttpStatus.NOT_FOUND]: 'No object has this id (`invalid_request_error`, code `resource_missing`).',
@@ -151,7 +152,7 @@ export const ApiRetrieveLostReason = () =>
     ApiOperation({ operationId: 'retrieveLostReason', summary: 'Retrieve an opportunity lost reason' }),
     idParam(),
     ApiResponse({ status: HttpStatus.OK, description: 'The object.', type: LostReasonObject, headers: REQUEST_ID_HEADERS }),
-    ...errorResponses(HttpStatus.NOT_FOUND),
+    ...errorResponses(HttpStatus.BAD_REQUEST, HttpStatus.NOT_FOUND),
   ]);
 
 export const ApiUpdateLostReason = () =>
