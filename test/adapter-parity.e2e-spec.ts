@@ -60,12 +60,16 @@ const INVALID_JSON = {
   message: 'The request body is not valid JSON, or has a "__proto__" key or a "constructor" key holding a "prototype" (refused as unsafe).',
 };
 const NOT_GZIP = { status: 400, message: 'The body is not valid gzip data.' };
+const unrecognizedObject = { status: 404, message: "No such opportunity-lost-reason: 'lr_x'", param: 'id' };
 const unrecognized = (method: string, path: string) => ({ status: 404, message: `Unrecognized request URL (${method}: ${path}).` });
 
 /** Each case: its name, the request line, what is sent with it, and the one answer expected of both adapters. */
 const CASES: Array<[string, string, { headers: string; body: string | Buffer }, RawAnswer]> = [
   ['a GET with a body that is not JSON', `GET ${RESOURCE} HTTP/1.1`, json('{bad'), NO_BODY_ON_GET],
   ['a GET with a JSON body', `GET ${RESOURCE} HTTP/1.1`, json('{"limit":1}'), NO_BODY_ON_GET],
+  ['a GET with an empty body', `GET ${RESOURCE} HTTP/1.1`, json(''), { status: 200 }],
+  ['a DELETE with a body that is not JSON', `DELETE ${RESOURCE}/lr_x HTTP/1.1`, json('{bad'), INVALID_JSON],
+  ['a DELETE with a JSON body', `DELETE ${RESOURCE}/lr_x HTTP/1.1`, json('{}'), unrecognizedObject],
   [
     'a fragment in the request target',
     `GET ${RESOURCE}#frag HTTP/1.1`,
