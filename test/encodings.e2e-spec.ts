@@ -4,7 +4,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { OLDEST_LINE_QUIRKS, testedAdapters } from './support/adapters';
 import { API_KEY, createHostApp, RESOURCE } from './support/host-app';
-import { zstdCompress } from './support/zstd';
+import { zstdCompress, zstdInflatesNothing } from './support/zstd';
 
 /**
  * Bytes on the wire, one behaviour on Express and Fastify: UTF-8 JSON only (invalid UTF-8 and
@@ -120,13 +120,32 @@ describe.each(testedAdapters())('request bytes and encodings (sqlite, %s)', (ada
     const bytes = zstdCompress?.(plain) ?? plain;
     const answer = await send('POST', RESOURCE, { ...headers, 'Content-Length': String(bytes.length) }, [bytes]);
     expect(answer).toMatchObject(zstd ? { status: 201, body: { lost_reason: 'zstd' } } : refused);
-    // Bytes that are not zstd, and an announced but empty body: a 400 where zstd is taken.
+    // Bytes that are not zstd: a 400 where zstd is taken.
     const notZstd = { status: 400, body: { error: { type: 'invalid_request_error' } } };
     const corrupt = await send('POST', RESOURCE, { ...headers, 'Content-Length': String(plain.length) }, [plain]);
     expect(corrupt).toMatchObject(zstd ? notZstd : refused);
+    // An announced but empty body: what zlib says of nothing, on both adapters (Express's parser
+    // asks it): no parameters on Node 22, whose zstd inflates it to nothing, a 400 on 24 and 26.
+    const nothing = zstd && zstdInflatesNothing();
     const empty = await send('POST', RESOURCE, { ...headers, 'Content-Length': '0' }, []);
-    expect(empty).toMatchObject(zstd ? notZstd : refused);
-    expect(await count()).toBe(zstd ? 1 : 0);
+    expect(empty).toMatchObject(nothing ? { status: 201, body: { lost_reason: null } } : zstd ? notZstd : refused);
+    expect(await count()).toBe(zstd ? (nothing ? 2 : 1) : 0);
+  });
+
+  it('reads a compressed body that inflates to nothing as no parameters, like an empty one', async () => {
+    for (const [encoding, bytes] of [
+      ['gzip', gzipSync(Buffer.alloc(0))],
+      ['deflate', deflateSync(Buffer.alloc(0))],
+    ] as const) {
+      const answer = await send('POST', RESOURCE, { ...json, 'Content-Encoding': encoding, 'Content-Length': String(bytes.length) }, [
+        bytes,
+      ]);
+      expect({ encoding, status: answer.status, lost_reason: answer.body.lost_reason }).toEqual({
+        encoding,
+        status: 201,
+        lost_reason: null,
+      });
+    }
   });
 
   it('looks at the encoding and charset only of a request that announces a body, on both adapters', async () => {

@@ -38,8 +38,8 @@ export function knownEncoding(header: unknown): string {
 /**
  * The body Fastify parses, for a request that has one: inflated per its `Content-Encoding` (a
  * 415 for one the module does not know, a 400 for bytes that do not inflate, a 413 once the
- * inflated bytes pass `limit`: Fastify counts only what it reads), and a chunked body that turns
- * out empty read as `{}`, no parameters, as on Express. Fastify checks Content-Length against
+ * inflated bytes pass `limit`: Fastify counts only what it reads), and a chunked or compressed
+ * body that turns out empty read as `{}`, no parameters, as on Express. Fastify checks Content-Length against
  * `receivedEncodedLength`, the bytes as sent.
  */
 export function decodedBody(payload: BodyStream, name: string, chunked: boolean, limit: number): BodyStream {
@@ -54,7 +54,7 @@ export function decodedBody(payload: BodyStream, name: string, chunked: boolean,
       done(null, chunk);
     },
     flush(done) {
-      done(null, chunked && decoded === 0 ? '{}' : undefined);
+      done(null, decoded === 0 ? '{}' : undefined);
     },
   });
   Object.defineProperty(body, 'receivedEncodedLength', { get: () => sent });
