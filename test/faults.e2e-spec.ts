@@ -434,6 +434,27 @@ describeEach(cases)('database faults', ([db, adapter]: readonly [DatabaseName, A
     }
   }, 60_000);
 
+  it('serves a sequential client again after one deadline when every idle connection died silently', async () => {
+    // The pool's default size, every connection opened and left idle: a quiet app after a busy hour.
+    const POOL_SIZE = 10;
+    const dataSource = app.get(DataSource);
+    const runners = Array.from({ length: POOL_SIZE }, () => dataSource.createQueryRunner());
+    await Promise.all(runners.map((runner) => runner.query('SELECT 1')));
+    await Promise.all(runners.map((runner) => runner.release()));
+    const driver = dataSource.driver as unknown as { master?: PgPool; pool?: MysqlPool };
+    expect(db === 'postgres' ? driver.master!.idleCount : driver.pool!._freeConnections.length).toBe(POOL_SIZE);
+    proxy.stallLive();
+    // One request at a time, as a quiet client sends them: the first takes a dead connection and
+    // ends at the deadline; the dead connections idle beside it must not be handed out after it.
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt <= POOL_SIZE && statuses.at(-1) !== 200; attempt++) {
+      const answer = await call('GET', RESOURCE);
+      expectWellBehaved(answer, 200);
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([503, 200]);
+  }, 60_000);
+
   it('answers 503 in time when a statement is stuck behind a row lock, and keeps serving others', async () => {
     const created = await call('POST', RESOURCE, { lost_reason: 'locked' });
     expect(created.status).toBe(201);

@@ -10,7 +10,9 @@ import { dialectOf } from './dialects/dialect.registry';
  * failover, a stalled proxy: nothing resets it, so the driver waits forever). Closed, its
  * statement fails and the driver's pool drops it instead of handing it out again, so the pool
  * heals without a restart; on the database the session ends, and an unfinished statement rolls
- * back. `work` is skipped if the pool hands the connection over only after the deadline.
+ * back. The connections idle in its pool at that moment are closed too (`destroyStalled`): they
+ * went through the same network, and each dead one handed out would cost a request a deadline.
+ * `work` is skipped if the pool hands the connection over only after the deadline.
  *
  * The connection is released once `work` has settled, never under it: a runner released while
  * still waiting for its connection would leave that connection out of the pool for good, and a
@@ -34,6 +36,6 @@ export async function onPooledConnection<T>(
   if (ms === undefined) return done;
   return withinDeadline(done, ms, () => {
     expired = true;
-    dialectOf(dataSource).destroyConnection((runner as { databaseConnection?: unknown }).databaseConnection);
+    dialectOf(dataSource).destroyStalled(runner);
   });
 }

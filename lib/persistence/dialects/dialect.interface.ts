@@ -99,8 +99,15 @@ export interface LostReasonDialect {
    * drivers: their statements go through TypeORM's `query()`.
    */
   executePrepared?: PreparedStatementRunner;
-  /** Closes the socket under a query runner's driver connection, if it has one. */
-  destroyConnection(databaseConnection: unknown): void;
+  /**
+   * Closes the socket under the driver connection of `runner`, whose statement outlived the
+   * request's deadline, and those of the connections idle in its pool at this moment: they went
+   * through the same network, and a connection that died silently is found only by a statement
+   * that never ends. Closed, each leaves the pool, which opens new ones on demand. A connection
+   * in use (a host's transaction, another request's statement) is never touched: its own
+   * deadline, or its owner, decides. Nothing on a database without sockets.
+   */
+  destroyStalled(runner: QueryRunner): void;
   /** The constraint violation the error reports, if it is one. */
   violationOf(error: DriverError): ConstraintViolation | undefined;
   /** Text the database's character set cannot store (a latin1 table, a non-UTF-8 database). */

@@ -51,7 +51,12 @@ const VIOLATIONS = new Map<unknown, { kind: ConstraintViolation['kind']; named: 
 /** mysql2's closed connection, which carries no code. */
 const UNAVAILABLE_MESSAGE = /^Can't add new command when connection is in closed state/;
 
-type Mysql2Connection = { stream?: { destroy?: () => void }; destroy?: () => void };
+/** mysql2's pooled connection: its socket, and its pool's idle connections (a queue with `get`, in every mysql2 version). */
+type Mysql2Connection = {
+  stream?: { destroy?: () => void };
+  destroy?: () => void;
+  _pool?: { _freeConnections?: { length: number; get(index: number): Mysql2Connection | undefined } } | null;
+};
 type Callback = (error: Error | null, result: unknown) => void;
 /**
  * What TypeORM's pooled connection (callback API) offers: mysql2's has `execute` (prepared); the
@@ -93,11 +98,17 @@ export const mysqlDialect: LostReasonDialect = {
       else driver.query(sql, values, done);
     }),
 
-  destroyConnection(connection) {
-    // mysql2's connection keeps its socket at `stream`; a pooled one also has to leave its pool.
-    const mysql2 = connection as Mysql2Connection | undefined;
-    mysql2?.stream?.destroy?.();
-    mysql2?.destroy?.();
+  destroyStalled(runner) {
+    // mysql2's pool hands out its idle connections without checking them: each dead one would
+    // cost a request its deadline. A connection keeps its socket at `stream`, and leaves its pool
+    // with `destroy()` (which takes it out of the idle ones too: they are listed first).
+    const stalled = (runner as { databaseConnection?: Mysql2Connection }).databaseConnection;
+    const idle = stalled?._pool?._freeConnections;
+    const suspects = [stalled, ...Array.from({ length: idle?.length ?? 0 }, (_, index) => idle?.get(index))];
+    for (const connection of suspects) {
+      connection?.stream?.destroy?.();
+      connection?.destroy?.();
+    }
   },
 
   violationOf({ errno, message }) {

@@ -19,6 +19,11 @@ const VIOLATIONS = new Map<unknown, ConstraintViolation['kind']>([
 /** pg's client-side `query_timeout`. */
 const TIMEOUT_MESSAGE = /^Query read timeout$/;
 
+/** pg's Client keeps its socket at `connection.stream`. */
+type PgConnection = { connection?: { stream?: { destroy?: () => void } } };
+/** pg-pool's connections, and the idle ones among them. */
+type PgPool = { _clients?: unknown[]; _idle?: Array<{ client: PgConnection }> };
+
 type PgClient = {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 };
@@ -85,9 +90,14 @@ export const postgresDialect: LostReasonDialect = {
 
   executePrepared: (client, text, values) => executeNamed(client as PgClient, text, values),
 
-  destroyConnection(connection) {
-    // pg's Client keeps its socket at `connection.stream`.
-    (connection as { connection?: { stream?: { destroy?: () => void } } } | undefined)?.connection?.stream?.destroy?.();
+  destroyStalled(runner) {
+    // pg-pool hands out its idle clients without checking them (the newest first): each dead one
+    // would cost a request its deadline. A closed client leaves its pool on its 'error'. The
+    // stalled client's pool is the primary's or a replica's, whichever holds it.
+    const stalled = (runner as { databaseConnection?: PgConnection }).databaseConnection;
+    const { master, slaves = [] } = runner.connection.driver as unknown as { master?: PgPool; slaves?: PgPool[] };
+    const pool = stalled && [master, ...slaves].find((candidate) => candidate?._clients?.includes(stalled));
+    for (const client of [stalled, ...(pool?._idle ?? []).map((idle) => idle.client)]) client?.connection?.stream?.destroy?.();
   },
 
   violationOf({ code, constraint, column }) {

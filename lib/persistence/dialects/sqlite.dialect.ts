@@ -34,7 +34,7 @@ export const sqliteDialect: LostReasonDialect = {
 
   keepCounts: (runner, { path, tenantColumn }) => keepSqliteCounts(runner, { table: path, tenantColumn }),
 
-  destroyConnection() {
+  destroyStalled() {
     // No socket: an embedded database cannot hang on the network.
   },
 
