@@ -234,12 +234,15 @@ describe('each dialect', () => {
   it('better-sqlite3: prepares each statement once per database, and runs it for rows or for a row count', async () => {
     // The driver TypeORM loads (it ships no types of its own).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Database = require('better-sqlite3') as new (file: string) => {
+    const Database = require('better-sqlite3') as new (
+      file: string,
+      options?: { timeout?: number },
+    ) => {
       exec(sql: string): void;
-      prepare(sql: string): unknown;
+      prepare(sql: string): { get(): unknown };
       close(): void;
     };
-    const database = new Database(':memory:');
+    const database = new Database(':memory:', { timeout: 1234 });
     database.exec('CREATE TABLE t (a TEXT)');
     const prepare = jest.spyOn(database, 'prepare');
     const execute = betterSqlite3Dialect.executePrepared!;
@@ -247,7 +250,12 @@ describe('each dialect', () => {
     await expect(execute(database, 'INSERT INTO t (a) VALUES (?)', ['y'])).resolves.toEqual({ records: [], affected: 1 });
     await expect(execute(database, 'UPDATE t SET a = ? WHERE a = ? RETURNING a', ['z', 'y'])).resolves.toEqual({ records: [{ a: 'z' }] });
     await expect(execute(database, 'SELECT a FROM t ORDER BY a', [])).resolves.toEqual({ records: [{ a: 'x' }, { a: 'z' }] });
-    expect(prepare).toHaveBeenCalledTimes(3);
+    await expect(execute(database, 'SELECT missing FROM t', [])).rejects.toThrow('no such column');
+    const prepared = prepare.mock.calls.map(([sql]) => sql).filter((sql) => !sql.startsWith('PRAGMA busy_timeout'));
+    expect(prepared).toHaveLength(4); // the INSERT once for both rows; the failed SELECT too
+    // Each ran without a busy timeout (another connection's lock waited for off the thread);
+    // the host's is back after each, failed or not.
+    expect(database.prepare('PRAGMA busy_timeout').get()).toEqual({ timeout: 1234 });
     // Another database prepares its own.
     const other = new Database(':memory:');
     await expect(execute(other, 'SELECT 1 AS one', [])).resolves.toEqual({ records: [{ one: 1 }] });
@@ -255,9 +263,10 @@ describe('each dialect', () => {
     other.close();
   });
 
-  it('SQLite: no connection to lose, no transactions of the module, counts kept by the module', () => {
+  it('SQLite: a lock held past the busy timeout is a timeout, no transactions of the module, counts kept by the module', () => {
     for (const dialect of [sqliteDialect, betterSqlite3Dialect]) {
-      expect(dialect.faultOf({ code: 'SQLITE_BUSY' })).toBeUndefined();
+      for (const code of ['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']) expect(dialect.faultOf({ code })).toBe('timeout');
+      expect(dialect.faultOf({ code: 'SQLITE_CONSTRAINT_UNIQUE' })).toBeUndefined();
       expect(dialect.ownTransactions).toBe(false);
       expect(dialect.keepCounts).toBeDefined();
     }

@@ -1,0 +1,108 @@
+import { INestApplication } from '@nestjs/common';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { DataSource, Logger } from 'typeorm';
+import { LostReasonModule } from '../lib';
+import { HostRoutesModule } from './fixtures/host-routes.module';
+import { testedDatabases } from './support/databases';
+import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
+
+/**
+ * Another connection (another process, a migration, a backup) holds SQLite's write lock.
+ * better-sqlite3 is synchronous: a statement waiting out its busy timeout (TypeORM's `timeout`,
+ * 5 s by default) would hold the thread, and with it every request of every tenant and the
+ * host's own routes, and then answer 500. The module's statements wait for the lock without
+ * holding the thread, and a lock that outlasts the wait is a 503 with `Retry-After`.
+ */
+const onSqlite = testedDatabases().includes('sqlite') ? describe : describe.skip;
+
+onSqlite('another connection holding the SQLite write lock', () => {
+  const file = join(tmpdir(), `lost-reason-busy-${process.pid}.sqlite`);
+  let app: INestApplication;
+  let locker: DataSource; // a second connection to the same file
+  /** Called when the module is about to run an INSERT (its statements are logged before they run). */
+  let onInsert: (() => void) | undefined;
+  const insertTried = () => new Promise<void>((resolve) => (onInsert = resolve));
+  const logger: Logger = {
+    logQuery: (sql) => {
+      if (/^INSERT INTO "opportunity_lost_reason"/.test(sql)) onInsert?.();
+    },
+    logQueryError: () => undefined,
+    logQuerySlow: () => undefined,
+    logSchemaBuild: () => undefined,
+    logMigration: () => undefined,
+    log: () => undefined,
+  };
+
+  beforeAll(async () => {
+    rmSync(file, { force: true });
+    // The host's TypeORM options but the file: its busy timeout is TypeORM's default.
+    app = await createHostApp({
+      db: 'sqlite',
+      imports: [LostReasonModule.forRoot({ apiKeys: [API_KEY] }), HostRoutesModule],
+      database: { database: file, logger },
+    });
+    locker = await new DataSource({ type: 'better-sqlite3', database: file }).initialize();
+  });
+
+  afterEach(async () => {
+    onInsert = undefined;
+    await locker.query('ROLLBACK').catch(() => undefined); // a failed test must not leave the lock held
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await locker?.destroy();
+    rmSync(file, { force: true });
+  });
+
+  const post = (lostReason: string) =>
+    request(app.getHttpServer())
+      .post(RESOURCE)
+      .set(auth)
+      .send({ lost_reason: lostReason })
+      .then((response) => response);
+
+  it('answers a write 503 with Retry-After, not 500, and serves the host and the module meanwhile', async () => {
+    await locker.query('BEGIN IMMEDIATE');
+    const events: string[] = [];
+    const tried = insertTried();
+    const blocked = post('locked').then((response) => (events.push('module POST'), response));
+    await tried;
+    // Sent while the POST waits for the lock: answered before it.
+    await Promise.all([
+      request(app.getHttpServer())
+        .get('/host/ping')
+        .then((response) => events.push(`host GET ${response.status}`)),
+      request(app.getHttpServer())
+        .get(RESOURCE)
+        .set(auth)
+        .then((response) => events.push(`module GET ${response.status}`)),
+    ]);
+    const answer = await blocked;
+    expect({ first: events.slice(0, 2).sort(), last: events[2] }).toEqual({
+      first: ['host GET 200', 'module GET 200'],
+      last: 'module POST',
+    });
+    expect({ status: answer.status, retryAfter: answer.headers['retry-after'], message: answer.body.error?.message }).toEqual({
+      status: 503,
+      retryAfter: '1',
+      message: 'The database did not answer in time; retry.',
+    });
+    await locker.query('ROLLBACK');
+    expect((await post('free')).status).toBe(201);
+  }, 30_000);
+
+  it('waits for the lock without holding the thread: a lock released meanwhile lets the write through', async () => {
+    await locker.query('BEGIN IMMEDIATE');
+    const tried = insertTried();
+    const waiting = post('waited');
+    await tried;
+    await request(app.getHttpServer()).get('/host/ping').expect(200);
+    await locker.query('ROLLBACK');
+    const answer = await waiting;
+    expect({ status: answer.status, lost_reason: answer.body.lost_reason }).toEqual({ status: 201, lost_reason: 'waited' });
+  }, 30_000);
+});
