@@ -4,7 +4,7 @@
 export { LostReasonModule } from './lost-reason.module';
 export type { LostReasonModuleOptionsFactory } from './lost-reason.module-definition';
 export * from './interfaces';
-export { LostReasonService } from './lost-reason.service';
+export { LostReasonService } from './service/lost-reason.service';
 export {
   DEFAULT_LOST_REASON_PATH,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -13,7 +13,7 @@ export {
   LOST_REASON_DEFAULTS,
   LOST_REASON_ID_PREFIX,
   LOST_REASON_MAX_LENGTH,
-} from './lost-reason.constants';
+} from './common/lost-reason.constants';
 
 // The objects the API and the service answer with, and the parameters they take.
 export * from './dto';
@@ -35,7 +35,7 @@ export { LostReasonExceptionFilter } from './errors/exception.filter';
 
 // The schema: entities and migrations.
 export { LostReason } from './persistence/lost-reason.entity';
-export { LostReasonIdempotencyKey } from './idempotency/idempotency-key.entity';
+export { LostReasonIdempotencyKey } from './persistence/idempotency-key.entity';
 export { LOST_REASON_ENTITIES } from './persistence/lost-reason.entities';
 export * from './migrations';
 
@@ -47,4 +47,4 @@ export {
   IDEMPOTENCY_KEY_TTL_MS,
   IDEMPOTENT_REPLAYED_HEADER,
 } from './idempotency/idempotency.constants';
-export { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './http/request-id.util';
+export { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './common/request-id.util';

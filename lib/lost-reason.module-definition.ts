@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
-import { LOST_REASON_DEFAULTS } from './lost-reason.constants';
+import { LOST_REASON_DEFAULTS } from './common/lost-reason.constants';
 
 /**
  * The extras' defaults for the builder. Every extra is listed, even without a default, because

@@ -2,12 +2,12 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LostReasonApiKeyGuard } from './http/api-key.guard';
 import { createLostReasonController } from './http/lost-reason.controller';
-import { LostReasonIdempotencyKey } from './idempotency/idempotency-key.entity';
+import { LostReasonIdempotencyKey } from './persistence/idempotency-key.entity';
 import { LostReasonModuleExtras } from './interfaces';
 import { ASYNC_OPTIONS_TYPE, ConfigurableLostReasonModule, OPTIONS_TYPE } from './lost-reason.module-definition';
 import { resolveLostReasonExtras } from './lost-reason.options';
 import { createLostReasonProviders } from './lost-reason.providers';
-import { LostReasonService } from './lost-reason.service';
+import { LostReasonService } from './service/lost-reason.service';
 import { LostReason } from './persistence/lost-reason.entity';
 
 /**

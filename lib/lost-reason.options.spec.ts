@@ -1,5 +1,5 @@
 import { LostReasonModuleOptionsError } from './errors';
-import { LOST_REASON_DEFAULTS } from './lost-reason.constants';
+import { LOST_REASON_DEFAULTS } from './common/lost-reason.constants';
 import { resolveLostReasonOptions, resolveLostReasonExtras } from './lost-reason.options';
 
 const extras = { path: LOST_REASON_DEFAULTS.path };

@@ -1,32 +1,9 @@
 import { LostReasonModuleOptionsError } from './errors';
 import { API_KEY_PATTERN, digestApiKey } from './http/bearer-token.rule';
-import { LOST_REASON_DEFAULTS } from './lost-reason.constants';
+import { LOST_REASON_DEFAULTS } from './common/lost-reason.constants';
 import { isTenantId } from './tenancy/tenant-id.util';
-import {
-  LostReasonApiKeyVerifier,
-  LostReasonHooks,
-  LostReasonModuleExtras,
-  LostReasonModuleOptions,
-  LostReasonTenantResolver,
-} from './interfaces';
-
-/** The options as the module uses them: checked once, at start-up. */
-export interface ResolvedLostReasonOptions {
-  /** Route of the resource, without surrounding slashes. */
-  path: string;
-  /** False when the host's guards or `allowUnauthenticated` replace the API-key check. */
-  checkApiKey: boolean;
-  /** SHA-256 of each accepted key (equal-length buffers for a constant-time comparison), and its tenant. */
-  apiKeys: Array<{ digest: Buffer; tenant?: string }>;
-  verifyApiKey?: LostReasonApiKeyVerifier;
-  /** Tenancy on: every object belongs to one tenant, and every operation sees only its own. */
-  multiTenant: boolean;
-  /** The host's request → tenant mapping, when the tenant does not come from the key. */
-  tenantOf?: LostReasonTenantResolver;
-  hooks?: LostReasonHooks;
-  requestTimeoutMs: number;
-  preparedStatements: boolean;
-}
+import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+import { ResolvedLostReasonOptions } from './interfaces/resolved-lost-reason-options.interface';
 
 /** The extras, which shape the module graph, with defaults applied; throws on the first bad one. */
 export function resolveLostReasonExtras(given: LostReasonModuleExtras): LostReasonModuleExtras & { path: string; mountRoutes: boolean } {

@@ -4,13 +4,13 @@ import { LostReasonHooksDispatcher } from './hooks/hooks.dispatcher';
 import { LostReasonApiKeyGuard } from './http/api-key.guard';
 import { LostReasonRequestRunner } from './http/request.runner';
 import { LostReasonRouteFallback } from './http/route-fallback.service';
-import { LostReasonIdempotencyKey } from './idempotency/idempotency-key.entity';
+import { LostReasonIdempotencyKey } from './persistence/idempotency-key.entity';
 import { LostReasonIdempotency } from './idempotency/idempotency.service';
 import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
-import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './lost-reason.constants';
+import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './common/lost-reason.constants';
 import { LOST_REASON_MODULE_OPTIONS } from './lost-reason.module-definition';
 import { resolveLostReasonOptions } from './lost-reason.options';
-import { LostReasonService } from './lost-reason.service';
+import { LostReasonService } from './service/lost-reason.service';
 import { LostReason } from './persistence/lost-reason.entity';
 import { LostReasonTenancy } from './tenancy/tenancy.service';
 

@@ -1,5 +1,5 @@
 import { IsOptional } from 'class-validator';
-import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
+import { LOST_REASON_MAX_LENGTH } from '../common/lost-reason.constants';
 import { ApiProperty, ApiSchemaKeywords } from '../common/swagger.loader';
 import { IsStorableText, STORABLE_TEXT_PATTERN } from './is-storable-text.decorator';
 

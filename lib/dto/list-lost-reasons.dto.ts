@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { LIST_LIMIT_MAX } from '../lost-reason.constants';
+import { LIST_LIMIT_MAX } from '../common/lost-reason.constants';
 
 /** Query strings arrive as text: only plain decimal digits become numbers ("1e1", "0x10" stay invalid). */
 const digitsToNumber = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);

@@ -1,4 +1,4 @@
-import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
+import { LOST_REASON_MAX_LENGTH } from '../common/lost-reason.constants';
 import { ApiProperty } from '../common/swagger.loader';
 
 /** The public shape of an opportunity lost reason, as every endpoint and the service return it. */

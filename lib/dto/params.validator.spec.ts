@@ -1,6 +1,6 @@
 import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from '.';
 import { InvalidRequestException } from '../errors';
-import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
+import { LOST_REASON_MAX_LENGTH } from '../common/lost-reason.constants';
 import * as classValidator from 'class-validator';
 import { validateParams, validateRepeatedParams } from './params.validator';
 

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { REQUEST_ID_HEADER } from '../http/request-id.util';
+import { REQUEST_ID_HEADER } from '../common/request-id.util';
 import { redactCredentials } from './credentials.redactor';
-import { databaseFaultOf } from './database-fault.classifier';
+import { databaseFaultOf } from '../persistence/database-fault.classifier';
 import { LostReasonErrorBody } from './error-body.interface';
 
 /** An error as the module answers it: a status and Stripe's `{ error: { ... } }` body. */

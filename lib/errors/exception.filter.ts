@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { requestIdOf } from '../http/request-id.util';
+import { requestIdOf } from '../common/request-id.util';
 import { LostReasonErrorRequest, lostReasonErrorLogLine } from './error-log.formatter';
 import { errorHeaders, toLostReasonErrorResponse } from './error-response.mapper';
 import { markAnsweredByModule } from './module-answer.marker';

@@ -9,9 +9,9 @@ import {
   TransactionStartEvent,
 } from 'typeorm';
 import { LostReasonHookContext, LostReasonHooks } from '../interfaces';
-import { LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
 import { LostReason } from '../persistence/lost-reason.entity';
-import { ResolvedLostReasonOptions } from '../lost-reason.options';
+import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
 
 type HookName = keyof LostReasonHooks;
 type Fire = () => Promise<void>;

@@ -2,7 +2,7 @@ import { ExecutionContext } from '@nestjs/common';
 import { AuthenticationException } from '../errors';
 import { LostReasonApiKeyGuard } from './api-key.guard';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
-import { LOST_REASON_DEFAULTS } from '../lost-reason.constants';
+import { LOST_REASON_DEFAULTS } from '../common/lost-reason.constants';
 import { resolveLostReasonOptions } from '../lost-reason.options';
 
 const withHeader = (authorization?: unknown) =>

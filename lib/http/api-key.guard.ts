@@ -1,11 +1,11 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
 import { BEARER_HEADER_PATTERN, digestApiKey } from './bearer-token.rule';
 import { AuthenticationException } from '../errors';
 import { withinDeadline } from '../common/deadline.util';
 import { isRepeatedHeader, RequestHeaders } from '../common/repeated-header.util';
-import { ResolvedLostReasonOptions } from '../lost-reason.options';
+import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
 
 /** What the guard reads of a request: Express's, Fastify's, or Node's own. */

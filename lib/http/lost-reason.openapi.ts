@@ -8,8 +8,8 @@ import {
 } from '../idempotency/idempotency.constants';
 import { IDEMPOTENCY_KEY_PATTERN } from '../idempotency/idempotency-key.parser';
 import { RETRY_AFTER_SECONDS } from '../errors/error-response.mapper';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PATTERN, LOST_REASON_ID_PREFIX } from '../lost-reason.constants';
-import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './request-id.util';
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PATTERN, LOST_REASON_ID_PREFIX } from '../common/lost-reason.constants';
+import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../common/request-id.util';
 import {
   ApiBearerAuth,
   ApiBody,

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { withinDeadline } from '../common/deadline.util';
-import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
-import type { ResolvedLostReasonOptions } from '../lost-reason.options';
-import { LostReasonService } from '../lost-reason.service';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
+import type { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
+import { LostReasonService } from '../service/lost-reason.service';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
 import { pathOf } from '../common/url-path.util';
 import { malformedRequest, unrecognizedRequestUrl } from './own-path.rule';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.util';
+import { REQUEST_ID_HEADER, requestIdOf } from '../common/request-id.util';
 
 /** Who a request acts for: its tenant (when tenancy is on) and the service acting for it. */
 export interface LostReasonRequestScope {

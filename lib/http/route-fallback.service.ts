@@ -3,13 +3,13 @@ import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { AuthenticationException } from '../errors';
 import { lostReasonErrorLogLine } from '../errors/error-log.formatter';
 import { toLostReasonErrorResponse } from '../errors/error-response.mapper';
-import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
-import { ResolvedLostReasonOptions } from '../lost-reason.options';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
+import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
 import { LostReasonApiKeyGuard } from './api-key.guard';
 import { registerExpressFallback } from './express.fallback';
 import { FastifyLike, registerFastifyFallback } from './fastify.fallback';
 import { OwnPath } from './own-path.rule';
-import { requestIdOf } from './request-id.util';
+import { requestIdOf } from '../common/request-id.util';
 import { FallbackAnswer } from './route-fallback.interface';
 
 /**

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { EntityManager, IsNull, Repository } from 'typeorm';
 import { dialectOf, driverErrorOf } from '../persistence/dialects/dialect.registry';
 import { onPooledConnection } from '../persistence/pooled-connection.util';
-import { LostReasonIdempotencyKey } from './idempotency-key.entity';
+import { LostReasonIdempotencyKey } from '../persistence/idempotency-key.entity';
 
 /** What a retry reads of a stored key. */
 export type StoredKey = Pick<LostReasonIdempotencyKey, 'request_hash' | 'status' | 'response' | 'created_at'>;

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { IdempotencyException, InvalidRequestException } from '../errors';
 import { storedTenantId } from '../tenancy/tenant-id.util';
-import { LostReasonIdempotencyKey } from './idempotency-key.entity';
+import { LostReasonIdempotencyKey } from '../persistence/idempotency-key.entity';
 import { idempotencyKeyOf } from './idempotency-key.parser';
 import { IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS, IDEMPOTENCY_KEY_TTL_MS } from './idempotency.constants';
 import { LostReasonIdempotency } from './idempotency.service';

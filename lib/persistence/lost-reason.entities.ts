@@ -1,4 +1,4 @@
-import { LostReasonIdempotencyKey } from '../idempotency/idempotency-key.entity';
+import { LostReasonIdempotencyKey } from './idempotency-key.entity';
 import { LostReason } from './lost-reason.entity';
 
 /**

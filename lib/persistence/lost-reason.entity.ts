@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { LOST_REASON_MAX_LENGTH } from '../lost-reason.constants';
+import { LOST_REASON_MAX_LENGTH } from '../common/lost-reason.constants';
 
 /**
  * One opportunity lost reason, as stored.

@@ -1,5 +1,5 @@
 import { EntityManager, QueryResult, QueryRunner, ReplicationMode, Repository } from 'typeorm';
-import { databaseFaultOf } from '../errors/database-fault.classifier';
+import { databaseFaultOf } from './database-fault.classifier';
 import { ConstraintViolation, LostReasonDialect } from './dialects/dialect.interface';
 import { dialectOf, driverErrorOf } from './dialects/dialect.registry';
 import { LostReason } from './lost-reason.entity';

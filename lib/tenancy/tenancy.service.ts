@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthenticationException } from '../errors';
-import { LOST_REASON_RESOLVED_OPTIONS } from '../lost-reason.constants';
-import type { ResolvedLostReasonOptions } from '../lost-reason.options';
+import { LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
+import type { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
 import { isTenantId } from './tenant-id.util';
 
 /** Where the key check leaves the tenant of the key it accepted: on the request itself. */

@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { LOST_REASON_ENTITIES, LOST_REASON_MIGRATIONS, LostReason, LostReasonIdempotencyKey, LostReasonModule } from '../../lib';
-import { keepSqliteCounts } from '../../lib/migrations/1764374400000-count-opportunity-lost-reasons';
+import { keepSqliteCounts } from '../../lib/persistence/dialects/sqlite-counts';
 import { DATABASES, DatabaseName } from './databases';
 import { AdapterName, createAdapter } from './adapters';
 

@@ -1,4 +1,4 @@
-import { keepSqliteCounts } from '../../migrations/1764374400000-count-opportunity-lost-reasons';
+import { keepSqliteCounts } from './sqlite-counts';
 import { ConstraintViolation, DriverError, LostReasonDialect, PreparedResult } from './dialect.interface';
 
 /**

@@ -1,7 +1,7 @@
 import { TimeoutError } from 'rxjs';
 import { QueryRunnerAlreadyReleasedError } from 'typeorm';
-import { DatabaseFault, DriverError } from '../persistence/dialects/dialect.interface';
-import { DIALECTS } from '../persistence/dialects/dialect.registry';
+import { DatabaseFault, DriverError } from './dialects/dialect.interface';
+import { DIALECTS } from './dialects/dialect.registry';
 
 /** Node's socket errors, under every driver: the database could not be reached or the connection broke. */
 const NETWORK_CODES = new Set([

@@ -1,4 +1,4 @@
-import { randomBase62 } from '../common/random-bytes.util';
+import { randomBase62 } from './random-bytes.util';
 
 /** Response header carrying the id of the request, Stripe-style, on every answer of the module. */
 export const REQUEST_ID_HEADER = 'Request-Id';

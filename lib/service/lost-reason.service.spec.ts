@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
-import { StatementLog } from '../test/support/statement-log';
-import { InvalidRequestException, LostReasonNotFoundException } from './errors';
-import { LostReason } from './persistence/lost-reason.entity';
+import { StatementLog } from '../../test/support/statement-log';
+import { InvalidRequestException, LostReasonNotFoundException } from '../errors';
+import { LostReason } from '../persistence/lost-reason.entity';
 import { LostReasonService } from './lost-reason.service';
 
 describe('LostReasonService (on an in-memory SQLite database)', () => {

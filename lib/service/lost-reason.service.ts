@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { EntityManager, Repository } from 'typeorm';
-import { randomHex } from './common/random-bytes.util';
-import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from './dto';
-import { validateParams, validateRepeatedParams } from './dto/params.validator';
+import { randomHex } from '../common/random-bytes.util';
+import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from '../dto';
+import { validateParams, validateRepeatedParams } from '../dto/params.validator';
 import {
   InvalidRequestException,
   LostReasonAlreadyExistsException,
@@ -10,21 +10,21 @@ import {
   LostReasonInUseException,
   LostReasonNotFoundException,
   noSuchLostReasonMessage,
-} from './errors';
-import { LostReasonHooksDispatcher } from './hooks/hooks.dispatcher';
+} from '../errors';
+import { LostReasonHooksDispatcher } from '../hooks/hooks.dispatcher';
 import {
   LIST_LIMIT_DEFAULT,
   LOST_REASON_ID_PATTERN,
   LOST_REASON_ID_PREFIX,
   LOST_REASON_REPOSITORY,
   LOST_REASON_RESOLVED_OPTIONS,
-} from './lost-reason.constants';
-import { ResolvedLostReasonOptions } from './lost-reason.options';
-import { dialectOf } from './persistence/dialects/dialect.registry';
-import { LostReason } from './persistence/lost-reason.entity';
-import { LostReasonRow } from './persistence/lost-reason.statements';
-import { LostReasonStore, StoredLostReason } from './persistence/lost-reason.store';
-import { isTenantId, storedTenantId } from './tenancy/tenant-id.util';
+} from '../common/lost-reason.constants';
+import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
+import { dialectOf } from '../persistence/dialects/dialect.registry';
+import { LostReason } from '../persistence/lost-reason.entity';
+import { LostReasonRow } from '../persistence/lost-reason.statements';
+import { LostReasonStore, StoredLostReason } from '../persistence/lost-reason.store';
+import { isTenantId, storedTenantId } from '../tenancy/tenant-id.util';
 
 /**
  * Create, retrieve, list, update and delete opportunity lost reasons. The HTTP routes are a
