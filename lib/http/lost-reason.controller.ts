@@ -33,7 +33,8 @@ import {
 import { LostReasonRequestRunner } from './request.runner';
 
 /**
- * The five routes, one call each into the request runner and the service. Bodies and queries
+ * The five routes: each runs the service through the request runner; a create with an
+ * `Idempotency-Key` goes through the idempotency protocol first. Bodies and queries
  * are typed `unknown` on purpose: a host-wide `ValidationPipe` skips such parameters, so the
  * host's pipe options cannot change this API; the service validates them instead, and the
  * OpenAPI decorators describe them.

@@ -10,7 +10,8 @@ export type StoredKey = Pick<LostReasonIdempotencyKey, 'request_hash' | 'status'
 /**
  * The statements of the idempotency protocol on the keys' table. Each runs on a pooled
  * connection of its own, closed if it outlives the request deadline, so a silently dead
- * connection never holds a key or the pool (`onPooledConnection`).
+ * connection never holds a key or the pool (`onPooledConnection`); the stored answer
+ * (`complete`) runs in the module's transaction, on that transaction's guarded connection.
  */
 export class IdempotencyKeyStore {
   constructor(

@@ -27,8 +27,8 @@ export interface LostReasonHookContext {
 
 /**
  * The host's mapping of a request to its tenant (sync or async): the Express or Fastify
- * request, after authentication. Return a non-empty string of at most 64 characters; anything
- * else answers 401.
+ * request, after authentication. Return a non-empty string of at most 64 bytes in UTF-8;
+ * anything else answers 401.
  */
 // `any`: the host's own request type (Express's or Fastify's) must be assignable without a cast.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
