@@ -5,6 +5,7 @@ export { LostReasonModule } from './lost-reason.module';
 export type { LostReasonModuleOptionsFactory } from './lost-reason.module-definition';
 export * from './interfaces';
 export { LostReasonService } from './service/lost-reason.service';
+export { getLostReasonServiceToken, InjectLostReasonService } from './service/lost-reason-service.token';
 export {
   DEFAULT_LOST_REASON_PATH,
   DEFAULT_REQUEST_TIMEOUT_MS,

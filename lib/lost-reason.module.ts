@@ -8,6 +8,7 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableLostReasonModule, OPTIONS_TYPE } from '
 import { resolveLostReasonExtras } from './lost-reason.options';
 import { createLostReasonProviders } from './lost-reason.providers';
 import { LostReasonService } from './service/lost-reason.service';
+import { getLostReasonServiceToken } from './service/lost-reason-service.token';
 import { LostReason } from './persistence/lost-reason.entity';
 
 /**
@@ -17,7 +18,9 @@ import { LostReason } from './persistence/lost-reason.entity';
  * LostReasonModule.forRoot({ apiKeys: ['sk_test_…'] })
  * LostReasonModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ apiKeys: … }) })
  * ```
- * Exports `LostReasonService` for the host's own providers.
+ * Exports `LostReasonService` for the host's own providers; on a named data source also under
+ * `getLostReasonServiceToken(dataSource)` (`@InjectLostReasonService(dataSource)`), so that two
+ * registrations on two data sources each have their own.
  */
 @Module({})
 export class LostReasonModule extends ConfigurableLostReasonModule {
@@ -37,7 +40,8 @@ export class LostReasonModule extends ConfigurableLostReasonModule {
       imports: [...(definition.imports ?? []), TypeOrmModule.forFeature([LostReason, LostReasonIdempotencyKey], extras.dataSource)],
       controllers: extras.mountRoutes ? [createLostReasonController(extras.path, extras.guards ?? [LostReasonApiKeyGuard])] : [],
       providers: [...(definition.providers ?? []), ...createLostReasonProviders(extras)],
-      exports: [...(definition.exports ?? []), LostReasonService],
+      // The class, and on a named data source the registration's own token too.
+      exports: [...(definition.exports ?? []), ...new Set([LostReasonService, getLostReasonServiceToken(extras.dataSource)])],
     };
   }
 }

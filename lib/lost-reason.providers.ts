@@ -11,6 +11,7 @@ import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LOST_REASON_REPOSITORY, LOST_REASON
 import { LOST_REASON_MODULE_OPTIONS } from './lost-reason.module-definition';
 import { resolveLostReasonOptions } from './lost-reason.options';
 import { LostReasonService } from './service/lost-reason.service';
+import { getLostReasonServiceToken } from './service/lost-reason-service.token';
 import { LostReason } from './persistence/lost-reason.entity';
 import { LostReasonTenancy } from './tenancy/tenancy.service';
 
@@ -27,6 +28,7 @@ export function createLostReasonProviders(extras: LostReasonModuleExtras): Provi
     },
     { provide: LOST_REASON_REPOSITORY, useExisting: getRepositoryToken(LostReason, extras.dataSource) },
     LostReasonService,
+    ...namedServiceProviders(extras),
     LostReasonTenancy,
     LostReasonHooksDispatcher,
   ];
@@ -39,4 +41,10 @@ export function createLostReasonProviders(extras: LostReasonModuleExtras): Provi
     { provide: LOST_REASON_IDEMPOTENCY_REPOSITORY, useExisting: getRepositoryToken(LostReasonIdempotencyKey, extras.dataSource) },
     LostReasonIdempotency,
   ];
+}
+
+/** On a named data source, the service under that registration's own token too (`getLostReasonServiceToken`). */
+function namedServiceProviders({ dataSource }: LostReasonModuleExtras): Provider[] {
+  const token = getLostReasonServiceToken(dataSource);
+  return token === LostReasonService ? [] : [{ provide: token, useExisting: LostReasonService }];
 }
