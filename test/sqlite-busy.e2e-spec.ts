@@ -106,3 +106,50 @@ onSqlite('another connection holding the SQLite write lock', () => {
     expect({ status: answer.status, lost_reason: answer.body.lost_reason }).toEqual({ status: 201, lost_reason: 'waited' });
   }, 30_000);
 });
+
+onSqlite('another connection holding the SQLite write lock past the request deadline', () => {
+  const file = join(tmpdir(), `lost-reason-busy-deadline-${process.pid}.sqlite`);
+  let app: INestApplication;
+  let locker: DataSource;
+  /** Called when one of the module's INSERTs has failed for good (logged as TypeORM logs a failed query). */
+  let onInsertFailed: (() => void) | undefined;
+  const logger: Logger = {
+    logQuery: () => undefined,
+    logQueryError: (_error, sql) => {
+      if (/^INSERT INTO "opportunity_lost_reason"/.test(sql)) onInsertFailed?.();
+    },
+    logQuerySlow: () => undefined,
+    logSchemaBuild: () => undefined,
+    logMigration: () => undefined,
+    log: () => undefined,
+  };
+
+  beforeAll(async () => {
+    rmSync(file, { force: true });
+    // The host waits a minute for a lock; the module's requests end after half a second.
+    app = await createHostApp({
+      db: 'sqlite',
+      imports: [LostReasonModule.forRoot({ apiKeys: [API_KEY], requestTimeoutMs: 500 })],
+      database: { database: file, logger, timeout: 60_000 } as never,
+    });
+    locker = await new DataSource({ type: 'better-sqlite3', database: file }).initialize();
+  });
+
+  afterAll(async () => {
+    await locker?.query('ROLLBACK').catch(() => undefined);
+    await app?.close();
+    await locker?.destroy();
+    rmSync(file, { force: true });
+  });
+
+  it("stops waiting at the module's deadline, not the host's longer busy timeout: no write starts after the 503", async () => {
+    await locker.query('BEGIN IMMEDIATE');
+    const failed = new Promise<void>((resolve) => (onInsertFailed = resolve));
+    const answer = await request(app.getHttpServer()).post(RESOURCE).set(auth).send({ lost_reason: 'too late' });
+    expect(answer.status).toBe(503);
+    await failed; // given up (waiting out the host's minute, it would not be before the test's own timeout)
+    await locker.query('ROLLBACK');
+    const list = await request(app.getHttpServer()).get(RESOURCE).set(auth).expect(200);
+    expect(list.body.total).toBe(0);
+  }, 20_000);
+});

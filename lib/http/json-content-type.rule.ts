@@ -46,7 +46,8 @@ export function unsafeKeyRefusal(body: unknown): HttpException | undefined {
     ) {
       return invalidRequestWithStatus(HttpStatus.BAD_REQUEST, INVALID_JSON_MESSAGE);
     }
-    pending.push(...Object.values(value));
+    // One at a time: spread as arguments, a large array (a body under Fastify's 1 MiB) overflows the stack.
+    for (const member of Object.values(value)) pending.push(member);
   }
   return undefined;
 }

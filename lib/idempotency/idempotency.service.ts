@@ -7,6 +7,7 @@ import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from
 import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
 import { storedTenantId } from '../tenancy/tenant-id.util';
 import { ExpiredKeyPruner } from './expired-key.pruner';
+import { databaseFaultOf } from '../persistence/database-fault.classifier';
 import { LostReasonIdempotencyKey } from '../persistence/idempotency-key.entity';
 import { IdempotencyKeyStore, StoredKey } from './idempotency-key.store';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS, IDEMPOTENCY_KEY_TTL_MS } from './idempotency.constants';
@@ -128,15 +129,16 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * `keys.claim`. A claim that failed may have committed with its answer lost (the connection
-   * cut after the INSERT): this request then holds a key it will never use, so it gives it back
-   * as a failed request does, and a retry here takes it over at once.
+   * `keys.claim`. A claim that failed for a database fault on a server may have committed with
+   * its answer lost (the connection cut after the INSERT): this request then holds a key it will
+   * never use, so it gives it back as a failed request does, and a retry here takes it over at
+   * once. (An embedded database loses no answer; any other error committed nothing.)
    */
   private async claim(row: LostReasonIdempotencyKey): Promise<boolean> {
     try {
       return await this.keys.claim(row);
     } catch (error) {
-      this.unreleased.add(row.id, row.created_at);
+      if (this.keys.ownTransactions && databaseFaultOf(error) !== undefined) this.unreleased.add(row.id, row.created_at);
       throw error;
     }
   }

@@ -121,11 +121,10 @@ async function upSqlite(queryRunner: QueryRunner): Promise<void> {
 }
 
 /**
- * SQLite's count table and triggers for `table`, created if missing, then a recount. Also what
- * the module runs by itself on SQLite when the table has no count trigger (a host on
- * `synchronize`): one embedded writer, and a `COUNT(*)` there blocks the event loop of every
- * request (80–115 ms at a million rows), so the count is kept whatever the schema mode. The
- * names follow `table` (and its column naming), as the module's statements expect.
+ * SQLite's count table and triggers for `table`, created if missing, then a recount. The names
+ * follow `table` (and its column naming), as the module's statements expect. (For a host on
+ * `synchronize`, the SQLite dialect sets up the same with a copy of its own,
+ * `persistence/dialects/sqlite-counts.ts`: this migration stays as it shipped.)
  */
 export async function keepSqliteCounts(queryRunner: QueryRunner, { table, tenantColumn }: { table: string; tenantColumn: string }): Promise<void> {
   const q = (name: string) => queryRunner.connection.driver.escape(name);

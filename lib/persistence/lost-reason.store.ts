@@ -236,7 +236,7 @@ export class LostReasonStore {
     const sql = statement(statements);
     const execute = statements.plannedEachCall.has(sql) ? undefined : this.preparedStatementRunner(manager, statements.dialect);
     const query = execute
-      ? (runner: QueryRunner) => executePrepared(runner, execute, sql, parameters)
+      ? (runner: QueryRunner) => executePrepared(runner, execute, sql, parameters, this.timeoutMs)
       : (runner: QueryRunner) => runner.query(sql, parameters, true);
     if (manager.queryRunner) return query(manager.queryRunner);
     if (statements.dialect.embedded) return this.onEmbeddedConnection(manager, mode, query);

@@ -17,8 +17,8 @@ describe('executePrepared', () => {
   it('runs the statement on the connection the runner holds, logs it as TypeORM does, and answers a QueryResult', async () => {
     const { runner, logger, connection } = fakeRunner();
     const execute = jest.fn(async () => ({ records: [{ id: 'a' }], affected: undefined }));
-    const result = await executePrepared(runner, execute, 'SELECT 1 WHERE a = $1', ['x']);
-    expect(execute).toHaveBeenCalledWith(connection, 'SELECT 1 WHERE a = $1', ['x']);
+    const result = await executePrepared(runner, execute, 'SELECT 1 WHERE a = $1', ['x'], 2500);
+    expect(execute).toHaveBeenCalledWith(connection, 'SELECT 1 WHERE a = $1', ['x'], 2500); // the statement's deadline, passed on
     expect(logger.logQuery).toHaveBeenCalledWith('SELECT 1 WHERE a = $1', ['x'], runner);
     expect(result).toMatchObject({ records: [{ id: 'a' }], raw: [{ id: 'a' }] });
     expect(logger.logQuerySlow).not.toHaveBeenCalled();

@@ -13,6 +13,7 @@ export async function executePrepared(
   execute: PreparedStatementRunner,
   sql: string,
   parameters: unknown[],
+  timeoutMs?: number,
 ): Promise<QueryResult> {
   // As TypeORM's query() refuses: a released runner's connection may be another caller's by now.
   if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
@@ -21,7 +22,7 @@ export async function executePrepared(
   logger.logQuery(sql, parameters, runner);
   const started = Date.now();
   try {
-    const { records, affected } = await execute(connection, sql, parameters);
+    const { records, affected } = await execute(connection, sql, parameters, timeoutMs);
     const elapsed = Date.now() - started;
     if (options.maxQueryExecutionTime && elapsed > options.maxQueryExecutionTime) logger.logQuerySlow(elapsed, sql, parameters, runner);
     return Object.assign(new QueryResult(), { records, affected, raw: records });

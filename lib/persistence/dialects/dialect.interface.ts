@@ -40,7 +40,13 @@ export interface PreparedResult {
 }
 
 /** Runs `sql` as a prepared statement on a driver connection (what a query runner holds). */
-export type PreparedStatementRunner = (connection: unknown, sql: string, parameters: unknown[]) => Promise<PreparedResult>;
+/** `timeoutMs`: the statement's deadline, for a dialect that waits off the thread (better-sqlite3's locks). */
+export type PreparedStatementRunner = (
+  connection: unknown,
+  sql: string,
+  parameters: unknown[],
+  timeoutMs?: number,
+) => Promise<PreparedResult>;
 
 /** The module's table as a dialect needs it to look up its triggers. */
 export interface TableRef {

@@ -231,6 +231,19 @@ describe('each dialect', () => {
     expect(sqliteDialect.executePrepared).toBeUndefined();
   });
 
+  it("MySQL/MariaDB: closes a stalled connection even when its pool is not mysql2's (the mysql package keeps an array)", () => {
+    const connection = () => ({ stream: { destroy: jest.fn() }, destroy: jest.fn() });
+    const idle = [connection(), connection()];
+    const stalled = { ...connection(), _pool: { _freeConnections: idle } };
+    expect(() => mysqlDialect.destroyStalled({ databaseConnection: stalled } as unknown as QueryRunner)).not.toThrow();
+    expect(stalled.stream.destroy).toHaveBeenCalled();
+    expect(stalled.destroy).toHaveBeenCalled();
+    // mysql2's Denque: the idle ones go too.
+    const denque = { length: idle.length, get: (index: number) => idle[index] };
+    mysqlDialect.destroyStalled({ databaseConnection: { ...connection(), _pool: { _freeConnections: denque } } } as unknown as QueryRunner);
+    for (const one of idle) expect(one.destroy).toHaveBeenCalled();
+  });
+
   it('better-sqlite3: prepares each statement once per database, and runs it for rows or for a row count', async () => {
     // The driver TypeORM loads (it ships no types of its own).
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -103,12 +103,16 @@ export const mysqlDialect: LostReasonDialect = {
     // cost a request its deadline. A connection keeps its socket at `stream`, and leaves its pool
     // with `destroy()` (which takes it out of the idle ones too: they are listed first).
     const stalled = (runner as { databaseConnection?: Mysql2Connection }).databaseConnection;
-    const idle = stalled?._pool?._freeConnections;
-    const suspects = [stalled, ...Array.from({ length: idle?.length ?? 0 }, (_, index) => idle?.get(index))];
-    for (const connection of suspects) {
+    const close = (connection?: Mysql2Connection) => {
       connection?.stream?.destroy?.();
       connection?.destroy?.();
-    }
+    };
+    close(stalled);
+    // The idle ones through the pool's private list, mysql2's (a Denque): anything else (the
+    // legacy mysql package's array, a newer mysql2) is left to the pool rather than fail the 503.
+    const idle = stalled?._pool?._freeConnections;
+    if (typeof idle?.get !== 'function') return;
+    for (const connection of Array.from({ length: idle.length }, (_, index) => idle.get(index))) close(connection);
   },
 
   violationOf({ errno, message }) {

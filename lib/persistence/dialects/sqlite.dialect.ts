@@ -86,21 +86,28 @@ const BUSY_PAUSE_MS = 5;
  * without holding the thread: SQLite's own wait sleeps in the statement, and every request of
  * every tenant, the host's routes too, would wait with it. The statement runs with no busy
  * timeout, set for it alone and restored before anything else runs (both synchronous), and is
- * tried again after a pause while the lock is held; past the host's timeout, SQLITE_BUSY (a 503).
- * Inside a host's transaction it runs as the host's statements do: that transaction's locks,
- * kept while the module paused, could be what the other connection waits for.
+ * tried again after a pause while the lock is held; past the host's timeout or the statement's
+ * deadline (`timeoutMs`: the client has its 503 by then, and a write must not start after it),
+ * SQLITE_BUSY (a 503). Inside a host's transaction it runs as the host's statements do: that
+ * transaction's locks, kept while the module paused, could be what the other connection waits for.
  */
-async function waitingOffThread<T>(database: BetterSqlite3Database, run: (database: BetterSqlite3Database) => T): Promise<T> {
+async function waitingOffThread<T>(
+  database: BetterSqlite3Database,
+  run: (database: BetterSqlite3Database) => T,
+  timeoutMs = Infinity,
+): Promise<T> {
   if (database.inTransaction) return run(database);
   const { timeout } = preparedStatement(database, 'PRAGMA busy_timeout').get() as { timeout: number };
   if (!(timeout > 0)) return run(database);
   let givesUpAt: number | undefined;
   for (;;) {
+    // Also after a pause: a host's transaction may have begun on the connection meanwhile.
+    if (database.inTransaction) return run(database);
     preparedStatement(database, 'PRAGMA busy_timeout = 0').run();
     try {
       return run(database);
     } catch (error) {
-      givesUpAt ??= Date.now() + timeout;
+      givesUpAt ??= Date.now() + Math.min(timeout, timeoutMs);
       if (!isLocked(error as DriverError) || Date.now() >= givesUpAt) throw error;
     } finally {
       preparedStatement(database, `PRAGMA busy_timeout = ${timeout}`).run();
@@ -121,10 +128,16 @@ export const betterSqlite3Dialect: LostReasonDialect = {
   // (sqlite3's statements wait on a thread of their own, and keep the pooled connection's deadline.)
   embedded: true,
 
-  executePrepared: (connection, sql, parameters): Promise<PreparedResult> =>
+  executePrepared: (connection, sql, parameters, timeoutMs): Promise<PreparedResult> =>
     // Preparing reads the schema, which another connection's lock can refuse too.
-    waitingOffThread(connection as BetterSqlite3Database, (database) => {
-      const statement = preparedStatement(database, sql);
-      return statement.reader ? { records: statement.all(...parameters) } : { records: [], affected: statement.run(...parameters).changes };
-    }),
+    waitingOffThread(
+      connection as BetterSqlite3Database,
+      (database) => {
+        const statement = preparedStatement(database, sql);
+        return statement.reader
+          ? { records: statement.all(...parameters) }
+          : { records: [], affected: statement.run(...parameters).changes };
+      },
+      timeoutMs,
+    ),
 };
