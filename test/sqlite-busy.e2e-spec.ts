@@ -18,23 +18,32 @@ import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
  */
 const onSqlite = testedDatabases().includes('sqlite') ? describe : describe.skip;
 
-onSqlite('another connection holding the SQLite write lock', () => {
-  const file = join(tmpdir(), `lost-reason-busy-${process.pid}.sqlite`);
-  let app: INestApplication;
-  let locker: DataSource; // a second connection to the same file
-  /** Called when the module is about to run an INSERT (its statements are logged before they run). */
-  let onInsert: (() => void) | undefined;
-  const insertTried = () => new Promise<void>((resolve) => (onInsert = resolve));
-  const logger: Logger = {
-    logQuery: (sql) => {
-      if (/^INSERT INTO "opportunity_lost_reason"/.test(sql)) onInsert?.();
-    },
-    logQueryError: () => undefined,
+/** What the module's INSERTs do, as the host's TypeORM logger sees it: about to run (`tried`), failed for good (`failed`). */
+interface InsertEvents {
+  tried?: () => void;
+  failed?: () => void;
+}
+
+function insertLogger(events: InsertEvents): Logger {
+  const isInsert = (sql: string) => /^INSERT INTO "opportunity_lost_reason"/.test(sql);
+  return {
+    logQuery: (sql) => (isInsert(sql) ? events.tried?.() : undefined),
+    logQueryError: (_error, sql) => (isInsert(sql) ? events.failed?.() : undefined),
     logQuerySlow: () => undefined,
     logSchemaBuild: () => undefined,
     logMigration: () => undefined,
     log: () => undefined,
   };
+}
+
+onSqlite('another connection holding the SQLite write lock', () => {
+  const file = join(tmpdir(), `lost-reason-busy-${process.pid}.sqlite`);
+  let app: INestApplication;
+  let locker: DataSource; // a second connection to the same file
+  const events: InsertEvents = {};
+  const logger = insertLogger(events);
+  /** Resolves when the module is about to run an INSERT (its statements are logged before they run). */
+  const insertTried = () => new Promise<void>((resolve) => (events.tried = resolve));
 
   beforeAll(async () => {
     rmSync(file, { force: true });
@@ -48,7 +57,7 @@ onSqlite('another connection holding the SQLite write lock', () => {
   });
 
   afterEach(async () => {
-    onInsert = undefined;
+    events.tried = undefined;
     await locker.query('ROLLBACK').catch(() => undefined); // a failed test must not leave the lock held
   });
 
@@ -111,18 +120,8 @@ onSqlite('another connection holding the SQLite write lock past the request dead
   const file = join(tmpdir(), `lost-reason-busy-deadline-${process.pid}.sqlite`);
   let app: INestApplication;
   let locker: DataSource;
-  /** Called when one of the module's INSERTs has failed for good (logged as TypeORM logs a failed query). */
-  let onInsertFailed: (() => void) | undefined;
-  const logger: Logger = {
-    logQuery: () => undefined,
-    logQueryError: (_error, sql) => {
-      if (/^INSERT INTO "opportunity_lost_reason"/.test(sql)) onInsertFailed?.();
-    },
-    logQuerySlow: () => undefined,
-    logSchemaBuild: () => undefined,
-    logMigration: () => undefined,
-    log: () => undefined,
-  };
+  const events: InsertEvents = {};
+  const logger = insertLogger(events);
 
   beforeAll(async () => {
     rmSync(file, { force: true });
@@ -144,7 +143,7 @@ onSqlite('another connection holding the SQLite write lock past the request dead
 
   it("stops waiting at the module's deadline, not the host's longer busy timeout: no write starts after the 503", async () => {
     await locker.query('BEGIN IMMEDIATE');
-    const failed = new Promise<void>((resolve) => (onInsertFailed = resolve));
+    const failed = new Promise<void>((resolve) => (events.failed = resolve));
     const answer = await request(app.getHttpServer()).post(RESOURCE).set(auth).send({ lost_reason: 'too late' });
     expect(answer.status).toBe(503);
     await failed; // given up (waiting out the host's minute, it would not be before the test's own timeout)

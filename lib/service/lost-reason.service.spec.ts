@@ -1,8 +1,13 @@
 import { DataSource } from 'typeorm';
+import type { BetterSqlite3DataSourceOptions } from 'typeorm/driver/better-sqlite3/BetterSqlite3DataSourceOptions';
 import { StatementLog } from '../../test/support/statement-log';
 import { InvalidRequestException, LostReasonNotFoundException } from '../errors';
 import { LostReason } from '../persistence/lost-reason.entity';
 import { LostReasonService } from './lost-reason.service';
+
+/** An in-memory SQLite database with the module's table. */
+const inMemoryDatabase = (options: Partial<BetterSqlite3DataSourceOptions> = {}) =>
+  new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: [LostReason], synchronize: true, ...options }).initialize();
 
 describe('LostReasonService (on an in-memory SQLite database)', () => {
   let dataSource: DataSource;
@@ -17,14 +22,7 @@ describe('LostReasonService (on an in-memory SQLite database)', () => {
   }
 
   beforeAll(async () => {
-    dataSource = await new DataSource({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: [LostReason],
-      synchronize: true,
-      logging: true,
-      logger: counter,
-    }).initialize();
+    dataSource = await inMemoryDatabase({ logging: true, logger: counter });
     service = new LostReasonService(dataSource.getRepository(LostReason));
   });
   afterAll(() => dataSource.destroy());
@@ -126,12 +124,7 @@ describe('LostReasonService behind a provider proxy that drops the receiver', ()
   let service: LostReasonService;
 
   beforeAll(async () => {
-    dataSource = await new DataSource({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: [LostReason],
-      synchronize: true,
-    }).initialize();
+    dataSource = await inMemoryDatabase();
     const plain = new LostReasonService(dataSource.getRepository(LostReason), undefined, { multiTenant: true });
     service = receiverDroppingProxy(plain);
   });
