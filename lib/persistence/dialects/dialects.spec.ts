@@ -231,17 +231,32 @@ describe('each dialect', () => {
     expect(sqliteDialect.executePrepared).toBeUndefined();
   });
 
-  it("MySQL/MariaDB: closes a stalled connection even when its pool is not mysql2's (the mysql package keeps an array)", () => {
-    const connection = () => ({ stream: { destroy: jest.fn() }, destroy: jest.fn() });
-    const idle = [connection(), connection()];
-    const stalled = { ...connection(), _pool: { _freeConnections: idle } };
-    expect(() => mysqlDialect.destroyStalled({ databaseConnection: stalled } as unknown as QueryRunner)).not.toThrow();
-    expect(stalled.stream.destroy).toHaveBeenCalled();
-    expect(stalled.destroy).toHaveBeenCalled();
-    // mysql2's Denque: the idle ones go too.
-    const denque = { length: idle.length, get: (index: number) => idle[index] };
-    mysqlDialect.destroyStalled({ databaseConnection: { ...connection(), _pool: { _freeConnections: denque } } } as unknown as QueryRunner);
-    for (const one of idle) expect(one.destroy).toHaveBeenCalled();
+  it("MySQL/MariaDB: closes a stalled connection and its pool's idle ones, on mysql2's pool, and on another without failing", () => {
+    type Fake = { stream: { destroy: jest.Mock }; destroy: jest.Mock; _pool?: unknown };
+    // As mysql2 does: a destroyed connection leaves its pool's list, and forgets its pool.
+    const inPool = (pool: { _freeConnections: Fake[] }, count: number): Fake[] =>
+      Array.from({ length: count }, () => {
+        const connection: Fake = { stream: { destroy: jest.fn() }, destroy: jest.fn(), _pool: pool };
+        connection.destroy.mockImplementation(() => {
+          pool._freeConnections.splice(pool._freeConnections.indexOf(connection), 1);
+          connection._pool = null;
+        });
+        return connection;
+      });
+    const denque = (items: Fake[]) => Object.assign(items, { get: (index: number) => items[index] });
+
+    const pool = { _freeConnections: denque([]) as Fake[] };
+    const idle = inPool(pool, 3);
+    pool._freeConnections.push(...idle);
+    const [stalled] = inPool(pool, 1);
+    mysqlDialect.destroyStalled({ databaseConnection: stalled } as unknown as QueryRunner);
+    for (const connection of [stalled, ...idle]) expect(connection.stream.destroy).toHaveBeenCalled();
+
+    // The legacy mysql package keeps a plain array: the stalled one is closed all the same.
+    const legacy = { _freeConnections: [] as Fake[] };
+    const [alone] = inPool(legacy, 1);
+    expect(() => mysqlDialect.destroyStalled({ databaseConnection: alone } as unknown as QueryRunner)).not.toThrow();
+    expect(alone.stream.destroy).toHaveBeenCalled();
   });
 
   it('better-sqlite3: prepares each statement once per database, and runs it for rows or for a row count', async () => {

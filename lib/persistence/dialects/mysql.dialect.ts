@@ -103,16 +103,15 @@ export const mysqlDialect: LostReasonDialect = {
     // cost a request its deadline. A connection keeps its socket at `stream`, and leaves its pool
     // with `destroy()` (which takes it out of the idle ones too: they are listed first).
     const stalled = (runner as { databaseConnection?: Mysql2Connection }).databaseConnection;
-    const close = (connection?: Mysql2Connection) => {
+    // The idle ones, listed before any is closed (a closed connection leaves its pool, and forgets
+    // it), through the pool's private list: mysql2's (a Denque). Anything else (the legacy mysql
+    // package's array, a newer mysql2) is left to the pool, rather than fail the 503.
+    const free = stalled?._pool?._freeConnections;
+    const idle = typeof free?.get === 'function' ? Array.from({ length: free.length }, (_, index) => free.get(index)) : [];
+    for (const connection of [stalled, ...idle]) {
       connection?.stream?.destroy?.();
       connection?.destroy?.();
-    };
-    close(stalled);
-    // The idle ones through the pool's private list, mysql2's (a Denque): anything else (the
-    // legacy mysql package's array, a newer mysql2) is left to the pool rather than fail the 503.
-    const idle = stalled?._pool?._freeConnections;
-    if (typeof idle?.get !== 'function') return;
-    for (const connection of Array.from({ length: idle.length }, (_, index) => idle.get(index))) close(connection);
+    }
   },
 
   violationOf({ errno, message }) {
