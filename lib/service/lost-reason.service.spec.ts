@@ -1,12 +1,11 @@
-import { DataSource } from 'typeorm';
-import type { BetterSqlite3DataSourceOptions } from 'typeorm/driver/better-sqlite3/BetterSqlite3DataSourceOptions';
+import { DataSource, Logger } from 'typeorm';
 import { StatementLog } from '../../test/support/statement-log';
 import { InvalidRequestException, LostReasonNotFoundException } from '../errors';
 import { LostReason } from '../persistence/lost-reason.entity';
 import { LostReasonService } from './lost-reason.service';
 
 /** An in-memory SQLite database with the module's table. */
-const inMemoryDatabase = (options: Partial<BetterSqlite3DataSourceOptions> = {}) =>
+const inMemoryDatabase = (options: { logging?: boolean; logger?: Logger } = {}) =>
   new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: [LostReason], synchronize: true, ...options }).initialize();
 
 describe('LostReasonService (on an in-memory SQLite database)', () => {
