@@ -46,6 +46,9 @@ describe('resolveLostReasonOptions', () => {
     [{ apiKeys: ['sk_test_a'], multiTenant: true }, 'multiTenant'],
     [{ apiKeys: ['sk_test_a'], requestTimeoutMs: 0 }, 'requestTimeoutMs'],
     [{ apiKeys: ['sk_test_a'], preparedStatements: 'yes' }, 'preparedStatements'],
+    [{ apiKeys: ['sk_test_a'], maxConcurrentRequests: 0 }, 'maxConcurrentRequests'],
+    [{ apiKeys: ['sk_test_a'], maxConcurrentRequests: 1.5 }, 'maxConcurrentRequests'],
+    [{ apiKeys: ['sk_test_a'], maxConcurrentRequests: '4' }, 'maxConcurrentRequests'],
   ])('rejects %p naming "%s"', (options, option) => {
     expect(() => resolveLostReasonOptions(options as never, extras)).toThrow(LostReasonModuleOptionsError);
     expect(() => resolveLostReasonOptions(options as never, extras)).toThrow(`"${option}"`);

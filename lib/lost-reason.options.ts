@@ -37,10 +37,14 @@ export function resolveLostReasonOptions(
     multiTenant = LOST_REASON_DEFAULTS.multiTenant,
     requestTimeoutMs = LOST_REASON_DEFAULTS.requestTimeoutMs,
     preparedStatements = LOST_REASON_DEFAULTS.preparedStatements,
+    maxConcurrentRequests,
   } = options ?? {};
   if (typeof preparedStatements !== 'boolean') throw new LostReasonModuleOptionsError('preparedStatements', 'must be a boolean.');
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
     throw new LostReasonModuleOptionsError('requestTimeoutMs', 'must be a positive integer (milliseconds).');
+  }
+  if (maxConcurrentRequests !== undefined && (!Number.isInteger(maxConcurrentRequests) || maxConcurrentRequests < 1)) {
+    throw new LostReasonModuleOptionsError('maxConcurrentRequests', 'must be a positive integer.');
   }
   // A list of keys, or a non-empty object of key → tenant.
   const perTenantKeys = typeof apiKeys === 'object' && apiKeys !== null && !Array.isArray(apiKeys) && Object.keys(apiKeys).length > 0;
@@ -116,5 +120,6 @@ export function resolveLostReasonOptions(
     hooks,
     requestTimeoutMs,
     preparedStatements,
+    maxConcurrentRequests,
   };
 }

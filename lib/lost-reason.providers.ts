@@ -3,6 +3,10 @@ import { getRepositoryToken } from '@nestjs/typeorm';
 import { LostReasonHooksDispatcher } from './hooks/hooks.dispatcher';
 import { LostReasonApiKeyGuard } from './http/api-key.guard';
 import { LostReasonRequestRunner } from './http/request.runner';
+import { TenantTurns } from './http/tenant-turns';
+import { dialectOf } from './persistence/dialects/dialect.registry';
+import type { ResolvedLostReasonOptions } from './interfaces/resolved-lost-reason-options.interface';
+import type { Repository } from 'typeorm';
 import { LostReasonRouteFallback } from './http/route-fallback.service';
 import { LostReasonIdempotencyKey } from './persistence/idempotency-key.entity';
 import { LostReasonIdempotency } from './idempotency/idempotency.service';
@@ -38,6 +42,12 @@ export function createLostReasonProviders(extras: LostReasonModuleExtras): Provi
     LostReasonApiKeyGuard,
     LostReasonRouteFallback,
     LostReasonRequestRunner,
+    {
+      provide: TenantTurns,
+      inject: [LOST_REASON_RESOLVED_OPTIONS, LOST_REASON_REPOSITORY],
+      useFactory: ({ maxConcurrentRequests }: ResolvedLostReasonOptions, { manager: { connection } }: Repository<LostReason>) =>
+        new TenantTurns(maxConcurrentRequests ?? dialectOf(connection).concurrencyOf(connection.options)),
+    },
     { provide: LOST_REASON_IDEMPOTENCY_REPOSITORY, useExisting: getRepositoryToken(LostReasonIdempotencyKey, extras.dataSource) },
     LostReasonIdempotency,
   ];

@@ -35,6 +35,8 @@ export const LOST_REASON_MAX_LENGTH = 500;
 export const LIST_LIMIT_DEFAULT = 20;
 /** Largest `limit` the list endpoint accepts. */
 export const LIST_LIMIT_MAX = 100;
+/** Deepest `offset` of a list that still holds objects: deeper pages are reached with `starting_after`. */
+export const LIST_OFFSET_MAX = 10_000;
 
 /** Default bound of one HTTP request of the module. @deprecated Use `LOST_REASON_DEFAULTS.requestTimeoutMs`. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = LOST_REASON_DEFAULTS.requestTimeoutMs;

@@ -8,7 +8,13 @@ import {
 } from '../idempotency/idempotency.constants';
 import { IDEMPOTENCY_KEY_PATTERN } from '../idempotency/idempotency-key.parser';
 import { RETRY_AFTER_SECONDS } from '../errors/error-response.mapper';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LOST_REASON_ID_PATTERN, LOST_REASON_ID_PREFIX } from '../common/lost-reason.constants';
+import {
+  LIST_LIMIT_DEFAULT,
+  LIST_LIMIT_MAX,
+  LIST_OFFSET_MAX,
+  LOST_REASON_ID_PATTERN,
+  LOST_REASON_ID_PREFIX,
+} from '../common/lost-reason.constants';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '../common/request-id.util';
 import {
   ApiBearerAuth,
@@ -129,7 +135,7 @@ export const ApiListLostReasons = () =>
       name: 'offset',
       required: false,
       schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
-      description: 'Number of objects to skip, newest first. Not with a cursor.',
+      description: `Number of objects to skip, newest first. Not with a cursor. Past ${LIST_OFFSET_MAX}, only an offset past the end of the list is accepted (an empty page): page further with starting_after.`,
     }),
     ApiQuery({
       name: 'starting_after',

@@ -8,6 +8,7 @@ import { LostReasonTenancy } from '../tenancy/tenancy.service';
 import { pathOf } from '../common/url-path.util';
 import { malformedRequest, unrecognizedRequestUrl } from './own-path.rule';
 import { REQUEST_ID_HEADER, requestIdOf } from '../common/request-id.util';
+import { TenantTurns, Turn } from './tenant-turns';
 
 /** Who a request acts for: its tenant (when tenancy is on) and the service acting for it. */
 export interface LostReasonRequestScope {
@@ -28,6 +29,7 @@ export class LostReasonRequestRunner {
     private readonly lostReasons: LostReasonService,
     private readonly tenancy: LostReasonTenancy,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly turns: TenantTurns,
     @Inject(LOST_REASON_RESOLVED_OPTIONS) private readonly options: ResolvedLostReasonOptions,
   ) {}
 
@@ -41,7 +43,10 @@ export class LostReasonRequestRunner {
     if (malformed) return Promise.reject(malformed);
     // Express routes `/path/` like `/path`, Fastify does not: one answer on both, Stripe's 404.
     if (pathOf(request.url).endsWith('/')) return Promise.reject(unrecognizedRequestUrl(request));
-    return withinDeadline(this.scopeOf(request).then(work), this.options.requestTimeoutMs);
+    // One deadline from here, waiting for a turn included: a request whose deadline passed while it waited never starts.
+    const turn: Turn = { expired: false };
+    const scoped = this.scopeOf(request).then((scope) => this.turns.run(scope.tenant ?? '', turn, () => work(scope)));
+    return withinDeadline(scoped, this.options.requestTimeoutMs, () => (turn.expired = true));
   }
 
   /** Sets a header on the answer, on Express or Fastify. */

@@ -76,6 +76,14 @@ export interface LostReasonModuleOptions {
    * without `max_prepared_statements`).
    */
   preparedStatements?: boolean;
+  /**
+   * How many of the module's HTTP requests run at once on this instance; more wait, taking
+   * turns tenant by tenant, so one tenant's burst cannot hold every connection (or, on SQLite,
+   * the event loop) while another tenant waits behind it. Default: the data source's pool size
+   * (`poolSize`, else the driver's `max`/`connectionLimit`, else 10); 1 on SQLite, whose
+   * statements run one at a time anyway.
+   */
+  maxConcurrentRequests?: number;
 }
 
 /**

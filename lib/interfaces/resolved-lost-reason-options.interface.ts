@@ -16,4 +16,6 @@ export interface ResolvedLostReasonOptions {
   hooks?: LostReasonHooks;
   requestTimeoutMs: number;
   preparedStatements: boolean;
+  /** Undefined: the data source's pool size (`TenantTurns`). */
+  maxConcurrentRequests?: number;
 }

@@ -14,6 +14,7 @@ import {
 import { LostReasonHooksDispatcher } from '../hooks/hooks.dispatcher';
 import {
   LIST_LIMIT_DEFAULT,
+  LIST_OFFSET_MAX,
   LOST_REASON_ID_PATTERN,
   LOST_REASON_ID_PREFIX,
   LOST_REASON_REPOSITORY,
@@ -129,7 +130,8 @@ export class LostReasonService implements OnModuleInit {
    * One page, newest first (by `created_at`, then primary key: insertion order on one server).
    *
    * With `offset`, the page and `total` come from one statement, so they agree even while
-   * others write; a page past the end costs a second (COUNT) statement. With a cursor
+   * others write; a page past the end costs a second (COUNT) statement. An offset past
+   * `LIST_OFFSET_MAX` that falls inside the list is a 400 pointing to `starting_after`. With a cursor
    * (`starting_after` / `ending_before`, an object id), the page is the objects right after or
    * before that object's position: concurrent inserts and deletes elsewhere never make a walk
    * repeat or skip an object. An unknown cursor id is a 400 naming the parameter.
@@ -190,6 +192,18 @@ export class LostReasonService implements OnModuleInit {
 
   private async listByOffset(limit: number, offset: number): Promise<LostReasonList> {
     const tenant = this.tenantId;
+    // A database walks every skipped row: past LIST_OFFSET_MAX, one client's lists would cost
+    // everyone (issue: a noisy tenant). Past the end, the page is empty whatever the offset.
+    if (offset > LIST_OFFSET_MAX) {
+      const total = await this.store.count(tenant);
+      if (offset < total) {
+        throw new InvalidRequestException(
+          `offset can be at most ${LIST_OFFSET_MAX}; to page further, pass starting_after with the id of the last object of the page before.`,
+          'offset',
+        );
+      }
+      return { data: [], has_more: false, total };
+    }
     const rows = await this.store.pageAtOffset(tenant, limit, offset);
     const total = rows.length > 0 ? Number(rows[0].total) : await this.store.count(tenant);
     return { data: rows.map(toObject), has_more: offset + rows.length < total, total };

@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import type { DataSourceOptions, QueryRunner } from 'typeorm';
 
 /** What identifies a driver's error: pg's SQLSTATE `code`, mysql2's `errno` and `code`, SQLite's `code`. */
 export interface DriverError {
@@ -114,6 +114,8 @@ export interface LostReasonDialect {
    * deadline, or its owner, decides. Nothing on a database without sockets.
    */
   destroyStalled(runner: QueryRunner): void;
+  /** How many statements the data source runs at once: its pool's size (1 where statements run one at a time). */
+  concurrencyOf(options: DataSourceOptions): number;
   /** The constraint violation the error reports, if it is one. */
   violationOf(error: DriverError): ConstraintViolation | undefined;
   /** Text the database's character set cannot store (a latin1 table, a non-UTF-8 database). */

@@ -382,3 +382,17 @@ describe('the statements each dialect writes', () => {
     expect(sql.count).toBe('SELECT (SELECT COALESCE(SUM("n"), 0) FROM "opportunity_lost_reason_count" WHERE "tenant_id" = ?) AS "total"');
   });
 });
+
+describe('how many statements each data source runs at once', () => {
+  it.each([
+    [postgresDialect, { type: 'postgres' }, 10],
+    [postgresDialect, { type: 'postgres', poolSize: 25 }, 25],
+    [postgresDialect, { type: 'postgres', poolSize: 25, extra: { max: 4 } }, 4],
+    [mysqlDialect, { type: 'mariadb' }, 10],
+    [mysqlDialect, { type: 'mysql', poolSize: 30 }, 30],
+    [mysqlDialect, { type: 'mysql', extra: { connectionLimit: 3 } }, 3],
+    [betterSqlite3Dialect, { type: 'better-sqlite3', database: ':memory:' }, 1],
+  ] as Array<[LostReasonDialect, DataSourceOptions, number]>)('case %#: the pool size the driver uses', (dialect, options, expected) => {
+    expect(dialect.concurrencyOf(options)).toBe(expected);
+  });
+});

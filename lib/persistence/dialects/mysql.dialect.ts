@@ -1,4 +1,5 @@
 import { ConstraintViolation, DatabaseFault, DriverError, LostReasonDialect } from './dialect.interface';
+import type { DataSourceOptions } from 'typeorm';
 
 /** mysql2's codes of a lost, refused or exhausted connection. */
 const UNAVAILABLE_CODES = new Set([
@@ -97,6 +98,10 @@ export const mysqlDialect: LostReasonDialect = {
       if (driver.execute) driver.execute(sql, parameters, done);
       else driver.query(sql, values, done);
     }),
+
+  // TypeORM gives mysql2's pool `poolSize` as `connectionLimit`, `extra` over it; mysql2's own default is 10.
+  concurrencyOf: ({ poolSize, extra }: DataSourceOptions & { extra?: { connectionLimit?: number } }) =>
+    extra?.connectionLimit ?? poolSize ?? 10,
 
   destroyStalled(runner) {
     // mysql2's pool hands out its idle connections without checking them: each dead one would

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConstraintViolation, DatabaseFault, DriverError, LostReasonDialect, PreparedResult } from './dialect.interface';
+import type { DataSourceOptions } from 'typeorm';
 
 /** SQLSTATEs of a connection that failed, a server shutting down or out of connections. */
 const UNAVAILABLE_CODES = new Set(['08000', '08001', '08003', '08004', '08006', '08007', '57P01', '57P02', '57P03', '53300']);
@@ -89,6 +90,9 @@ export const postgresDialect: LostReasonDialect = {
   },
 
   executePrepared: (client, text, values) => executeNamed(client as PgClient, text, values),
+
+  // TypeORM gives pg's pool `poolSize` as `max`, `extra` over it; pg's own default is 10.
+  concurrencyOf: ({ poolSize, extra }: DataSourceOptions & { extra?: { max?: number } }) => extra?.max ?? poolSize ?? 10,
 
   destroyStalled(runner) {
     // pg-pool hands out its idle clients without checking them (the newest first): each dead one

@@ -37,6 +37,9 @@ export const sqliteDialect: LostReasonDialect = {
 
   keepCounts: (runner, { path, tenantColumn }) => keepSqliteCounts(runner, { table: path, tenantColumn }),
 
+  // One connection, synchronous statements: one at a time.
+  concurrencyOf: () => 1,
+
   destroyStalled() {
     // No socket: an embedded database cannot hang on the network.
   },
