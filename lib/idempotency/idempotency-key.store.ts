@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
-import { EntityManager, IsNull, Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { retryingConflicts } from '../persistence/conflict-retry.util';
 import { dialectOf, driverErrorOf } from '../persistence/dialects/dialect.registry';
 import { onPooledConnection } from '../persistence/pooled-connection.util';
 import { LostReasonIdempotencyKey } from '../persistence/idempotency-key.entity';
@@ -12,6 +13,11 @@ export type StoredKey = Pick<LostReasonIdempotencyKey, 'request_hash' | 'status'
  * connection of its own, closed if it outlives the request deadline, so a silently dead
  * connection never holds a key or the pool (`onPooledConnection`); the stored answer
  * (`complete`) runs in the module's transaction, on that transaction's guarded connection.
+ *
+ * Every statement on one key finds it by its primary key alone (`thisClaim`): through the index
+ * on `created_at`, which MariaDB's and PostgreSQL's planners pick while the table holds a few
+ * hundred keys, MariaDB's UPDATE and DELETE lock the gap after the newest key, where every new
+ * claim lands; on Galera a claim made through another node then aborts the local transaction.
  */
 export class IdempotencyKeyStore {
   constructor(
@@ -54,7 +60,7 @@ export class IdempotencyKeyStore {
       .createQueryBuilder()
       .update(LostReasonIdempotencyKey)
       .set({ status: HttpStatus.CREATED, response: JSON.stringify(body) })
-      .where('id = :id AND created_at = :claimedAt AND status IS NULL', { id, claimedAt })
+      .where(this.thisClaim(true), { id, claimedAt })
       .updateEntity(false)
       .execute();
     return affected === 1;
@@ -65,21 +71,29 @@ export class IdempotencyKeyStore {
     return this.complete(this.repository.manager, id, claimedAt, body);
   }
 
-  /** `work` in a transaction of the module's own, on a guarded connection. */
+  /**
+   * `work` in a transaction of the module's own, on a guarded connection; done again, in a new
+   * transaction, when the database rolled it back whole for a conflict with a concurrent write
+   * (Galera's certification failing at COMMIT), as updates are (`retryingConflicts`).
+   */
   inTransaction<T>(work: (transaction: EntityManager) => Promise<T>): Promise<T> {
-    return this.guarded((keys) => keys.manager.transaction(work));
+    return retryingConflicts(this.repository.manager, this.timeoutMs, () => this.guarded((keys) => keys.manager.transaction(work)));
   }
 
   /** Deletes the claim made at `claimedAt` if it is still in progress. */
   async deleteClaim(id: string, claimedAt: string): Promise<void> {
-    await this.guarded((keys) =>
-      keys.createQueryBuilder().delete().where('id = :id AND created_at = :claimedAt AND status IS NULL', { id, claimedAt }).execute(),
-    );
+    await this.guarded((keys) => keys.createQueryBuilder().delete().where(this.thisClaim(true), { id, claimedAt }).execute());
   }
 
   /** Deletes a stale key as it was read: a claim that completed meanwhile is kept. */
   async deleteStale(id: string, { created_at, status }: Pick<StoredKey, 'created_at' | 'status'>): Promise<void> {
-    await this.guarded((keys) => keys.delete({ id, created_at, ...(status === null && { status: IsNull() }) }));
+    await this.guarded((keys) =>
+      keys
+        .createQueryBuilder()
+        .delete()
+        .where(this.thisClaim(status === null), { id, claimedAt: created_at })
+        .execute(),
+    );
   }
 
   /** Deletes the keys claimed before `cutoff` (one DELETE on the `created_at` index). */
@@ -88,6 +102,21 @@ export class IdempotencyKeyStore {
       keys.createQueryBuilder().delete().where('created_at < :cutoff', { cutoff }).execute(),
     );
     return affected ?? 0;
+  }
+
+  /**
+   * The condition of the claim `:id` made at `:claimedAt` (`inProgress`: and not completed yet),
+   * planned through the primary key only, on every database: the claim's time is compared as
+   * `COALESCE(created_at, '')` (the column is never NULL), which no index serves, so a planner
+   * cannot take the index on `created_at` instead.
+   */
+  private thisClaim(inProgress: boolean): string {
+    const column = (property: keyof LostReasonIdempotencyKey) => {
+      const { databaseName } = this.repository.metadata.findColumnWithPropertyName(property)!;
+      return this.repository.manager.connection.driver.escape(databaseName);
+    };
+    const claim = `${column('id')} = :id AND COALESCE(${column('created_at')}, '') = :claimedAt`;
+    return inProgress ? `${claim} AND ${column('status')} IS NULL` : claim;
   }
 
   private guarded<T>(work: (keys: Repository<LostReasonIdempotencyKey>) => Promise<T>): Promise<T> {

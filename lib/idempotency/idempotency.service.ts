@@ -150,7 +150,11 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     return age > IDEMPOTENCY_KEY_TTL_MS || (status === null && age > lockTimeout);
   }
 
-  /** Creates, and stores the answer on this request's claim; on failure, gives the key back. */
+  /**
+   * Creates, and stores the answer on this request's claim; on failure, gives the key back. A
+   * transaction the database rolled back for a conflict runs again (`inTransaction`): the
+   * attempt left nothing, and the claim is still this request's.
+   */
   private async execute<T>(id: string, claimedAt: string, create: (manager?: EntityManager) => Promise<T>): Promise<T> {
     if (!this.keys.ownTransactions) {
       let body: T;

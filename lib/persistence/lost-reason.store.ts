@@ -1,4 +1,5 @@
 import { EntityManager, QueryResult, QueryRunner, ReplicationMode, Repository } from 'typeorm';
+import { retryingConflicts } from './conflict-retry.util';
 import { databaseFaultOf } from './database-fault.classifier';
 import { ConstraintViolation, LostReasonDialect } from './dialects/dialect.interface';
 import { dialectOf, driverErrorOf } from './dialects/dialect.registry';
@@ -126,12 +127,12 @@ export class LostReasonStore {
    * in one transaction. An update the database rolls back for a conflict is done again (`retryingConflicts`).
    */
   update(tenant: string, id: string, lostReason: string | null | undefined): Promise<LostReasonRow | undefined> {
-    return this.retryingConflicts(() => this.updateOnce(tenant, id, lostReason));
+    return retryingConflicts(this.repository.manager, this.timeoutMs, () => this.updateOnce(tenant, id, lostReason));
   }
 
   /** Deletes the tenant's object `id` (one DELETE; where the dialect finds rows first, a read and a DELETE by key). */
   delete(tenant: string, id: string): Promise<boolean> {
-    return this.retryingConflicts(() => this.deleteOnce(tenant, id));
+    return retryingConflicts(this.repository.manager, this.timeoutMs, () => this.deleteOnce(tenant, id));
   }
 
   private async updateOnce(tenant: string, id: string, lostReason: string | null | undefined): Promise<LostReasonRow | undefined> {
@@ -175,27 +176,6 @@ export class LostReasonStore {
   /** Whether the dialect finds a row before writing it: known without a round trip or an await (the dialect is chosen once per data source). */
   private get findsRowFirst(): boolean {
     return dialectOf(this.repository.manager.connection).findsRowFirst;
-  }
-
-  /**
-   * `write`, done again when the database rolled it back for a conflict with a concurrent write:
-   * on Galera, two nodes updating one row at once, where certification refuses the later commit.
-   * Up to `CONFLICT_ATTEMPTS` times, after a short random pause so that the losers do not meet
-   * again. Not inside a host's transaction: the rollback ended all of it, which only the host can redo.
-   */
-  private async retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
-    // Not past the request's deadline: by then the client was answered 503 and may retry itself.
-    const deadline = this.timeoutMs === undefined ? Infinity : Date.now() + this.timeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        const driverError = driverErrorOf(error);
-        const conflict = driverError !== undefined && dialectOf(this.repository.manager.connection).isConflict(driverError);
-        if (!conflict || attempt === CONFLICT_ATTEMPTS || Date.now() >= deadline || this.repository.manager.queryRunner) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * CONFLICT_PAUSE_MS * attempt));
-      }
-    }
   }
 
   private statements(): Promise<LostReasonStatements> {
@@ -274,11 +254,6 @@ export class LostReasonStore {
     return onPooledConnection(manager.connection, 'master', this.timeoutMs, (runner) => runner.manager.transaction(work));
   }
 }
-
-/** How many times a write rolled back for a conflict is tried in all (of 480 updates, 12 at once on one row through 3 Galera nodes, none needed more than 4). */
-const CONFLICT_ATTEMPTS = 8;
-/** The longest pause before a conflicting write's second attempt, in milliseconds; it grows with each attempt. */
-const CONFLICT_PAUSE_MS = 5;
 
 /**
  * Whether a constraint's name or text, as the database reports it, names `column` once the
