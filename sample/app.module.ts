@@ -40,7 +40,11 @@ export function apiKeysFromEnv(env = process.env): string[] | Record<string, str
       migrations: LOST_REASON_MIGRATIONS,
       migrationsRun: true,
     }),
-    LostReasonModule.forRoot({ apiKeys: apiKeysFromEnv() }),
+    LostReasonModule.forRoot({
+      apiKeys: apiKeysFromEnv(),
+      // How many requests run at once, tenants taking turns beyond it; by default the pool's size.
+      ...(process.env.MAX_CONCURRENT_REQUESTS && { maxConcurrentRequests: Number(process.env.MAX_CONCURRENT_REQUESTS) }),
+    }),
   ],
 })
 export class AppModule {}

@@ -34,7 +34,7 @@ export class LostReasonRequestRunner {
   ) {}
 
   run<T>(
-    request: { method?: string; url?: string; headers?: Record<string, unknown> },
+    request: { method?: string; url?: string; headers?: Record<string, unknown>; socket?: { destroyed?: boolean } },
     response: object,
     work: (scope: LostReasonRequestScope) => Promise<T>,
   ): Promise<T> {
@@ -43,8 +43,9 @@ export class LostReasonRequestRunner {
     if (malformed) return Promise.reject(malformed);
     // Express routes `/path/` like `/path`, Fastify does not: one answer on both, Stripe's 404.
     if (pathOf(request.url).endsWith('/')) return Promise.reject(unrecognizedRequestUrl(request));
-    // One deadline from here, waiting for a turn included: a request whose deadline passed while it waited never starts.
-    const turn: Turn = { expired: false };
+    // One deadline from here, waiting for a turn included: a request whose deadline passed, or
+    // whose client went away, while it waited never starts.
+    const turn: Turn = { expired: false, socket: request.socket };
     const scoped = this.scopeOf(request).then((scope) => this.turns.run(scope.tenant ?? '', turn, () => work(scope)));
     return withinDeadline(scoped, this.options.requestTimeoutMs, () => (turn.expired = true));
   }

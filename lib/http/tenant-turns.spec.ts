@@ -39,6 +39,21 @@ describe('TenantTurns', () => {
     expect(order).toEqual(['0', '1', '4', '2']);
   });
 
+  it(`serves a tenant that arrives while another is served before that other tenant's next request`, async () => {
+    const turns = new TenantTurns(1);
+    const first = request(turns, 'acme');
+    const [second, third] = [request(turns, 'acme'), request(turns, 'acme')];
+    first.finish();
+    await first.done;
+    await nextTurn();
+    expect(second.started).toBe(true);
+    const globex = request(turns, 'globex');
+    second.finish();
+    await second.done;
+    await nextTurn();
+    expect([globex.started, third.started]).toEqual([true, false]);
+  });
+
   it('frees a place only after the event loop has had its turn, not as soon as work settles', async () => {
     const turns = new TenantTurns(1);
     const first = request(turns, 'acme');
@@ -59,6 +74,17 @@ describe('TenantTurns', () => {
     await first.done;
     await nextTurn();
     expect([expired.started, next.started]).toEqual([false, true]);
+  });
+
+  it('never starts a request whose client went away while it waited', async () => {
+    const turns = new TenantTurns(1);
+    const first = request(turns, 'acme');
+    const gone = request(turns, 'acme', { expired: false, socket: { destroyed: true } });
+    const next = request(turns, 'globex');
+    first.finish();
+    await first.done;
+    await nextTurn();
+    expect([gone.started, next.started]).toEqual([false, true]);
   });
 
   it('frees the place of a request whose work throws', async () => {

@@ -1,6 +1,7 @@
-/** A request waiting for its turn; `expired` once its deadline has passed (it is then skipped). */
+/** A request waiting for its turn: skipped once its deadline has passed, or its client has gone. */
 export interface Turn {
   expired: boolean;
+  socket?: { destroyed?: boolean };
 }
 
 interface Waiting {
@@ -25,17 +26,19 @@ export class TenantTurns {
   /** Requests finished whose places are freed at the end of this turn of the event loop. */
   private finished = 0;
   private freeing = false;
-  /** Tenants with waiting requests, in turn order: a tenant served goes to the back. */
+  /** Tenants with waiting requests, in turn order. */
   private readonly waiting = new Map<string, Waiting[]>();
+  /** Tenants served at the last freeing, with requests still waiting: they go behind the tenants that arrived since. */
+  private readonly served = new Map<string, Waiting[]>();
 
   constructor(readonly capacity: number) {}
 
-  /** `work()` now, or at `tenant`'s turn; never, if `turn` expires first. */
+  /** `work()` now, or at `tenant`'s turn; never, if `turn` expires or its client goes first. */
   run<T>(tenant: string, turn: Turn, work: () => Promise<T>): Promise<T> {
-    if (this.running < this.capacity && this.waiting.size === 0) return this.start(work);
+    if (this.running < this.capacity && this.waiting.size === 0 && this.served.size === 0) return this.start(work);
     return new Promise<T>((resolve, reject) => {
       const waiting: Waiting = { turn, start: () => this.start(work).then(resolve, reject) };
-      const queue = this.waiting.get(tenant);
+      const queue = this.waiting.get(tenant) ?? this.served.get(tenant);
       if (queue) queue.push(waiting);
       else this.waiting.set(tenant, [waiting]);
     });
@@ -64,14 +67,22 @@ export class TenantTurns {
     this.freeing = false;
     this.running -= this.finished;
     this.finished = 0;
+    this.moveServedBack();
     while (this.running < this.capacity) {
-      const next = this.waiting.entries().next();
-      if (next.done) return;
-      const [tenant, queue] = next.value;
+      if (this.waiting.size === 0) {
+        if (this.served.size === 0) return;
+        this.moveServedBack();
+      }
+      const [tenant, queue] = this.waiting.entries().next().value as [string, Waiting[]];
       const waiting = queue.shift() as Waiting;
       this.waiting.delete(tenant);
-      if (queue.length > 0) this.waiting.set(tenant, queue);
-      if (!waiting.turn.expired) waiting.start();
+      if (queue.length > 0) this.served.set(tenant, queue);
+      if (!waiting.turn.expired && !waiting.turn.socket?.destroyed) waiting.start();
     }
   };
+
+  private moveServedBack(): void {
+    for (const [tenant, queue] of this.served) this.waiting.set(tenant, queue);
+    this.served.clear();
+  }
 }

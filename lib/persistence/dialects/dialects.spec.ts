@@ -163,6 +163,8 @@ describe('each dialect', () => {
     for (const code of ['08006', '57P01', '53300']) expect(postgresDialect.faultOf({ code })).toBe('unavailable');
     for (const code of ['57014', '55P03', '40P01', '40001']) expect(postgresDialect.faultOf({ code })).toBe('timeout');
     expect(postgresDialect.faultOf({ message: 'Connection terminated unexpectedly' })).toBe('unavailable');
+    // A request still running while the host shuts down: another instance can serve its retry.
+    expect(postgresDialect.faultOf({ message: 'Cannot use a pool after calling end on the pool' })).toBe('unavailable');
     expect(postgresDialect.faultOf({ message: 'Query read timeout' })).toBe('timeout');
     expect(postgresDialect.faultOf({ code: '23505' })).toBeUndefined();
   });
@@ -173,6 +175,7 @@ describe('each dialect', () => {
     expect(mysqlDialect.faultOf({ errno: 1047, code: 'ER_UNKNOWN_COM_ERROR' })).toBe('unavailable');
     expect(mysqlDialect.faultOf({ errno: 1180, code: 'ER_ERROR_DURING_COMMIT' })).toBe('unavailable');
     expect(mysqlDialect.faultOf({ message: "Can't add new command when connection is in closed state" })).toBe('unavailable');
+    expect(mysqlDialect.faultOf({ message: 'Pool is closed.' })).toBe('unavailable');
     for (const code of ['ER_LOCK_WAIT_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_LOCK_DEADLOCK'])
       expect(mysqlDialect.faultOf({ code })).toBe('timeout');
     expect(mysqlDialect.faultOf({ code: 'ER_DUP_ENTRY' })).toBeUndefined();

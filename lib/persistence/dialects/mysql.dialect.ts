@@ -49,8 +49,8 @@ const VIOLATIONS = new Map<unknown, { kind: ConstraintViolation['kind']; named: 
   [1048, { kind: 'check', named: /^Column '([^']*)' cannot be null/ }],
 ]);
 
-/** mysql2's closed connection, which carries no code. */
-const UNAVAILABLE_MESSAGE = /^Can't add new command when connection is in closed state/;
+/** mysql2's closed connection, and its pool closed by the host's shutdown: neither carries a code. */
+const UNAVAILABLE_MESSAGE = /^(Can't add new command when connection is in closed state|Pool is closed\.)/;
 
 /** mysql2's pooled connection: its socket, and its pool's idle connections (a queue with `get`, in every mysql2 version). */
 type Mysql2Connection = {

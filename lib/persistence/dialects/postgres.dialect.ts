@@ -6,9 +6,9 @@ import type { DataSourceOptions } from 'typeorm';
 const UNAVAILABLE_CODES = new Set(['08000', '08001', '08003', '08004', '08006', '08007', '57P01', '57P02', '57P03', '53300']);
 /** query_canceled (statement_timeout), lock_not_available (lock_timeout), deadlock_detected, serialization_failure. */
 const TIMEOUT_CODES = new Set(['57014', '55P03', '40P01', '40001']);
-/** pg's and pg-pool's connection failures, which carry no code. */
+/** pg's and pg-pool's connection failures, which carry no code; and a pool ended by the host's shutdown. */
 const UNAVAILABLE_MESSAGE =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end on the pool)/;
 /** SQLSTATEs of class 23 (integrity constraint violation) and what each means to the module. */
 const VIOLATIONS = new Map<unknown, ConstraintViolation['kind']>([
   ['23505', 'duplicate'], // unique_violation
