@@ -3,6 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
   IDEMPOTENCY_KEY_TTL_MS,
+  LOST_REASON_DEFAULTS,
   LostReason,
   LostReasonIdempotencyKey,
   LostReasonModule,
@@ -209,6 +210,17 @@ describeEach(cases)('Idempotency-Key on POST', ([db, adapter]) => {
     expect(taken.headers['idempotent-replayed']).toBeUndefined();
     expect(taken.body.id).not.toBe(first.body.id);
     expect((await post(key, { lost_reason: 'first' }).expect(201)).body).toEqual(taken.body);
+  });
+
+  it('takes over a claim in progress for longer than twice requestTimeoutMs: its request is past its deadline, on whichever instance it ran', async () => {
+    const key = freshKey();
+    await post(key, { lost_reason: 'abandoned' }).expect(201);
+    await keys().update({ idempotency_key: key }, { status: null, response: null });
+    await age(key, 2 * LOST_REASON_DEFAULTS.requestTimeoutMs - 2000);
+    await post(key, { lost_reason: 'abandoned' }).expect(409);
+    await age(key, 2 * LOST_REASON_DEFAULTS.requestTimeoutMs + 1000);
+    const taken = await post(key, { lost_reason: 'abandoned' }).expect(201);
+    expect(taken.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('refuses a key longer than 255 characters or not printable ASCII (400 naming the header)', async () => {

@@ -10,7 +10,7 @@ import { ExpiredKeyPruner } from './expired-key.pruner';
 import { databaseFaultOf } from '../persistence/database-fault.classifier';
 import { LostReasonIdempotencyKey } from '../persistence/idempotency-key.entity';
 import { IdempotencyKeyStore, StoredKey } from './idempotency-key.store';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS, IDEMPOTENCY_KEY_TTL_MS } from './idempotency.constants';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_TTL_MS } from './idempotency.constants';
 import { keyIdOf, requestHashesOf } from './request-hash.util';
 import { UnreleasedClaimReleaser } from './unreleased-claim.releaser';
 
@@ -146,7 +146,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   /** Expired, or held by a request that has not finished for longer than any request should take. */
   private isStale({ status, created_at }: Pick<StoredKey, 'status' | 'created_at'>): boolean {
     const age = Date.now() - Date.parse(created_at);
-    const lockTimeout = Math.max(IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS, 2 * this.options.requestTimeoutMs);
+    const lockTimeout = 2 * this.options.requestTimeoutMs;
     return age > IDEMPOTENCY_KEY_TTL_MS || (status === null && age > lockTimeout);
   }
 
