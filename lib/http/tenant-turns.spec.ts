@@ -94,7 +94,21 @@ describe('TenantTurns', () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
+    const next = request(turns, 'acme');
     await nextTurn();
-    expect(request(turns, 'acme').started).toBe(true);
+    expect(next.started).toBe(true);
+  });
+
+  it('frees places only once a request waits for one: requests that find a place run at once', async () => {
+    const turns = new TenantTurns(2);
+    for (const entry of [request(turns, 'acme'), request(turns, 'globex')]) {
+      expect(entry.started).toBe(true);
+      entry.finish();
+      await entry.done;
+    }
+    const third = request(turns, 'acme');
+    expect(third.started).toBe(false);
+    await nextTurn();
+    expect(third.started).toBe(true);
   });
 });

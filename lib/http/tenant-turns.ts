@@ -19,11 +19,13 @@ interface Waiting {
  * after the loop has read its sockets: on SQLite, whose statements run on the event loop, a
  * request finishes before the next one is even parsed, so freeing at once would let every
  * request of a burst read from one batch of sockets run ahead of another tenant's, read in the
- * next.
+ * next. The places are freed only once a request has to wait for one: one timer per `capacity`
+ * requests when nobody waits, not one per request.
  */
 export class TenantTurns {
+  /** Requests started and not finished. */
   private running = 0;
-  /** Requests finished whose places are freed at the end of this turn of the event loop. */
+  /** Requests finished whose places are not freed yet (at the end of a turn of the event loop). */
   private finished = 0;
   private freeing = false;
   /** Tenants with waiting requests, in turn order. */
@@ -35,12 +37,13 @@ export class TenantTurns {
 
   /** `work()` now, or at `tenant`'s turn; never, if `turn` expires or its client goes first. */
   run<T>(tenant: string, turn: Turn, work: () => Promise<T>): Promise<T> {
-    if (this.running < this.capacity && this.waiting.size === 0 && this.served.size === 0) return this.start(work);
+    if (this.running + this.finished < this.capacity && this.waiting.size === 0 && this.served.size === 0) return this.start(work);
     return new Promise<T>((resolve, reject) => {
       const waiting: Waiting = { turn, start: () => this.start(work).then(resolve, reject) };
       const queue = this.waiting.get(tenant) ?? this.served.get(tenant);
       if (queue) queue.push(waiting);
       else this.waiting.set(tenant, [waiting]);
+      this.freeSoon();
     });
   }
 
@@ -57,15 +60,20 @@ export class TenantTurns {
   }
 
   private readonly finish = (): void => {
+    this.running--;
     this.finished++;
-    if (this.freeing) return;
+    if (this.waiting.size > 0 || this.served.size > 0) this.freeSoon();
+  };
+
+  /** Frees the finished requests' places at the end of this turn of the event loop. */
+  private freeSoon(): void {
+    if (this.freeing || this.finished === 0) return;
     this.freeing = true;
     setImmediate(this.free);
-  };
+  }
 
   private readonly free = (): void => {
     this.freeing = false;
-    this.running -= this.finished;
     this.finished = 0;
     this.moveServedBack();
     while (this.running < this.capacity) {

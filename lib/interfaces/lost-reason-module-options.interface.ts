@@ -77,11 +77,11 @@ export interface LostReasonModuleOptions {
    */
   preparedStatements?: boolean;
   /**
-   * How many of the module's HTTP requests run at once on this instance; more wait, taking
-   * turns tenant by tenant, so one tenant's burst cannot hold every connection (or, on SQLite,
-   * the event loop) while another tenant waits behind it. Default: the data source's pool size
-   * (`poolSize`, else the driver's `max`/`connectionLimit`, else 10); 1 on SQLite, whose
-   * statements run one at a time anyway.
+   * How many of the module's HTTP requests run at once on this instance (a finished one frees
+   * its place at the end of the event loop's turn); more wait, taking turns tenant by tenant, so
+   * one tenant's burst cannot hold every connection (or, on SQLite, the event loop) while another
+   * tenant waits behind it. Default: the data source's pool size (`poolSize`, else the driver's
+   * `max`/`connectionLimit`, else 10); 10 on SQLite.
    */
   maxConcurrentRequests?: number;
 }

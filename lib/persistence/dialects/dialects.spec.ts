@@ -394,7 +394,7 @@ describe('how many statements each data source runs at once', () => {
     [mysqlDialect, { type: 'mariadb' }, 10],
     [mysqlDialect, { type: 'mysql', poolSize: 30 }, 30],
     [mysqlDialect, { type: 'mysql', extra: { connectionLimit: 3 } }, 3],
-    [betterSqlite3Dialect, { type: 'better-sqlite3', database: ':memory:' }, 1],
+    [betterSqlite3Dialect, { type: 'better-sqlite3', database: ':memory:' }, 10],
   ] as Array<[LostReasonDialect, DataSourceOptions, number]>)('case %#: the pool size the driver uses', (dialect, options, expected) => {
     expect(dialect.concurrencyOf(options)).toBe(expected);
   });

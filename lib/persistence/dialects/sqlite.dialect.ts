@@ -37,8 +37,9 @@ export const sqliteDialect: LostReasonDialect = {
 
   keepCounts: (runner, { path, tenantColumn }) => keepSqliteCounts(runner, { table: path, tenantColumn }),
 
-  // One connection, synchronous statements: one at a time.
-  concurrencyOf: () => 1,
+  // No pool: statements run one at a time on the event loop, but a request waiting out another
+  // connection's lock (off the thread) holds a place, and must not hold every other request.
+  concurrencyOf: () => 10,
 
   destroyStalled() {
     // No socket: an embedded database cannot hang on the network.
