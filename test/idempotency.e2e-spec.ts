@@ -2,7 +2,6 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
-  IDEMPOTENCY_KEY_TTL_MS,
   LOST_REASON_DEFAULTS,
   LostReason,
   LostReasonIdempotencyKey,
@@ -11,6 +10,7 @@ import {
   LostReasonService,
   REQUEST_ID_PATTERN,
 } from '../lib';
+import { IDEMPOTENCY_KEY_TTL_MS } from '../lib/idempotency/idempotency.constants';
 import { LostReasonIdempotency } from '../lib/idempotency/idempotency.service';
 import { testedAdapters } from './support/adapters';
 import { describeEach, testedDatabases } from './support/databases';

@@ -19,9 +19,6 @@ export const LOST_REASON_DEFAULTS = {
   preparedStatements: true,
 } as const;
 
-/** Route the module mounts when the host does not choose one. @deprecated Use `LOST_REASON_DEFAULTS.path`. */
-export const DEFAULT_LOST_REASON_PATH = LOST_REASON_DEFAULTS.path;
-
 /** Prefix of every object id, Stripe-style. */
 export const LOST_REASON_ID_PREFIX = 'opportunity-lost-reason_';
 
@@ -37,9 +34,6 @@ export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
 /** Deepest `offset` of a list that still holds objects: deeper pages are reached with `starting_after`. */
 export const LIST_OFFSET_MAX = 10_000;
-
-/** Default bound of one HTTP request of the module. @deprecated Use `LOST_REASON_DEFAULTS.requestTimeoutMs`. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = LOST_REASON_DEFAULTS.requestTimeoutMs;
 
 /** Injection token of the validated options with defaults applied (internal). */
 export const LOST_REASON_RESOLVED_OPTIONS = Symbol('LOST_REASON_RESOLVED_OPTIONS');

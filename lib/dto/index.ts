@@ -1,7 +1,8 @@
-export * from './create-lost-reason.dto';
-export * from './deleted-lost-reason.dto';
-export * from './list-lost-reasons.dto';
-export * from './lost-reason-error.dto';
-export * from './lost-reason-list.dto';
-export * from './lost-reason-object.dto';
-export * from './update-lost-reason.dto';
+// The request and response shapes of the API and the service (lib/index.ts picks the public ones).
+export { CreateLostReasonDto } from './create-lost-reason.dto';
+export { DeletedLostReason } from './deleted-lost-reason.dto';
+export { ListLostReasonsDto } from './list-lost-reasons.dto';
+export { LostReasonError, LostReasonErrorDetail } from './lost-reason-error.dto';
+export { LostReasonList } from './lost-reason-list.dto';
+export { LostReasonObject } from './lost-reason-object.dto';
+export { UpdateLostReasonDto } from './update-lost-reason.dto';

@@ -1,4 +1,4 @@
-import { LostReasonErrorType } from '../errors/error-body.interface';
+import type { LostReasonErrorBody, LostReasonErrorType } from '../errors/error-body.interface';
 import { ApiProperty } from '../common/swagger.loader';
 
 const ERROR_TYPES: LostReasonErrorType[] = ['invalid_request_error', 'authentication_error', 'idempotency_error', 'api_error'];
@@ -10,8 +10,11 @@ const ERROR_TYPES: LostReasonErrorType[] = ['invalid_request_error', 'authentica
  */
 const ERROR_CODES = ['resource_missing', 'resource_in_use', 'resource_already_exists', 'idempotency_key_in_use'] as const;
 
-/** The `error` member of an error response (the OpenAPI twin of `LostReasonErrorBody`). */
-export class LostReasonErrorDetail {
+/**
+ * The `error` member of an error response: the body the module's exceptions carry, with the
+ * `request_id` every answer adds (the internal `LostReasonErrorBody` with its OpenAPI schema).
+ */
+export class LostReasonErrorDetail implements LostReasonErrorBody {
   @ApiProperty({ enum: ERROR_TYPES, description: 'The kind of error.', example: 'invalid_request_error' })
   type!: LostReasonErrorType;
 
@@ -33,7 +36,10 @@ export class LostReasonErrorDetail {
   request_id!: string;
 }
 
-/** Body of every error response of the module: `{ "error": { type, message, param?, code?, request_id } }`. */
+/**
+ * Body of every error response of the module, `{ "error": { type, message, param?, code?,
+ * request_id } }`: the one public type of an error answer, and its OpenAPI schema.
+ */
 export class LostReasonError {
   @ApiProperty({ type: () => LostReasonErrorDetail })
   error!: LostReasonErrorDetail;

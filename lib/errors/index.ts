@@ -1,7 +1,12 @@
-export * from './authentication.exception';
-export * from './invalid-request.exception';
-export * from './constraint-violation.exception';
-export * from './error-body.interface';
-export * from './module-options.error';
-export * from './not-found.exception';
-export * from './idempotency.exception';
+// The module's exceptions and the shape of their body (lib/index.ts picks the public ones).
+export { AuthenticationException } from './authentication.exception';
+export {
+  LostReasonAlreadyExistsException,
+  LostReasonConstraintException,
+  LostReasonInUseException,
+} from './constraint-violation.exception';
+export type { LostReasonErrorBody, LostReasonErrorType } from './error-body.interface';
+export { IdempotencyException } from './idempotency.exception';
+export { InvalidRequestException, invalidRequestWithStatus } from './invalid-request.exception';
+export { LostReasonModuleOptionsError } from './module-options.error';
+export { LostReasonNotFoundException, noSuchLostReasonMessage } from './not-found.exception';
