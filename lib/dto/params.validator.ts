@@ -15,12 +15,14 @@ function declaredKeys(dto: ClassConstructor<object>): Set<string> {
   return keys;
 }
 
+declare const validated: unique symbol;
+
 /**
- * Marks the instances this function returned: given one again, it returns it as it is, not
- * checked twice. A hidden property rather than a `WeakSet`: V8 pays for every live `WeakSet`
- * entry at each garbage collection (about 100,000 instructions per update, counted by callgrind).
+ * Parameters `validateParams` returned. A type only: nothing is added to the object, so it is
+ * checked every time it is given to `validateParams`; a function that takes `Validated<T>` says
+ * its caller has checked them, once.
  */
-const VALIDATED = Symbol('validated');
+export type Validated<T> = T & { readonly [validated]: true };
 
 /** Why parameters that are not a JSON object (a scalar, an array, null) are refused. */
 export const NOT_AN_OBJECT_MESSAGE = 'The request parameters must be a JSON object.';
@@ -30,8 +32,7 @@ export const NOT_AN_OBJECT_MESSAGE = 'The request parameters must be a JSON obje
  * instance, or throws a 400 naming the first offending parameter. The service calls it, so
  * hosts that inject the service get exactly the HTTP API's rules.
  */
-export function validateParams<T extends object>(dto: ClassConstructor<T>, params: unknown): T {
-  if (params instanceof dto && (params as { [VALIDATED]?: boolean })[VALIDATED] === true) return params;
+export function validateParams<T extends object>(dto: ClassConstructor<T>, params: unknown): Validated<T> {
   const input = params === undefined ? {} : params;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidRequestException(NOT_AN_OBJECT_MESSAGE);
@@ -57,8 +58,7 @@ export function validateParams<T extends object>(dto: ClassConstructor<T>, param
     const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;
     throw new InvalidRequestException(message, error.property);
   }
-  Object.defineProperty(instance, VALIDATED, { value: true });
-  return instance;
+  return instance as Validated<T>;
 }
 
 /** How many distinct queries of one DTO are remembered; past it, the memo starts over. */

@@ -16,7 +16,6 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from '../dto';
-import { validateParams } from '../dto/params.validator';
 import { LostReasonExceptionFilter } from '../errors/exception.filter';
 import { IDEMPOTENT_REPLAYED_HEADER } from '../idempotency/idempotency.constants';
 import { idempotencyKeyOf } from '../idempotency/idempotency-key.parser';
@@ -53,10 +52,9 @@ export class LostReasonControllerBase {
     return this.requests.run(request, response, async ({ tenant, service }) => {
       const key = idempotencyKeyOf(request);
       if (key === undefined) return service.create(body as CreateLostReasonDto);
-      // Validated once: the idempotency protocol and the service both take the checked instance.
-      const params = validateParams(CreateLostReasonDto, body);
-      const result = await this.idempotency.run(tenant ?? '', key, params, (manager) =>
-        (manager ? service.withManager(manager) : service).create(params),
+      // Validated once, by the protocol, before it claims the key; the service takes them checked.
+      const result = await this.idempotency.run(tenant ?? '', key, body, (manager, params) =>
+        (manager ? service.withManager(manager) : service).createValidated(params),
       );
       if (result.replayed) this.requests.setHeader(response, IDEMPOTENT_REPLAYED_HEADER, 'true');
       return result.body;

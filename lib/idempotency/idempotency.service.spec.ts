@@ -1,4 +1,6 @@
+import * as classValidator from 'class-validator';
 import { DataSource } from 'typeorm';
+import { CreateLostReasonDto } from '../dto';
 import { IdempotencyException, InvalidRequestException } from '../errors';
 import { storedTenantId } from '../tenancy/tenant-id.util';
 import { LostReasonIdempotencyKey } from '../persistence/idempotency-key.entity';
@@ -55,6 +57,22 @@ describe('the idempotency protocol (SQLite: no module transactions)', () => {
     expect(first).toEqual({ status: 201, body: { id: 'object_1' }, replayed: false });
     expect(await idempotency.run('', 'k', { lost_reason: 'a' }, create)).toEqual({ status: 201, body: { id: 'object_1' }, replayed: true });
     expect(created).toBe(1);
+  });
+
+  it('checks the parameters once, before the claim, and hands create the checked instance', async () => {
+    const validate = jest.spyOn(classValidator, 'validateSync');
+    try {
+      let given: unknown;
+      await idempotency.run('', 'once', { lost_reason: 'a' }, async (_manager, params) => {
+        given = params;
+        return { id: 'object_once' };
+      });
+      expect(validate).toHaveBeenCalledTimes(1);
+      expect(given).toBeInstanceOf(CreateLostReasonDto);
+      expect(given).toEqual({ lost_reason: 'a' });
+    } finally {
+      validate.mockRestore();
+    }
   });
 
   it('treats no body, {} and an explicit null as the same request', async () => {

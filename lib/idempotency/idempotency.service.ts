@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EntityManager, Repository } from 'typeorm';
 import { CreateLostReasonDto } from '../dto';
-import { validateParams } from '../dto/params.validator';
+import { Validated, validateParams } from '../dto/params.validator';
 import { IdempotencyException } from '../errors';
 import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
 import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
@@ -76,19 +76,20 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Runs `create` at most once per (tenant, key) and parameters, answering retries with its
-   * stored answer. The parameters are validated first, so a request refused for them stores
-   * nothing and a corrected retry with the same key goes through (parameters the caller has
-   * validated already are not checked again). `create` receives the transaction's manager where
-   * the dialect opens the module's own transactions, nothing elsewhere (SQLite). `tenant`: the
-   * request's tenant, `''` without tenancy.
+   * stored answer. The parameters are validated here, once for the request, before the key is
+   * claimed: a request refused for them stores nothing, and a corrected retry with the same key
+   * goes through. `create` receives the transaction's manager where the dialect opens the module's
+   * own transactions (nothing elsewhere: SQLite), and the parameters checked. `tenant`: the request's
+   * tenant, `''` without tenancy.
    */
   async run<T>(
     tenant: string,
     key: string,
     params: unknown,
-    create: (manager?: EntityManager) => Promise<T>,
+    create: (manager: EntityManager | undefined, params: Validated<CreateLostReasonDto>) => Promise<T>,
   ): Promise<IdempotentResult<T>> {
-    const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
+    const checked = validateParams(CreateLostReasonDto, params);
+    const { lost_reason = null } = checked;
     const id = keyIdOf(tenant, key);
     const { current: requestHash, earlier: earlierHash } = requestHashesOf(lost_reason);
     // A claim lost to a concurrent request or a deleted expired row costs one more round.
@@ -97,7 +98,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
       const row = { id, tenant_id: storedTenantId(tenant), idempotency_key: key, request_hash: requestHash, status: null, response: null };
       if (await this.claim({ ...row, created_at: claimedAt })) {
         this.pruner.pruneSometimes();
-        const body = await this.execute(id, claimedAt, create);
+        const body = await this.execute(id, claimedAt, (manager) => create(manager, checked));
         return { status: HttpStatus.CREATED, body, replayed: false };
       }
       const stored = await this.keys.find(id);

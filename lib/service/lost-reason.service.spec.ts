@@ -1,5 +1,8 @@
+import * as classValidator from 'class-validator';
 import { DataSource, Logger } from 'typeorm';
 import { StatementLog } from '../../test/support/statement-log';
+import { CreateLostReasonDto } from '../dto';
+import { validateParams } from '../dto/params.validator';
 import { InvalidRequestException, LostReasonNotFoundException } from '../errors';
 import { LostReason } from '../persistence/lost-reason.entity';
 import { LostReasonService } from './lost-reason.service';
@@ -77,6 +80,20 @@ describe('LostReasonService (on an in-memory SQLite database)', () => {
     for (const id of [null, undefined, 42, {}]) {
       await expect(service.retrieve(id as never)).rejects.toThrow(LostReasonNotFoundException);
       await expect(service.delete(id as never)).rejects.toThrow(LostReasonNotFoundException);
+    }
+  });
+
+  it('checks the parameters of create once: createValidated takes them checked, and checks nothing', async () => {
+    const validate = jest.spyOn(classValidator, 'validateSync');
+    try {
+      expect((await service.create({ lost_reason: 'once' })).lost_reason).toBe('once');
+      expect(validate).toHaveBeenCalledTimes(1);
+      const checked = validateParams(CreateLostReasonDto, { lost_reason: 'checked' });
+      validate.mockClear();
+      expect((await service.createValidated(checked)).lost_reason).toBe('checked');
+      expect(validate).not.toHaveBeenCalled();
+    } finally {
+      validate.mockRestore();
     }
   });
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { EntityManager, Repository } from 'typeorm';
 import { randomHex } from '../common/random-bytes.util';
 import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from '../dto';
-import { validateParams, validateRepeatedParams } from '../dto/params.validator';
+import { Validated, validateParams, validateRepeatedParams } from '../dto/params.validator';
 import {
   InvalidRequestException,
   LostReasonAlreadyExistsException,
@@ -110,7 +110,16 @@ export class LostReasonService implements OnModuleInit {
    * `LostReasonConstraintException`.
    */
   async create(params?: CreateLostReasonDto): Promise<LostReasonObject> {
-    const { lost_reason = null } = validateParams(CreateLostReasonDto, params);
+    return this.createValidated(validateParams(CreateLostReasonDto, params));
+  }
+
+  /**
+   * `create` of parameters checked already, so they are checked once per request: the module's
+   * route with an `Idempotency-Key`, whose protocol checks them before it claims the key. Hosts
+   * call `create` (only the module's validation gives a `Validated` value).
+   */
+  async createValidated(params: Validated<CreateLostReasonDto>): Promise<LostReasonObject> {
+    const { lost_reason = null } = params;
     const now = new Date().toISOString();
     const row: LostReasonRow = { id: this.generateId(), created_at: now, updated_at: now, lost_reason };
     await this.store.insert(this.tenantId, row).catch((error) => this.rethrowRefused(error));
