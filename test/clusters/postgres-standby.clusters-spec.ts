@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSourceOptions } from 'typeorm';
 import { LOST_REASON_MIGRATIONS, LostReasonModule } from '../../lib';
+import { RELEASE_RETRY_MS } from '../../lib/idempotency/idempotency.constants';
 import { AdapterName } from '../support/adapters';
 import { eventually } from '../support/eventually';
 import { auth, createHostApp, RESOURCE } from '../support/host-app';
@@ -18,19 +19,21 @@ describe('PostgreSQL primary and hot standby', () => {
   let apps: INestApplication[] = [];
   const adapters: AdapterName[] = ['express', 'fastify', 'express'];
   const api = () => request(apps[0].getHttpServer());
-
-  beforeAll(async () => {
-    pair = await startPostgresPair();
-    const database = {
+  /** An app's database: writes on the primary, reads on the standby, the schema the shipped migrations build. */
+  const pairDatabase = () =>
+    ({
       url: undefined,
       replication: { master: { url: pair.primary.url }, slaves: [{ url: pair.standby.url }] },
       synchronize: false,
       migrationsRun: true,
       migrations: LOST_REASON_MIGRATIONS,
-    } as Partial<DataSourceOptions>;
+    }) as Partial<DataSourceOptions>;
+
+  beforeAll(async () => {
+    pair = await startPostgresPair();
     for (const [i, adapter] of adapters.entries()) {
       const imports = [LostReasonModule.forRoot({ apiKeys: CLUSTER_API_KEYS })];
-      apps.push(await createHostApp({ db: 'postgres', adapter, database, imports, keepRows: i > 0 }));
+      apps.push(await createHostApp({ db: 'postgres', adapter, database: pairDatabase(), imports, keepRows: i > 0 }));
     }
   }, 120_000);
   afterAll(async () => {
@@ -73,6 +76,82 @@ describe('PostgreSQL primary and hot standby', () => {
     }
     await pair.waitForStandby();
     await eventually(async () => (await api().get(RESOURCE).set(auth)).status === 200);
+  }, 60_000);
+
+  it('serves an Idempotency-Key retry through either app within one deadline of a synchronous standby coming back, with one object', async () => {
+    // While the synchronous standby is down, the primary holds every commit: the claim of the
+    // first request is written but not acknowledged, so it answers 503 after its deadline, and
+    // its claim (status NULL) commits only once the standby is back, with nobody left to
+    // complete or release it. A retry, through the same app or another one, must then be
+    // served within one deadline, not be told 409 idempotency_key_in_use until a lock timeout.
+    const requestTimeoutMs = 2_000;
+    const margin = 1_500;
+    const quickApps: INestApplication[] = [];
+    const primary = await connectPostgres(pair.primary.url);
+    const synchronous = async (names: string | undefined) => {
+      await primary.query(
+        names === undefined ? 'ALTER SYSTEM RESET synchronous_standby_names' : `ALTER SYSTEM SET synchronous_standby_names = '${names}'`,
+      );
+      await primary.query('SELECT pg_reload_conf()');
+    };
+    try {
+      for (const adapter of ['express', 'fastify'] as AdapterName[]) {
+        const imports = [LostReasonModule.forRoot({ apiKeys: CLUSTER_API_KEYS, requestTimeoutMs })];
+        quickApps.push(await createHostApp({ db: 'postgres', adapter, database: pairDatabase(), imports, keepRows: true }));
+      }
+      await synchronous('*');
+      await pair.stopStandby();
+      const reason = 'with the synchronous standby down';
+      const send = (app: INestApplication) =>
+        request(app.getHttpServer())
+          .post(RESOURCE)
+          .set(auth)
+          .set('Idempotency-Key', 'synchronous-standby-down')
+          .send({ lost_reason: reason });
+      const sent = Date.now();
+      const first = await send(quickApps[0]);
+      expect({ status: first.status, retryAfter: first.headers['retry-after'] }).toEqual({ status: 503, retryAfter: expect.any(String) });
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(requestTimeoutMs - 50);
+      // Down a little longer, as in an outage of some seconds: the app's background release of the
+      // failed claim runs meanwhile and finds nothing to delete (the claim is not committed yet).
+      await new Promise((resolve) => setTimeout(resolve, RELEASE_RETRY_MS + 500));
+      await pair.startStandby();
+      const back = Date.now();
+      // Both apps retry at once, as clients do (a 503 or a 409 idempotency_key_in_use is tried again).
+      const bound = requestTimeoutMs + margin;
+      const served = await Promise.all(
+        quickApps.map(async (app) => {
+          const seen = new Map<string, number>();
+          for (;;) {
+            const answer = await send(app);
+            const after = Date.now() - back;
+            if (answer.status === 201 || after > bound) {
+              const before = [...seen].map(([status, times]) => `${status} x${times}`).join(', ');
+              return {
+                status: answer.status,
+                body: answer.body,
+                within: after <= bound,
+                answers: `${answer.status} after ${after} ms (before: ${before})`,
+              };
+            }
+            const status = `${answer.status} ${answer.body?.error?.code ?? ''}`.trim();
+            seen.set(status, (seen.get(status) ?? 0) + 1);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }),
+      );
+      for (const { status, within, answers } of served) expect({ status, within, answers }).toEqual({ status: 201, within: true, answers });
+      expect(served[1].body).toEqual(served[0].body);
+      const { rows } = await primary.query<{ n: string }>('SELECT COUNT(*) AS n FROM opportunity_lost_reason WHERE lost_reason = $1', [
+        reason,
+      ]);
+      expect(Number(rows[0].n)).toBe(1);
+    } finally {
+      await synchronous(undefined);
+      await pair.startStandby();
+      await primary.end();
+      await Promise.all(quickApps.map((app) => app.close()));
+    }
   }, 60_000);
 
   it('cannot start a host while a listed standby is down: TypeORM connects every pool at start-up (the documented limit)', async () => {
