@@ -1,8 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { requestIdOf } from '../common/request-id.util';
-import { LostReasonErrorRequest, lostReasonErrorLogLine } from './error-log.formatter';
-import { errorHeaders, toLostReasonErrorResponse } from './error-response.mapper';
+import { LostReasonErrorRequest } from './error-log.formatter';
+import { lostReasonErrorReply, sendErrorReply } from './error-reply';
 import { markAnsweredByModule } from './module-answer.marker';
 
 /**
@@ -32,12 +31,8 @@ export class LostReasonExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<LostReasonErrorRequest>();
-    const requestId = requestIdOf(request);
-    const { status, body } = toLostReasonErrorResponse(exception, requestId, request.headers?.authorization);
-    if (status >= 500) this.logger.error(lostReasonErrorLogLine(request, requestId, exception));
-    const adapter = this.adapterHost.httpAdapter;
-    for (const [name, value] of errorHeaders(status, requestId)) adapter.setHeader(http.getResponse(), name, value);
+    const reply = lostReasonErrorReply(exception, request, this.logger);
     markAnsweredByModule(request);
-    adapter.reply(http.getResponse(), body, status);
+    sendErrorReply(this.adapterHost.httpAdapter, http.getResponse(), reply);
   }
 }

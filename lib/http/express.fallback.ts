@@ -1,9 +1,9 @@
 import { AbstractHttpAdapter } from '@nestjs/core';
-import { errorHeaders } from '../errors/error-response.mapper';
 import { NOT_AN_OBJECT_MESSAGE } from '../dto/params.validator';
 import { InvalidRequestException } from '../errors';
-import { isUtf8Json, undecodableBody, unsupportedMediaType } from './json-content-type.rule';
-import { malformedRequest, OwnPath, unrecognizedRequestUrl } from './own-path.rule';
+import { sendErrorReply } from '../errors/error-reply';
+import { undecodableBody, unsupportedMediaTypeOf } from './json-content-type.rule';
+import { malformedRequest, OwnPath, unknownUrlOf } from './own-path.rule';
 import { FallbackAnswer, IncomingRequest } from './route-fallback.interface';
 
 type Next = (error?: unknown) => void;
@@ -15,13 +15,11 @@ type Next = (error?: unknown) => void;
  */
 export function registerExpressFallback(adapter: AbstractHttpAdapter, ownPath: OwnPath, answer: FallbackAnswer): void {
   const reply = async (request: IncomingRequest, response: unknown, error: unknown) => {
-    const { status, body, requestId } = await answer(request, error);
-    for (const [name, value] of errorHeaders(status, requestId)) adapter.setHeader(response, name, value);
-    adapter.reply(response, body, status);
+    sendErrorReply(adapter, response, await answer(request, error));
   };
   adapter.use((request: IncomingRequest, response: unknown, next: Next) => {
     if (!ownPath.includes(request)) return next();
-    reply(request, response, unrecognizedRequestUrl(request)).catch(next);
+    reply(request, response, unknownUrlOf(request, false)).catch(next);
   });
   adapter.use((error: unknown, request: IncomingRequest, response: unknown, next: Next) => {
     if (!ownPath.includes(request)) return next(error);
@@ -35,7 +33,8 @@ function asOnFastify(request: IncomingRequest, error: unknown): unknown {
   if (status < 400 || status >= 500) return error;
   // A body in a declared charset other than UTF-8 that the parser refused, or decoded and
   // failed on: a 415, as on Fastify (which refuses the charset before reading).
-  if (!isUtf8Json(request.headers['content-type'])) return unsupportedMediaType();
+  const unsupported = unsupportedMediaTypeOf(request.headers, 'parser');
+  if (unsupported) return unsupported;
   // Bytes zlib could not inflate (its errors carry an errno; the parser's own carry a type).
   if (type === undefined && typeof errno === 'number') {
     return undecodableBody(String(request.headers['content-encoding']).trim().toLowerCase());

@@ -1,10 +1,9 @@
 import { HttpStatus } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { errorHeaders } from '../errors/error-response.mapper';
 import { isAnsweredByModule } from '../errors/module-answer.marker';
 import { decodedBody, knownEncoding } from './fastify-body.decoder';
-import { isUtf8Json, unsupportedMediaType } from './json-content-type.rule';
-import { OwnPath, unrecognizedRequestUrl } from './own-path.rule';
+import { unsupportedMediaTypeOf } from './json-content-type.rule';
+import { OwnPath, unknownUrlOf } from './own-path.rule';
 import { FallbackAnswer, IncomingRequest } from './route-fallback.interface';
 
 /** The few Fastify members used here (fastify is the host's dependency, not the module's). */
@@ -62,15 +61,15 @@ export function registerFastifyFallback(fastify: FastifyLike, ownPath: OwnPath, 
 
   async function rewrite(request: FastifyRequestLike, reply: FastifyReplyLike): Promise<string> {
     // No route matched: Stripe's 404, as on Express, also where Fastify refused the request before
-    // looking for one (a QUERY without a Content-Type is a 400 there).
+    // looking for one (a QUERY without a Content-Type is a 400 there); a 404 with no error of its
+    // own is Fastify's "no route" too.
+    const error = request[OWN_ERROR];
     const unrouted = request.routeOptions !== undefined && request.routeOptions.url === undefined;
-    const cause = unrouted
-      ? unrecognizedRequestUrl(request)
-      : (request[OWN_ERROR] ??
-        (reply.statusCode === HttpStatus.NOT_FOUND ? unrecognizedRequestUrl(request) : { statusCode: reply.statusCode }));
-    const { status, body, requestId } = await answer(request, cause);
+    const routed = !unrouted && ((error !== undefined && error !== null) || reply.statusCode !== HttpStatus.NOT_FOUND);
+    const cause = routed ? (error ?? { statusCode: reply.statusCode }) : unknownUrlOf(request, false);
+    const { status, headers, body } = await answer(request, cause);
     reply.code(status);
-    for (const [name, value] of errorHeaders(status, requestId)) reply.header(name, value);
+    for (const [name, value] of headers) reply.header(name, value);
     reply.header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify(body);
   }
@@ -90,7 +89,8 @@ function checkedBody(request: FastifyRequestLike, payload: Readable, limit: numb
     return payload;
   }
   // Refused before Fastify's parser reads the bytes as UTF-8 anyway (the route would say 415 too).
-  if (!isUtf8Json(headers['content-type'])) throw unsupportedMediaType();
+  const unsupported = unsupportedMediaTypeOf(headers, 'parser');
+  if (unsupported) throw unsupported;
   const encoding = knownEncoding(headers['content-encoding']);
   if (!chunked && Number(headers['content-length']) === 0) {
     // Fastify rejects "Content-Type: application/json" with an empty body; the API treats

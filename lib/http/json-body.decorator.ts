@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { announcesBody, isJson, isUtf8Json, unsafeKeyRefusal, unsupportedMediaType } from './json-content-type.rule';
+import { unsafeKeyRefusal, unsupportedMediaTypeOf } from './json-content-type.rule';
 
 /**
  * The JSON request body, in UTF-8. A body in any other content type or charset is refused with
@@ -9,8 +9,7 @@ import { announcesBody, isJson, isUtf8Json, unsafeKeyRefusal, unsupportedMediaTy
  */
 export const LostReasonBody = createParamDecorator((_: unknown, context: ExecutionContext): unknown => {
   const { body, headers } = context.switchToHttp().getRequest();
-  if (announcesBody(headers) && (!isJson(headers['content-type']) || !isUtf8Json(headers['content-type']))) throw unsupportedMediaType();
-  const unsafe = unsafeKeyRefusal(body);
-  if (unsafe) throw unsafe;
+  const refusal = unsupportedMediaTypeOf(headers, 'route') ?? unsafeKeyRefusal(body);
+  if (refusal) throw refusal;
   return body;
 });

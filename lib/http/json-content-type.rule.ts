@@ -2,13 +2,25 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { invalidRequestWithStatus } from '../errors';
 import { INVALID_JSON_MESSAGE, UNSUPPORTED_MEDIA_TYPE_MESSAGE } from '../errors/error-response.mapper';
 
-/** The 415 of a body in another content type or charset. */
-export const unsupportedMediaType = (): HttpException =>
-  invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
-
 /** Whether a request announces a body: a length above 0, or chunks. */
 export const announcesBody = (headers: Record<string, unknown>): boolean =>
   Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
+
+/**
+ * The 415 of a request's body, or undefined: the one rule of both adapters. The module takes
+ * JSON in UTF-8 (RFC 8259) and nothing else. Where the body is read:
+ * - `'parser'`: by the adapter's parser, before the route (Express's refused it, Fastify's is about
+ *   to read it): the charset decides there, as the parser reads the bytes by it;
+ * - `'route'`: by the route, for a request that announces a body (a length above 0, or chunks):
+ *   its content type and its charset. Express leaves a body of another type unparsed, Fastify
+ *   reads text as a string: refused on both rather than read as "no parameters".
+ */
+export function unsupportedMediaTypeOf(headers: Record<string, unknown>, readBy: 'parser' | 'route'): HttpException | undefined {
+  const contentType = headers['content-type'];
+  const supported =
+    readBy === 'parser' ? isUtf8Json(contentType) : !announcesBody(headers) || (isJson(contentType) && isUtf8Json(contentType));
+  return supported ? undefined : invalidRequestWithStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
+}
 
 /** The 400 of a body that does not inflate per its `Content-Encoding` (`encoding`, in lower case). */
 export const undecodableBody = (encoding: string): HttpException =>

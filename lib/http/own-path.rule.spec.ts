@@ -1,6 +1,6 @@
 import { VersioningOptions, VersioningType } from '@nestjs/common';
 import { pathOf } from '../common/url-path.util';
-import { decodedPathOf, OwnPath, unrecognizedRequestUrl } from './own-path.rule';
+import { decodedPathOf, OwnPath, unknownUrlOf, unrecognizedRequestUrl } from './own-path.rule';
 
 const config = (prefix = '', versioning?: VersioningOptions) => ({ getGlobalPrefix: () => prefix, getVersioning: () => versioning });
 const on = (ownPath: OwnPath, url: string) => ownPath.includes({ url });
@@ -55,5 +55,22 @@ describe('the own-path rule', () => {
     const error = unrecognizedRequestUrl({ method: 'PUT', url: '/lost-reasons/x?secret=1' });
     expect(error.getStatus()).toBe(404);
     expect(error.getResponse()).toEqual({ type: 'invalid_request_error', message: 'Unrecognized request URL (PUT: /lost-reasons/x).' });
+  });
+});
+
+describe('unknownUrlOf, the unknown-URL 404 of both adapters', () => {
+  it('is the 404 of a request no route took, and of a routed one whose path ends in a slash', () => {
+    const message = (url: string, routed: boolean) => unknownUrlOf({ method: 'GET', url }, routed)?.getResponse();
+    expect(message('/lost-reasons/x/y?limit=1', false)).toEqual({
+      type: 'invalid_request_error',
+      message: 'Unrecognized request URL (GET: /lost-reasons/x/y).',
+    });
+    expect(unknownUrlOf({ method: 'GET', url: '/lost-reasons/x/y' }, false)?.getStatus()).toBe(404);
+    expect(message('/lost-reasons/?limit=1', true)).toEqual({
+      type: 'invalid_request_error',
+      message: 'Unrecognized request URL (GET: /lost-reasons/).',
+    });
+    expect(unknownUrlOf({ method: 'GET', url: '/lost-reasons?limit=1/' }, true)).toBeUndefined();
+    expect(unknownUrlOf({ method: 'GET', url: '/lost-reasons/x' }, true)).toBeUndefined();
   });
 });

@@ -9,6 +9,15 @@ export const unrecognizedRequestUrl = (request: { method?: string; url?: string 
   invalidRequestWithStatus(404, `Unrecognized request URL (${request.method ?? '?'}: ${pathOf(request.url)}).`);
 
 /**
+ * The unknown-URL 404 of a request on the module's path, or undefined: the one rule of both
+ * adapters. A request the adapter found no route for (`routed` false) is one; so is a routed one
+ * whose path ends in `/`: Express routes `/path/` like `/path`, Fastify does not (unless told to).
+ */
+export function unknownUrlOf(request: { method?: string; url?: string }, routed: boolean): HttpException | undefined {
+  return routed && !pathOf(request.url).endsWith('/') ? undefined : unrecognizedRequestUrl(request);
+}
+
+/**
  * The 400 of a request the module refuses the same way on both adapters, if it is one: a fragment
  * in the request target (RFC 9112 has none there; Express dropped it, Fastify read it as a query
  * parameter), or a body on GET or HEAD. Such a body has no meaning: a client sending its list

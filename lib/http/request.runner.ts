@@ -5,8 +5,7 @@ import { LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
 import type { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
 import { LostReasonService } from '../service/lost-reason.service';
 import { LostReasonTenancy } from '../tenancy/tenancy.service';
-import { pathOf } from '../common/url-path.util';
-import { malformedRequest, unrecognizedRequestUrl } from './own-path.rule';
+import { malformedRequest, unknownUrlOf } from './own-path.rule';
 import { REQUEST_ID_HEADER, requestIdOf } from '../common/request-id.util';
 import { TenantTurns, Turn } from './tenant-turns';
 
@@ -39,10 +38,8 @@ export class LostReasonRequestRunner {
     work: (scope: LostReasonRequestScope) => Promise<T>,
   ): Promise<T> {
     this.setHeader(response, REQUEST_ID_HEADER, requestIdOf(request));
-    const malformed = malformedRequest(request);
-    if (malformed) return Promise.reject(malformed);
-    // Express routes `/path/` like `/path`, Fastify does not: one answer on both, Stripe's 404.
-    if (pathOf(request.url).endsWith('/')) return Promise.reject(unrecognizedRequestUrl(request));
+    const refusal = malformedRequest(request) ?? unknownUrlOf(request, true);
+    if (refusal) return Promise.reject(refusal);
     // One deadline from here, waiting for a turn included: a request whose deadline passed, or
     // whose client went away, while it waited never starts.
     const turn: Turn = { expired: false, socket: request.socket };

@@ -1,4 +1,4 @@
-import { LostReasonErrorResponse } from '../errors/error-response.mapper';
+import { LostReasonErrorReply } from '../errors/error-reply';
 
 /** The parts of a Node request (under Express or Fastify) the fallbacks read. */
 export interface IncomingRequest {
@@ -7,5 +7,5 @@ export interface IncomingRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** The module's error answer to `error` on its path, with the request's id. */
-export type FallbackAnswer = (request: IncomingRequest, error: unknown) => Promise<LostReasonErrorResponse & { requestId: string }>;
+/** The module's error reply to `error` on its path (the credentials' problem first). */
+export type FallbackAnswer = (request: IncomingRequest, error: unknown) => Promise<LostReasonErrorReply>;

@@ -1,15 +1,13 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { AuthenticationException } from '../errors';
-import { lostReasonErrorLogLine } from '../errors/error-log.formatter';
-import { toLostReasonErrorResponse } from '../errors/error-response.mapper';
+import { lostReasonErrorReply } from '../errors/error-reply';
 import { LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
 import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
 import { LostReasonApiKeyGuard } from './api-key.guard';
 import { registerExpressFallback } from './express.fallback';
 import { FastifyLike, registerFastifyFallback } from './fastify.fallback';
 import { OwnPath } from './own-path.rule';
-import { requestIdOf } from '../common/request-id.util';
 import { FallbackAnswer } from './route-fallback.interface';
 
 /**
@@ -46,15 +44,12 @@ export class LostReasonRouteFallback implements OnModuleInit {
    * the routes, rather than handed to the host with a message that might hold the key.
    */
   private readonly answer: FallbackAnswer = async (request, error) => {
-    const requestId = requestIdOf(request);
     let cause: unknown;
     try {
       cause = (await this.apiKeyGuard.isAuthenticated(request)) ? error : new AuthenticationException();
     } catch (failure) {
       cause = failure;
     }
-    const response = toLostReasonErrorResponse(cause, requestId, request.headers.authorization);
-    if (response.status >= 500) this.logger.error(lostReasonErrorLogLine(request, requestId, cause));
-    return { ...response, requestId };
+    return lostReasonErrorReply(cause, request, this.logger);
   };
 }
