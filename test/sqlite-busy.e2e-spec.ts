@@ -18,14 +18,14 @@ import { API_KEY, auth, createHostApp, RESOURCE } from './support/host-app';
  */
 const onSqlite = testedDatabases().includes('sqlite') ? describe : describe.skip;
 
-/** What the module's INSERTs do, as the host's TypeORM logger sees it: about to run (`tried`), failed for good (`failed`). */
+/** What the module's INSERTs (of an object, or of an `Idempotency-Key`'s claim) do, as the host's TypeORM logger sees it: about to run (`tried`), failed for good (`failed`). */
 interface InsertEvents {
   tried?: () => void;
   failed?: () => void;
 }
 
 function insertLogger(events: InsertEvents): Logger {
-  const isInsert = (sql: string) => /^INSERT INTO "opportunity_lost_reason"/.test(sql);
+  const isInsert = (sql: string) => /^INSERT INTO "opportunity_lost_reason(_idempotency)?"/.test(sql);
   return {
     logQuery: (sql) => (isInsert(sql) ? events.tried?.() : undefined),
     logQueryError: (_error, sql) => (isInsert(sql) ? events.failed?.() : undefined),
@@ -67,42 +67,51 @@ onSqlite('another connection holding the SQLite write lock', () => {
     rmSync(file, { force: true });
   });
 
-  const post = (lostReason: string) =>
+  const post = (lostReason: string, idempotencyKey?: string) =>
     request(app.getHttpServer())
       .post(RESOURCE)
       .set(auth)
+      .set(idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey })
       .send({ lost_reason: lostReason })
       .then((response) => response);
 
-  it('answers a write 503 with Retry-After, not 500, and serves the host and the module meanwhile', async () => {
-    await locker.query('BEGIN IMMEDIATE');
-    const events: string[] = [];
-    const tried = insertTried();
-    const blocked = post('locked').then((response) => (events.push('module POST'), response));
-    await tried;
-    // Sent while the POST waits for the lock: answered before it.
-    await Promise.all([
-      request(app.getHttpServer())
-        .get('/host/ping')
-        .then((response) => events.push(`host GET ${response.status}`)),
-      request(app.getHttpServer())
-        .get(RESOURCE)
-        .set(auth)
-        .then((response) => events.push(`module GET ${response.status}`)),
-    ]);
-    const answer = await blocked;
-    expect({ first: events.slice(0, 2).sort(), last: events[2] }).toEqual({
-      first: ['host GET 200', 'module GET 200'],
-      last: 'module POST',
-    });
-    expect({ status: answer.status, retryAfter: answer.headers['retry-after'], message: answer.body.error?.message }).toEqual({
-      status: 503,
-      retryAfter: '1',
-      message: 'The database did not answer in time; retry.',
-    });
-    await locker.query('ROLLBACK');
-    expect((await post('free')).status).toBe(201);
-  }, 30_000);
+  it.each([
+    ['a write', undefined],
+    ['an idempotent create (its key is claimed first)', 'busy-key'],
+  ])(
+    'answers %s 503 with Retry-After, not 500, and serves the host and the module meanwhile',
+    async (_what, key) => {
+      await locker.query('BEGIN IMMEDIATE');
+      const events: string[] = [];
+      const tried = insertTried();
+      const blocked = post('locked', key).then((response) => (events.push('module POST'), response));
+      await tried;
+      // Sent while the POST waits for the lock: answered before it.
+      await Promise.all([
+        request(app.getHttpServer())
+          .get('/host/ping')
+          .then((response) => events.push(`host GET ${response.status}`)),
+        request(app.getHttpServer())
+          .get(RESOURCE)
+          .set(auth)
+          .then((response) => events.push(`module GET ${response.status}`)),
+      ]);
+      const answer = await blocked;
+      expect({ first: events.slice(0, 2).sort(), last: events[2] }).toEqual({
+        first: ['host GET 200', 'module GET 200'],
+        last: 'module POST',
+      });
+      expect({ status: answer.status, retryAfter: answer.headers['retry-after'], message: answer.body.error?.message }).toEqual({
+        status: 503,
+        retryAfter: '1',
+        message: 'The database did not answer in time; retry.',
+      });
+      await locker.query('ROLLBACK');
+      // With the key: nothing was claimed, so the retry creates the object.
+      expect((await post(key === undefined ? 'free' : 'locked', key)).status).toBe(201);
+    },
+    30_000,
+  );
 
   it('waits for the lock without holding the thread: a lock released meanwhile lets the write through', async () => {
     await locker.query('BEGIN IMMEDIATE');

@@ -1,9 +1,26 @@
 import { HttpStatus } from '@nestjs/common';
-import { EntityManager, Repository } from 'typeorm';
+import {
+  DeleteQueryBuilder,
+  EntityManager,
+  InsertQueryBuilder,
+  QueryResult,
+  QueryRunner,
+  Repository,
+  SelectQueryBuilder,
+  UpdateQueryBuilder,
+} from 'typeorm';
 import { retryingConflicts } from '../persistence/conflict-retry.util';
 import { dialectOf, driverErrorOf } from '../persistence/dialects/dialect.registry';
 import { onPooledConnection } from '../persistence/pooled-connection.util';
 import { LostReasonIdempotencyKey } from '../persistence/idempotency-key.entity';
+import { executePrepared, preparedRunnerOf } from '../persistence/prepared-statement.executor';
+
+/** One statement on the keys' table, as a query builder makes it. */
+type KeyStatement =
+  | SelectQueryBuilder<LostReasonIdempotencyKey>
+  | InsertQueryBuilder<LostReasonIdempotencyKey>
+  | UpdateQueryBuilder<LostReasonIdempotencyKey>
+  | DeleteQueryBuilder<LostReasonIdempotencyKey>;
 
 /** What a retry reads of a stored key. */
 export type StoredKey = Pick<LostReasonIdempotencyKey, 'request_hash' | 'status' | 'response' | 'created_at'>;
@@ -18,6 +35,10 @@ export type StoredKey = Pick<LostReasonIdempotencyKey, 'request_hash' | 'status'
  * on `created_at`, which MariaDB's and PostgreSQL's planners pick while the table holds a few
  * hundred keys, MariaDB's UPDATE and DELETE lock the gap after the newest key, where every new
  * claim lands; on Galera a claim made through another node then aborts the local transaction.
+ *
+ * On better-sqlite3 each runs as the module's own statements do (`execute`): a lock another
+ * connection holds is waited for off the thread, where TypeORM's statement would wait in it and
+ * stop every request of the process, the host's too.
  */
 export class IdempotencyKeyStore {
   constructor(
@@ -38,7 +59,7 @@ export class IdempotencyKeyStore {
   /** One INSERT; false when the key is already taken (the primary key makes one of concurrent claims win). */
   async claim(row: LostReasonIdempotencyKey): Promise<boolean> {
     try {
-      await this.guarded((keys) => keys.createQueryBuilder().insert().values(row).updateEntity(false).execute());
+      await this.guarded((runner, keys) => this.execute(runner, keys.createQueryBuilder().insert().values(row).updateEntity(false)));
       return true;
     } catch (error) {
       const driverError = driverErrorOf(error);
@@ -48,27 +69,24 @@ export class IdempotencyKeyStore {
   }
 
   async find(id: string): Promise<StoredKey | undefined> {
-    const row = await this.guarded((keys) =>
-      keys.findOne({ select: { request_hash: true, status: true, response: true, created_at: true }, where: { id } }),
-    );
-    return row ?? undefined;
+    const { records } = await this.guarded((runner, keys) => {
+      const query = keys.createQueryBuilder('key').where('key.id = :id', { id });
+      for (const column of ['request_hash', 'status', 'response', 'created_at'] as const) query.addSelect(`key.${column}`, column);
+      return this.execute(runner, query);
+    });
+    return (records as StoredKey[])[0];
   }
 
   /** Stores the answer through `manager`, if the claim made at `claimedAt` is still the key's. */
-  async complete(manager: EntityManager, id: string, claimedAt: string, body: unknown): Promise<boolean> {
-    const { affected } = await manager
-      .createQueryBuilder()
-      .update(LostReasonIdempotencyKey)
-      .set({ status: HttpStatus.CREATED, response: JSON.stringify(body) })
-      .where(this.thisClaim(true), { id, claimedAt })
-      .updateEntity(false)
-      .execute();
+  async complete(transaction: EntityManager, id: string, claimedAt: string, body: unknown): Promise<boolean> {
+    const { affected } = await this.execute(transaction.queryRunner!, this.completion(transaction, id, claimedAt, body));
     return affected === 1;
   }
 
   /** Stores the answer on its own connection (no transaction of the module: SQLite). */
-  completeAlone(id: string, claimedAt: string, body: unknown): Promise<boolean> {
-    return this.complete(this.repository.manager, id, claimedAt, body);
+  async completeAlone(id: string, claimedAt: string, body: unknown): Promise<boolean> {
+    const { affected } = await this.guarded((runner) => this.execute(runner, this.completion(runner.manager, id, claimedAt, body)));
+    return affected === 1;
   }
 
   /**
@@ -82,24 +100,28 @@ export class IdempotencyKeyStore {
 
   /** Deletes the claim made at `claimedAt` if it is still in progress. */
   async deleteClaim(id: string, claimedAt: string): Promise<void> {
-    await this.guarded((keys) => keys.createQueryBuilder().delete().where(this.thisClaim(true), { id, claimedAt }).execute());
+    await this.guarded((runner, keys) =>
+      this.execute(runner, keys.createQueryBuilder().delete().where(this.thisClaim(true), { id, claimedAt })),
+    );
   }
 
   /** Deletes a stale key as it was read: a claim that completed meanwhile is kept. */
   async deleteStale(id: string, { created_at, status }: Pick<StoredKey, 'created_at' | 'status'>): Promise<void> {
-    await this.guarded((keys) =>
-      keys
-        .createQueryBuilder()
-        .delete()
-        .where(this.thisClaim(status === null), { id, claimedAt: created_at })
-        .execute(),
+    await this.guarded((runner, keys) =>
+      this.execute(
+        runner,
+        keys
+          .createQueryBuilder()
+          .delete()
+          .where(this.thisClaim(status === null), { id, claimedAt: created_at }),
+      ),
     );
   }
 
   /** Deletes the keys claimed before `cutoff` (one DELETE on the `created_at` index). */
   async deleteClaimedBefore(cutoff: string): Promise<number> {
-    const { affected } = await this.guarded((keys) =>
-      keys.createQueryBuilder().delete().where('created_at < :cutoff', { cutoff }).execute(),
+    const { affected } = await this.guarded((runner, keys) =>
+      this.execute(runner, keys.createQueryBuilder().delete().where('created_at < :cutoff', { cutoff })),
     );
     return affected ?? 0;
   }
@@ -119,9 +141,36 @@ export class IdempotencyKeyStore {
     return inProgress ? `${claim} AND ${column('status')} IS NULL` : claim;
   }
 
-  private guarded<T>(work: (keys: Repository<LostReasonIdempotencyKey>) => Promise<T>): Promise<T> {
+  /** The UPDATE storing the answer on the claim made at `claimedAt`, if it is still in progress. */
+  private completion(manager: EntityManager, id: string, claimedAt: string, body: unknown) {
+    return manager
+      .createQueryBuilder()
+      .update(LostReasonIdempotencyKey)
+      .set({ status: HttpStatus.CREATED, response: JSON.stringify(body) })
+      .where(this.thisClaim(true), { id, claimedAt })
+      .updateEntity(false);
+  }
+
+  /**
+   * The statement `query` (built on `runner`'s manager): where the dialect's prepared statements
+   * wait for another connection's lock off the thread (better-sqlite3), as the module's own
+   * statements run; elsewhere as TypeORM runs it (its entity subscribers see the INSERT).
+   */
+  private async execute(runner: QueryRunner, query: KeyStatement): Promise<Pick<QueryResult, 'records' | 'affected'>> {
+    const dialect = dialectOf(runner.connection);
+    const prepared = dialect.embedded ? preparedRunnerOf(runner.connection, dialect, true) : undefined;
+    if (prepared) {
+      const [sql, parameters] = query.getQueryAndParameters();
+      return executePrepared(runner, prepared, sql, parameters, this.timeoutMs);
+    }
+    if (query instanceof SelectQueryBuilder) return { records: await query.getRawMany() };
+    const result = await (query as Exclude<KeyStatement, SelectQueryBuilder<LostReasonIdempotencyKey>>).execute();
+    return { records: [], affected: 'affected' in result ? (result.affected ?? undefined) : undefined };
+  }
+
+  private guarded<T>(work: (runner: QueryRunner, keys: Repository<LostReasonIdempotencyKey>) => Promise<T>): Promise<T> {
     return onPooledConnection(this.repository.manager.connection, 'master', this.timeoutMs, (runner) =>
-      work(runner.manager.getRepository(LostReasonIdempotencyKey)),
+      work(runner, runner.manager.getRepository(LostReasonIdempotencyKey)),
     );
   }
 }

@@ -1,12 +1,12 @@
 import { EntityManager, QueryResult, QueryRunner, ReplicationMode, Repository } from 'typeorm';
 import { retryingConflicts } from './conflict-retry.util';
 import { databaseFaultOf } from './database-fault.classifier';
-import { ConstraintViolation, LostReasonDialect } from './dialects/dialect.interface';
+import { ConstraintViolation } from './dialects/dialect.interface';
 import { dialectOf, driverErrorOf } from './dialects/dialect.registry';
 import { LostReason } from './lost-reason.entity';
 import { CursorDirection, LostReasonRow, LostReasonStatements } from './lost-reason.statements';
 import { onPooledConnection } from './pooled-connection.util';
-import { executePrepared } from './prepared-statement.executor';
+import { executePrepared, preparedRunnerOf } from './prepared-statement.executor';
 
 /** A stored object with its primary key, which writes by key use. */
 export type StoredLostReason = LostReasonRow & { seq: number };
@@ -214,7 +214,9 @@ export class LostReasonStore {
   private async run(statement: Statement, parameters: unknown[], manager: EntityManager, mode: ReplicationMode): Promise<QueryResult> {
     const statements = await this.statements();
     const sql = statement(statements);
-    const execute = statements.plannedEachCall.has(sql) ? undefined : this.preparedStatementRunner(manager, statements.dialect);
+    const execute = statements.plannedEachCall.has(sql)
+      ? undefined
+      : preparedRunnerOf(manager.connection, statements.dialect, this.prepared);
     const query = execute
       ? (runner: QueryRunner) => executePrepared(runner, execute, sql, parameters, this.timeoutMs)
       : (runner: QueryRunner) => runner.query(sql, parameters, true);
@@ -235,16 +237,6 @@ export class LostReasonStore {
     } finally {
       await runner.release();
     }
-  }
-
-  /**
-   * The dialect's prepared statements, unless turned off, or unless an entity subscriber listens
-   * to queries: its `beforeQuery` / `afterQuery` see only statements sent by TypeORM's `query()`.
-   */
-  private preparedStatementRunner({ connection }: EntityManager, dialect: LostReasonDialect) {
-    const listened = connection.subscribers.some((subscriber) => subscriber.beforeQuery || subscriber.afterQuery);
-    if (!this.prepared || listened) return undefined;
-    return dialect.executePrepared;
   }
 
   /** `work` in a transaction: the host's (a savepoint in it) with `withManager`, else one of the store's own on a guarded connection. */

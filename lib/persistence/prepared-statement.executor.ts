@@ -1,5 +1,19 @@
-import { QueryFailedError, QueryResult, QueryRunner, QueryRunnerAlreadyReleasedError } from 'typeorm';
-import { PreparedStatementRunner } from './dialects/dialect.interface';
+import { DataSource, QueryFailedError, QueryResult, QueryRunner, QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { LostReasonDialect, PreparedStatementRunner } from './dialects/dialect.interface';
+
+/**
+ * The dialect's prepared statements on `connection`, unless turned off (`prepared`), or unless an
+ * entity subscriber listens to queries: its `beforeQuery` / `afterQuery` see only statements
+ * sent by TypeORM's `query()`.
+ */
+export function preparedRunnerOf(
+  connection: DataSource,
+  dialect: LostReasonDialect,
+  prepared: boolean,
+): PreparedStatementRunner | undefined {
+  const listened = connection.subscribers.some((subscriber) => subscriber.beforeQuery || subscriber.afterQuery);
+  return prepared && !listened ? dialect.executePrepared : undefined;
+}
 
 /**
  * One of the module's fixed statements, run as a prepared statement on the driver connection
