@@ -2,7 +2,7 @@ import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from '.'
 import { InvalidRequestException } from '../errors';
 import { LOST_REASON_MAX_LENGTH } from '../common/lost-reason.constants';
 import * as classValidator from 'class-validator';
-import { validateParams, validateRepeatedParams } from './params.validator';
+import { ParamsValidator, RepeatedParamsValidator, validateParams } from './params.validator';
 
 /** The `{ param, message }` of the 400 a call throws. */
 function rejection(run: () => unknown): { param?: string; message: string } {
@@ -106,47 +106,49 @@ describe('validateParams, given what it returned', () => {
   });
 });
 
-describe('validateRepeatedParams', () => {
+describe('RepeatedParamsValidator', () => {
+  let listParams: RepeatedParamsValidator<ListLostReasonsDto>;
+  beforeEach(() => (listParams = new RepeatedParamsValidator(ListLostReasonsDto)));
   afterEach(() => jest.restoreAllMocks());
 
   it('checks a query once, then hands out the same frozen instance for the same parameters', () => {
     const validate = jest.spyOn(classValidator, 'validateSync');
-    const first = validateRepeatedParams(ListLostReasonsDto, { limit: '7', offset: '3' });
-    const again = validateRepeatedParams(ListLostReasonsDto, { limit: '7', offset: '3' });
+    const first = listParams.validate({ limit: '7', offset: '3' });
+    const again = listParams.validate({ limit: '7', offset: '3' });
     expect(first).toEqual(expect.objectContaining({ limit: 7, offset: 3 }));
     expect(again).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
     expect(validate).toHaveBeenCalledTimes(1);
-    expect(validateRepeatedParams(ListLostReasonsDto, undefined)).toBe(validateRepeatedParams(ListLostReasonsDto, {}));
+    expect(listParams.validate(undefined)).toBe(listParams.validate({}));
   });
 
   it('keeps apart what differs in value, in type, or in the parameters named', () => {
-    const text = validateRepeatedParams(ListLostReasonsDto, { limit: '8' });
-    const number = validateRepeatedParams(ListLostReasonsDto, { limit: 8 });
+    const text = listParams.validate({ limit: '8' });
+    const number = listParams.validate({ limit: 8 });
     expect(number).not.toBe(text);
-    expect(validateRepeatedParams(ListLostReasonsDto, { limit: '9' }).limit).toBe(9);
-    const offset = validateRepeatedParams(ListLostReasonsDto, { offset: '8' });
+    expect(listParams.validate({ limit: '9' }).limit).toBe(9);
+    const offset = listParams.validate({ offset: '8' });
     expect([offset.offset, offset.limit]).toEqual([8, undefined]);
     // A number-looking string is refused by the same rules as without the memo.
-    expect(rejection(() => validateRepeatedParams(ListLostReasonsDto, { limit: '1e1' })).param).toBe('limit');
+    expect(rejection(() => listParams.validate({ limit: '1e1' })).param).toBe('limit');
   });
 
   it('checks and throws a refusal every time: only what passed is remembered', () => {
     const validate = jest.spyOn(classValidator, 'validateSync');
-    for (let i = 0; i < 3; i++) expect(rejection(() => validateRepeatedParams(ListLostReasonsDto, { limit: '0' })).param).toBe('limit');
+    for (let i = 0; i < 3; i++) expect(rejection(() => listParams.validate({ limit: '0' })).param).toBe('limit');
     expect(validate).toHaveBeenCalledTimes(3);
-    expect(rejection(() => validateRepeatedParams(ListLostReasonsDto, { limit: '20', colour: 'red' })).param).toBe('colour');
+    expect(rejection(() => listParams.validate({ limit: '20', colour: 'red' })).param).toBe('colour');
   });
 
   it('checks every time what is not a short object of strings and numbers', () => {
     const validate = jest.spyOn(classValidator, 'validateSync');
     const long = { starting_after: 'x'.repeat(300) };
-    validateRepeatedParams(ListLostReasonsDto, long);
-    validateRepeatedParams(ListLostReasonsDto, long);
+    listParams.validate(long);
+    listParams.validate(long);
     expect(validate).toHaveBeenCalledTimes(2);
-    for (let i = 0; i < 2; i++) expect(rejection(() => validateRepeatedParams(ListLostReasonsDto, { limit: ['20'] })).param).toBe('limit');
+    for (let i = 0; i < 2; i++) expect(rejection(() => listParams.validate({ limit: ['20'] })).param).toBe('limit');
     const inherited = Object.create({ limit: '20' }) as object;
-    expect(validateRepeatedParams(ListLostReasonsDto, inherited)).not.toBe(validateRepeatedParams(ListLostReasonsDto, inherited));
+    expect(listParams.validate(inherited)).not.toBe(listParams.validate(inherited));
   });
 
   it('checks and remembers the values it read once, not what a getter answers later', () => {
@@ -158,13 +160,39 @@ describe('validateRepeatedParams', () => {
       },
     };
     // Not own-enumerable data as a query is, but an accessor: read once for the key and the check.
-    expect(validateRepeatedParams(ListLostReasonsDto, shifty).limit).toBe(3);
-    expect(validateRepeatedParams(ListLostReasonsDto, { limit: '3' }).limit).toBe(3);
+    expect(listParams.validate(shifty).limit).toBe(3);
+    expect(listParams.validate({ limit: '3' }).limit).toBe(3);
     expect(reads).toBe(1);
   });
 
   it('stays bounded: past its size it starts over, and still answers right', () => {
-    for (let i = 0; i < 600; i++) expect(validateRepeatedParams(ListLostReasonsDto, { offset: String(i) }).offset).toBe(i);
-    expect(validateRepeatedParams(ListLostReasonsDto, { offset: '5' }).offset).toBe(5);
+    for (let i = 0; i < 600; i++) expect(listParams.validate({ offset: String(i) }).offset).toBe(i);
+    expect(listParams.validate({ offset: '5' }).offset).toBe(5);
+  });
+
+  it('keeps its memo to itself: another validator (another provider) checks again', () => {
+    const validate = jest.spyOn(classValidator, 'validateSync');
+    const first = listParams.validate({ limit: '4' });
+    expect(listParams.validate({ limit: '4' })).toBe(first);
+    const other = new RepeatedParamsValidator(ListLostReasonsDto).validate({ limit: '4' });
+    expect(other).not.toBe(first);
+    expect(other).toEqual(first);
+    expect(validate).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('ParamsValidator', () => {
+  it('reads the declared parameters once, when made, and checks as validateParams does', () => {
+    const read = jest.spyOn(classValidator.getMetadataStorage(), 'getTargetValidationMetadatas');
+    const createParams = new ParamsValidator(CreateLostReasonDto);
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(createParams.validate({ lost_reason: 'a' })).toEqual(validateParams(CreateLostReasonDto, { lost_reason: 'a' }));
+    expect(rejection(() => createParams.validate({ colour: 'red' }))).toEqual(
+      rejection(() => validateParams(CreateLostReasonDto, { colour: 'red' })),
+    );
+    read.mockClear();
+    createParams.validate({ lost_reason: 'b' });
+    expect(read).not.toHaveBeenCalledWith(CreateLostReasonDto, '', true, false);
+    read.mockRestore();
   });
 });

@@ -2,17 +2,10 @@ import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
 import { InvalidRequestException } from '../errors';
 
-const declaredKeysCache = new WeakMap<ClassConstructor<object>, Set<string>>();
-
 /** The parameters a DTO declares: the properties carrying validation decorators. */
-function declaredKeys(dto: ClassConstructor<object>): Set<string> {
-  let keys = declaredKeysCache.get(dto);
-  if (!keys) {
-    const metadata = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
-    keys = new Set(metadata.map(({ propertyName }) => propertyName));
-    declaredKeysCache.set(dto, keys);
-  }
-  return keys;
+function declaredKeys(dto: ClassConstructor<object>): ReadonlySet<string> {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
+  return new Set(metadata.map(({ propertyName }) => propertyName));
 }
 
 declare const validated: unique symbol;
@@ -29,17 +22,38 @@ export const NOT_AN_OBJECT_MESSAGE = 'The request parameters must be a JSON obje
 
 /**
  * Checks request parameters (a body or a query) against a DTO and returns the typed
- * instance, or throws a 400 naming the first offending parameter. The service calls it, so
- * hosts that inject the service get exactly the HTTP API's rules.
+ * instance, or throws a 400 naming the first offending parameter. The providers check with a
+ * `ParamsValidator` of their own, which reads the DTO's declared parameters once.
  */
 export function validateParams<T extends object>(dto: ClassConstructor<T>, params: unknown): Validated<T> {
+  return checkedParams(dto, declaredKeys(dto), params);
+}
+
+/**
+ * `validateParams` for one DTO, held by the provider that checks its parameters (the service,
+ * the idempotency protocol): the DTO's declared parameters are read once, when it is made. The
+ * service calls it, so hosts that inject the service get exactly the HTTP API's rules.
+ */
+export class ParamsValidator<T extends object> {
+  private readonly declared: ReadonlySet<string>;
+
+  constructor(protected readonly dto: ClassConstructor<T>) {
+    this.declared = declaredKeys(dto);
+  }
+
+  /** `params` checked against the DTO: its typed instance, or a 400 naming the first offending parameter. */
+  validate(params: unknown): Validated<T> {
+    return checkedParams(this.dto, this.declared, params);
+  }
+}
+
+function checkedParams<T extends object>(dto: ClassConstructor<T>, known: ReadonlySet<string>, params: unknown): Validated<T> {
   const input = params === undefined ? {} : params;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidRequestException(NOT_AN_OBJECT_MESSAGE);
   }
   // Checked here rather than by `forbidNonWhitelisted`: the transform below drops keys such
   // as "__proto__" silently, so they would never be reported.
-  const known = declaredKeys(dto);
   const unknown = Object.keys(input).find((key) => !known.has(key));
   if (unknown !== undefined) {
     throw new InvalidRequestException(`Received unknown parameter: ${unknown}`, unknown);
@@ -61,34 +75,36 @@ export function validateParams<T extends object>(dto: ClassConstructor<T>, param
   return instance as Validated<T>;
 }
 
-/** How many distinct queries of one DTO are remembered; past it, the memo starts over. */
+/** How many distinct queries one validator remembers; past it, its memo starts over. */
 const MEMO_SIZE = 256;
 /** A longer query is checked every time: only short ones repeat often enough to be worth keeping. */
 const MEMO_KEY_LENGTH = 256;
-const memos = new WeakMap<ClassConstructor<object>, Map<string, object>>();
 
 /**
- * `validateParams` for parameters that repeat from call to call (a list's query: `limit=20`
+ * A `ParamsValidator` for parameters that repeat from call to call (a list's query: `limit=20`
  * on almost every request), where checking them again costs more than the rest of the call
  * (class-transformer and class-validator: about 85,000 instructions of a list's 750,000, by
  * callgrind). The checked instance of parameters seen before is reused, frozen so no caller
  * can change what the next one gets. Only plain string and number parameters are remembered,
- * and only what passed: refusals are checked, and thrown, every time.
+ * and only what passed: refusals are checked, and thrown, every time. The memo is this
+ * instance's, so the provider holding it owns it (no state at module level).
  */
-export function validateRepeatedParams<T extends object>(dto: ClassConstructor<T>, params: unknown): T {
-  const read = memoKeyOf(params);
-  if (read === undefined) return validateParams(dto, params);
-  let memo = memos.get(dto);
-  if (!memo) memos.set(dto, (memo = new Map()));
-  let checked = memo.get(read.key) as T | undefined;
-  if (!checked) {
-    // The values read for the key are what gets checked: what the key says is what the instance
-    // holds, even for a host's object whose getters would answer differently the second time.
-    checked = Object.freeze(validateParams(dto, plainObjectOf(read.entries)));
-    if (memo.size >= MEMO_SIZE) memo.clear();
-    memo.set(read.key, checked);
+export class RepeatedParamsValidator<T extends object> extends ParamsValidator<T> {
+  private readonly memo = new Map<string, Validated<T>>();
+
+  override validate(params: unknown): Validated<T> {
+    const read = memoKeyOf(params);
+    if (read === undefined) return super.validate(params);
+    let checked = this.memo.get(read.key);
+    if (!checked) {
+      // The values read for the key are what gets checked: what the key says is what the instance
+      // holds, even for a host's object whose getters would answer differently the second time.
+      checked = Object.freeze(super.validate(plainObjectOf(read.entries)));
+      if (this.memo.size >= MEMO_SIZE) this.memo.clear();
+      this.memo.set(read.key, checked);
+    }
+    return checked;
   }
-  return checked;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EntityManager, Repository } from 'typeorm';
 import { CreateLostReasonDto } from '../dto';
-import { Validated, validateParams } from '../dto/params.validator';
+import { ParamsValidator, Validated } from '../dto/params.validator';
 import { IdempotencyException } from '../errors';
 import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
 import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
@@ -47,6 +47,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
   private readonly keys: IdempotencyKeyStore;
   private readonly pruner: ExpiredKeyPruner;
   private readonly unreleased: UnreleasedClaimReleaser;
+  private readonly createParams = new ParamsValidator(CreateLostReasonDto);
 
   constructor(
     @Inject(LOST_REASON_IDEMPOTENCY_REPOSITORY) repository: Repository<LostReasonIdempotencyKey>,
@@ -88,7 +89,7 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     params: unknown,
     create: (manager: EntityManager | undefined, params: Validated<CreateLostReasonDto>) => Promise<T>,
   ): Promise<IdempotentResult<T>> {
-    const checked = validateParams(CreateLostReasonDto, params);
+    const checked = this.createParams.validate(params);
     const { lost_reason = null } = checked;
     const id = keyIdOf(tenant, key);
     const { current: requestHash, earlier: earlierHash } = requestHashesOf(lost_reason);

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { EntityManager, Repository } from 'typeorm';
 import { randomHex } from '../common/random-bytes.util';
 import { CreateLostReasonDto, DeletedLostReason, ListLostReasonsDto, LostReasonList, LostReasonObject, UpdateLostReasonDto } from '../dto';
-import { Validated, validateParams, validateRepeatedParams } from '../dto/params.validator';
+import { ParamsValidator, RepeatedParamsValidator, Validated } from '../dto/params.validator';
 import {
   InvalidRequestException,
   LostReasonAlreadyExistsException,
@@ -41,6 +41,12 @@ export class LostReasonService implements OnModuleInit {
   /** The tenant this instance acts for (see `forTenant`). */
   private readonly tenant?: string;
   private readonly store: LostReasonStore;
+  /** The checks of each operation's parameters (the list's with its memo), shared by this service's views. */
+  private readonly checks = {
+    create: new ParamsValidator(CreateLostReasonDto),
+    update: new ParamsValidator(UpdateLostReasonDto),
+    list: new RepeatedParamsValidator(ListLostReasonsDto),
+  };
 
   constructor(
     @Inject(LOST_REASON_REPOSITORY) repository: Repository<LostReason>,
@@ -100,8 +106,8 @@ export class LostReasonService implements OnModuleInit {
    * the proxy would lose its tenant or its manager.
    */
   private view(changes: { tenant?: string; store?: LostReasonStore }): this {
-    const { store, hooks, options, tenant } = this;
-    return Object.assign(Object.create(LostReasonService.prototype) as this, { store, hooks, options, tenant }, changes);
+    const { store, hooks, options, tenant, checks } = this;
+    return Object.assign(Object.create(LostReasonService.prototype) as this, { store, hooks, options, tenant, checks }, changes);
   }
 
   /**
@@ -110,7 +116,7 @@ export class LostReasonService implements OnModuleInit {
    * `LostReasonConstraintException`.
    */
   async create(params?: CreateLostReasonDto): Promise<LostReasonObject> {
-    return this.createValidated(validateParams(CreateLostReasonDto, params));
+    return this.createValidated(this.checks.create.validate(params));
   }
 
   /**
@@ -146,7 +152,7 @@ export class LostReasonService implements OnModuleInit {
    * repeat or skip an object. An unknown cursor id is a 400 naming the parameter.
    */
   async list(params?: ListLostReasonsDto): Promise<LostReasonList> {
-    const { limit = LIST_LIMIT_DEFAULT, offset, starting_after, ending_before } = validateRepeatedParams(ListLostReasonsDto, params);
+    const { limit = LIST_LIMIT_DEFAULT, offset, starting_after, ending_before } = this.checks.list.validate(params);
     if (starting_after !== undefined && ending_before !== undefined) {
       throw new InvalidRequestException('Pass only one of starting_after and ending_before.', 'ending_before');
     }
@@ -165,7 +171,7 @@ export class LostReasonService implements OnModuleInit {
    * same time. A host's constraint refusing it: as `create`.
    */
   async update(id: string, params?: UpdateLostReasonDto): Promise<LostReasonObject> {
-    const { lost_reason } = validateParams(UpdateLostReasonDto, params);
+    const { lost_reason } = this.checks.update.validate(params);
     if (!isPossibleId(id)) throw new LostReasonNotFoundException(id);
     const row = await this.store.update(this.tenantId, id, lost_reason).catch((error) => this.rethrowRefused(error));
     if (!row) throw new LostReasonNotFoundException(id);
