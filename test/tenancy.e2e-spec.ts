@@ -152,10 +152,10 @@ describeEach(testedDatabases())('Tenancy', (db) => {
           () => request(app.getHttpServer()).delete(`${RESOURCE}/${owned.id}`),
           () => request(app.getHttpServer()).get(`${RESOURCE}/${owned.id}`),
         ]) {
-          const started = Date.now();
+          // acme's transaction holds the row until after the loop: a request waiting for its lock
+          // could end only at the module's deadline (10 s), past this request's own timeout.
           const { status } = await send().set(GLOBEX).timeout(5000);
           expect(status).toBe(404);
-          expect(Date.now() - started).toBeLessThan(1500);
         }
       } finally {
         release();

@@ -89,15 +89,16 @@ describe('the idempotency protocol (SQLite: no module transactions)', () => {
   });
 
   it('answers 409 while the first request runs, and keeps keys apart per tenant', async () => {
-    let finish!: () => void;
+    let finish: (() => void) | undefined;
     const slow = () => new Promise<{ id: string }>((resolve) => (finish = () => resolve({ id: 'slow' })));
     const running = idempotency.run('acme', 'k', {}, slow);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Its create has started: the key is claimed.
+    while (finish === undefined) await new Promise((resolve) => setImmediate(resolve));
     const conflict = await idempotency.run('acme', 'k', {}, create).catch((error: IdempotencyException) => error);
     expect(conflict).toBeInstanceOf(IdempotencyException);
     expect((conflict as IdempotencyException).getStatus()).toBe(409);
     expect((await idempotency.run('globex', 'k', {}, create)).replayed).toBe(false);
-    finish();
+    finish!();
     expect((await running).body).toEqual({ id: 'slow' });
     expect((await keys().find()).map((key) => key.tenant_id).sort()).toEqual([storedTenantId('acme'), storedTenantId('globex')].sort());
   });
