@@ -1,5 +1,3 @@
-import { LOST_REASON_DEFAULTS } from '../common/lost-reason.constants';
-
 /** Request header of a safe retry, as Stripe names it. */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
@@ -15,16 +13,6 @@ export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
  * module process that prunes, at most once a minute each).
  */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
-
-/**
- * A key whose first request has not finished after twice `requestTimeoutMs` (this, with the
- * default 10 s) is taken over by the next request using it, on any instance: that request is past
- * its deadline, so it died with its process or lost its database connection (its session then
- * ended, and its transaction with it); twice, for the clocks of instances that disagree a little.
- * Where the module opens its own transactions (PostgreSQL, MySQL/MariaDB), a first request that
- * is in fact still running rolls its object back: it no longer holds the key.
- */
-export const IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS = 2 * LOST_REASON_DEFAULTS.requestTimeoutMs;
 
 /** Each process deletes expired keys at most this often. */
 export const PRUNE_INTERVAL_MS = 60 * 1000;

@@ -5,9 +5,11 @@ import { IdempotencyException, InvalidRequestException } from '../errors';
 import { storedTenantId } from '../tenancy/tenant-id.util';
 import { LostReasonIdempotencyKey } from '../persistence/idempotency-key.entity';
 import { idempotencyKeyOf } from './idempotency-key.parser';
-import { IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS, IDEMPOTENCY_KEY_TTL_MS } from './idempotency.constants';
+import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency.constants';
 import { LostReasonIdempotency } from './idempotency.service';
 import { keyIdOf, requestHashesOf } from './request-hash.util';
+
+const REQUEST_TIMEOUT_MS = 1000;
 
 describe('idempotencyKeyOf', () => {
   it('reads the header, and refuses what is not 1 to 255 printable ASCII characters', () => {
@@ -41,7 +43,7 @@ describe('the idempotency protocol (SQLite: no module transactions)', () => {
       entities: [LostReasonIdempotencyKey],
       synchronize: true,
     }).initialize();
-    idempotency = new LostReasonIdempotency(keys(), { requestTimeoutMs: 1000 });
+    idempotency = new LostReasonIdempotency(keys(), { requestTimeoutMs: REQUEST_TIMEOUT_MS });
   });
   afterAll(async () => {
     await idempotency.onModuleDestroy();
@@ -117,7 +119,7 @@ describe('the idempotency protocol (SQLite: no module transactions)', () => {
       request_hash: requestHashesOf(null).current,
       status: null,
       response: null,
-      created_at: new Date(Date.now() - IDEMPOTENCY_KEY_LOCK_TIMEOUT_MS - 1000).toISOString(),
+      created_at: new Date(Date.now() - 2 * REQUEST_TIMEOUT_MS - 1000).toISOString(), // past the lock timeout: twice the deadline
     });
     expect(await idempotency.run('', 'stuck', {}, create)).toMatchObject({ replayed: false, body: { id: 'object_1' } });
     await keys().update({ idempotency_key: 'stuck' }, { created_at: new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS - 1000).toISOString() });

@@ -145,7 +145,13 @@ export class LostReasonIdempotency implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Expired, or held by a request that has not finished for longer than any request should take. */
+  /**
+   * Expired, or still in progress at twice `requestTimeoutMs` (on any instance): its request is
+   * past its deadline, so it died with its process or lost its database connection (its session
+   * then ended, and its transaction with it); twice, for the clocks of instances that disagree a
+   * little. Where the module opens its own transactions, a request that is in fact still running
+   * then rolls its object back: it no longer holds the key.
+   */
   private isStale({ status, created_at }: Pick<StoredKey, 'status' | 'created_at'>): boolean {
     const age = Date.now() - Date.parse(created_at);
     const lockTimeout = 2 * this.options.requestTimeoutMs;
