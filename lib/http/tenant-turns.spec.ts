@@ -65,26 +65,18 @@ describe('TenantTurns', () => {
     expect(second.started).toBe(true);
   });
 
-  it('never starts a request whose turn expired while it waited', async () => {
+  it.each([
+    ['its deadline passed', { expired: true }],
+    ['its client went away', { expired: false, socket: { destroyed: true } }],
+  ])('never starts a request whose %s while it waited', async (_why, turn) => {
     const turns = new TenantTurns(1);
     const first = request(turns, 'acme');
-    const expired = request(turns, 'acme', { expired: true });
+    const skipped = request(turns, 'acme', turn);
     const next = request(turns, 'globex');
     first.finish();
     await first.done;
     await nextTurn();
-    expect([expired.started, next.started]).toEqual([false, true]);
-  });
-
-  it('never starts a request whose client went away while it waited', async () => {
-    const turns = new TenantTurns(1);
-    const first = request(turns, 'acme');
-    const gone = request(turns, 'acme', { expired: false, socket: { destroyed: true } });
-    const next = request(turns, 'globex');
-    first.finish();
-    await first.done;
-    await nextTurn();
-    expect([gone.started, next.started]).toEqual([false, true]);
+    expect([skipped.started, next.started]).toEqual([false, true]);
   });
 
   it('frees the place of a request whose work throws', async () => {
