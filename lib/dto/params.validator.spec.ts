@@ -2,7 +2,11 @@ import { CreateLostReasonDto, ListLostReasonsDto, UpdateLostReasonDto } from '.'
 import { InvalidRequestException } from '../errors';
 import { LOST_REASON_MAX_LENGTH } from '../common/lost-reason.constants';
 import * as classValidator from 'class-validator';
-import { ParamsValidator, RepeatedParamsValidator, validateParams } from './params.validator';
+import { ClassConstructor } from 'class-transformer';
+import { ParamsValidator, RepeatedParamsValidator } from './params.validator';
+
+/** One check by a validator made for it: what a provider's validator does on each call. */
+const validateParams = <T extends object>(dto: ClassConstructor<T>, params: unknown) => new ParamsValidator(dto).validate(params);
 
 /** The `{ param, message }` of the 400 a call throws. */
 function rejection(run: () => unknown): { param?: string; message: string } {

@@ -11,9 +11,9 @@ function declaredKeys(dto: ClassConstructor<object>): ReadonlySet<string> {
 declare const validated: unique symbol;
 
 /**
- * Parameters `validateParams` returned. A type only: nothing is added to the object, so it is
- * checked every time it is given to `validateParams`; a function that takes `Validated<T>` says
- * its caller has checked them, once.
+ * Parameters a `ParamsValidator` returned. A type only: nothing is added to the object, so it is
+ * checked every time it is given to a validator; a function that takes `Validated<T>` says its
+ * caller has checked them, once.
  */
 export type Validated<T> = T & { readonly [validated]: true };
 
@@ -21,18 +21,10 @@ export type Validated<T> = T & { readonly [validated]: true };
 export const NOT_AN_OBJECT_MESSAGE = 'The request parameters must be a JSON object.';
 
 /**
- * Checks request parameters (a body or a query) against a DTO and returns the typed
- * instance, or throws a 400 naming the first offending parameter. The providers check with a
- * `ParamsValidator` of their own, which reads the DTO's declared parameters once.
- */
-export function validateParams<T extends object>(dto: ClassConstructor<T>, params: unknown): Validated<T> {
-  return checkedParams(dto, declaredKeys(dto), params);
-}
-
-/**
- * `validateParams` for one DTO, held by the provider that checks its parameters (the service,
- * the idempotency protocol): the DTO's declared parameters are read once, when it is made. The
- * service calls it, so hosts that inject the service get exactly the HTTP API's rules.
+ * Checks request parameters (a body or a query) against one DTO, held by the provider that
+ * checks them (the service, the idempotency protocol): the DTO's declared parameters are read
+ * once, when it is made. The service calls it, so hosts that inject the service get exactly the
+ * HTTP API's rules.
  */
 export class ParamsValidator<T extends object> {
   private readonly declared: ReadonlySet<string>;
@@ -43,36 +35,32 @@ export class ParamsValidator<T extends object> {
 
   /** `params` checked against the DTO: its typed instance, or a 400 naming the first offending parameter. */
   validate(params: unknown): Validated<T> {
-    return checkedParams(this.dto, this.declared, params);
+    const input = params === undefined ? {} : params;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      throw new InvalidRequestException(NOT_AN_OBJECT_MESSAGE);
+    }
+    // Checked here rather than by `forbidNonWhitelisted`: the transform below drops keys such
+    // as "__proto__" silently, so they would never be reported.
+    const unknown = Object.keys(input).find((key) => !this.declared.has(key));
+    if (unknown !== undefined) {
+      throw new InvalidRequestException(`Received unknown parameter: ${unknown}`, unknown);
+    }
+    // Every parameter is a scalar. class-transformer would walk an object or array value in full,
+    // recursively (a deep one overflows the stack) and through keys such as "constructor" (which
+    // it calls): only scalars go through it; the validators refuse the others as they are.
+    const scalars: Record<string, unknown> = {};
+    const composites: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(input)) {
+      (typeof value === 'object' && value !== null ? composites : scalars)[key] = value;
+    }
+    const instance = Object.assign(plainToInstance(this.dto, scalars), composites);
+    const [error] = validateSync(instance, { stopAtFirstError: true });
+    if (error) {
+      const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;
+      throw new InvalidRequestException(message, error.property);
+    }
+    return instance as Validated<T>;
   }
-}
-
-function checkedParams<T extends object>(dto: ClassConstructor<T>, known: ReadonlySet<string>, params: unknown): Validated<T> {
-  const input = params === undefined ? {} : params;
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidRequestException(NOT_AN_OBJECT_MESSAGE);
-  }
-  // Checked here rather than by `forbidNonWhitelisted`: the transform below drops keys such
-  // as "__proto__" silently, so they would never be reported.
-  const unknown = Object.keys(input).find((key) => !known.has(key));
-  if (unknown !== undefined) {
-    throw new InvalidRequestException(`Received unknown parameter: ${unknown}`, unknown);
-  }
-  // Every parameter is a scalar. class-transformer would walk an object or array value in full,
-  // recursively (a deep one overflows the stack) and through keys such as "constructor" (which
-  // it calls): only scalars go through it; the validators refuse the others as they are.
-  const scalars: Record<string, unknown> = {};
-  const composites: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input)) {
-    (typeof value === 'object' && value !== null ? composites : scalars)[key] = value;
-  }
-  const instance = Object.assign(plainToInstance(dto, scalars), composites);
-  const [error] = validateSync(instance, { stopAtFirstError: true });
-  if (error) {
-    const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;
-    throw new InvalidRequestException(message, error.property);
-  }
-  return instance as Validated<T>;
 }
 
 /** How many distinct queries one validator remembers; past it, its memo starts over. */

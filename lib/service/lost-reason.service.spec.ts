@@ -2,7 +2,7 @@ import * as classValidator from 'class-validator';
 import { DataSource, Logger } from 'typeorm';
 import { StatementLog } from '../../test/support/statement-log';
 import { CreateLostReasonDto } from '../dto';
-import { validateParams } from '../dto/params.validator';
+import { ParamsValidator } from '../dto/params.validator';
 import { InvalidRequestException, LostReasonNotFoundException } from '../errors';
 import { LostReason } from '../persistence/lost-reason.entity';
 import { LostReasonService } from './lost-reason.service';
@@ -88,7 +88,7 @@ describe('LostReasonService (on an in-memory SQLite database)', () => {
     try {
       expect((await service.create({ lost_reason: 'once' })).lost_reason).toBe('once');
       expect(validate).toHaveBeenCalledTimes(1);
-      const checked = validateParams(CreateLostReasonDto, { lost_reason: 'checked' });
+      const checked = new ParamsValidator(CreateLostReasonDto).validate({ lost_reason: 'checked' });
       validate.mockClear();
       expect((await service.createValidated(checked)).lost_reason).toBe('checked');
       expect(validate).not.toHaveBeenCalled();
