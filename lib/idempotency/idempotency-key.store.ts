@@ -70,8 +70,13 @@ export class IdempotencyKeyStore {
 
   async find(id: string): Promise<StoredKey | undefined> {
     const { records } = await this.guarded((runner, keys) => {
-      const query = keys.createQueryBuilder('key').where('key.id = :id', { id });
-      for (const column of ['request_hash', 'status', 'response', 'created_at'] as const) query.addSelect(`key.${column}`, column);
+      const query = keys
+        .createQueryBuilder('key')
+        .select('key.request_hash', 'request_hash')
+        .addSelect('key.status', 'status')
+        .addSelect('key.response', 'response')
+        .addSelect('key.created_at', 'created_at')
+        .where('key.id = :id', { id });
       return this.execute(runner, query);
     });
     return (records as StoredKey[])[0];
