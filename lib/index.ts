@@ -11,7 +11,7 @@ export type {
   LostReasonModuleExtras,
   LostReasonModuleOptions,
   LostReasonTenantResolver,
-} from './interfaces';
+} from './interfaces/lost-reason-module-options.interface';
 export { LostReasonService } from './service/lost-reason.service';
 export { getLostReasonServiceToken, InjectLostReasonService } from './service/lost-reason-service.token';
 

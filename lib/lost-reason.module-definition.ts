@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces/lost-reason-module-options.interface';
 import { LOST_REASON_DEFAULTS } from './common/lost-reason.constants';
 
 /**

@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LostReasonApiKeyGuard } from './http/api-key.guard';
 import { createLostReasonController } from './http/lost-reason.controller';
 import { LostReasonIdempotencyKey } from './persistence/idempotency-key.entity';
-import { LostReasonModuleExtras } from './interfaces';
+import { LostReasonModuleExtras } from './interfaces/lost-reason-module-options.interface';
 import { ASYNC_OPTIONS_TYPE, ConfigurableLostReasonModule, OPTIONS_TYPE } from './lost-reason.module-definition';
 import { resolveLostReasonExtras } from './lost-reason.options';
 import { createLostReasonProviders } from './lost-reason.providers';

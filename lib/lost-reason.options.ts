@@ -2,7 +2,7 @@ import { LostReasonModuleOptionsError } from './errors';
 import { API_KEY_PATTERN, digestApiKey } from './http/bearer-token.rule';
 import { LOST_REASON_DEFAULTS } from './common/lost-reason.constants';
 import { isTenantId } from './tenancy/tenant-id.util';
-import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces/lost-reason-module-options.interface';
 import { ResolvedLostReasonOptions } from './interfaces/resolved-lost-reason-options.interface';
 
 /** The extras, which shape the module graph, with defaults applied; throws on the first bad one. */

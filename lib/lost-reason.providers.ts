@@ -10,7 +10,7 @@ import type { Repository } from 'typeorm';
 import { LostReasonRouteFallback } from './http/route-fallback.service';
 import { LostReasonIdempotencyKey } from './persistence/idempotency-key.entity';
 import { LostReasonIdempotency } from './idempotency/idempotency.service';
-import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces';
+import { LostReasonModuleExtras, LostReasonModuleOptions } from './interfaces/lost-reason-module-options.interface';
 import { LOST_REASON_IDEMPOTENCY_REPOSITORY, LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from './common/lost-reason.constants';
 import { LOST_REASON_MODULE_OPTIONS } from './lost-reason.module-definition';
 import { resolveLostReasonOptions } from './lost-reason.options';

@@ -8,7 +8,7 @@ import {
   TransactionRollbackEvent,
   TransactionStartEvent,
 } from 'typeorm';
-import { LostReasonHookContext, LostReasonHooks } from '../interfaces';
+import { LostReasonHookContext, LostReasonHooks } from '../interfaces/lost-reason-module-options.interface';
 import { LOST_REASON_REPOSITORY, LOST_REASON_RESOLVED_OPTIONS } from '../common/lost-reason.constants';
 import { LostReason } from '../persistence/lost-reason.entity';
 import { ResolvedLostReasonOptions } from '../interfaces/resolved-lost-reason-options.interface';
